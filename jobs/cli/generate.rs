@@ -1,0 +1,82 @@
+//! `ecomwh generate`: realistic raw data under raw/, deterministic for a seed.
+
+use chrono::NaiveDate;
+
+use crate::error::Result;
+use crate::generate::{generate, GenerateOptions};
+
+/// Write realistic raw shop data under raw/ (deterministic for a seed)
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Number of customers
+    #[arg(long)]
+    pub customers: usize,
+    /// Number of days
+    #[arg(long)]
+    pub days: u32,
+    /// First day (YYYY-MM-DD)
+    #[arg(long, value_parser = super::parse_date)]
+    pub start: NaiveDate,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Fraction of rows that get a damaged copy (malformed, bad timestamps, unknown ids ...)
+    #[arg(long, default_value_t = 0.0)]
+    pub dirty_rate: f64,
+    /// Formats per table, e.g. orders=csv,events=parquet (default from config)
+    #[arg(long)]
+    pub formats: Option<String>,
+}
+
+pub async fn run(app: &super::App, a: Args) -> Result<()> {
+    let wh = app.warehouse()?;
+    let opts = options(app, a.customers, a.days, a.start, a.seed, a.dirty_rate, a.formats.as_deref())?;
+    let s = generate(&wh, &opts).await?;
+    println!(
+        "generated {} customers, {} products, {} days ({} .. {}) into {}",
+        s.customers, s.products, s.days, s.first_date, s.last_date, wh.url
+    );
+    for (t, n) in &s.rows {
+        println!("  raw/{t:<14} {n:>12} rows");
+    }
+    if s.damaged_rows > 0 {
+        println!("  damaged rows: {} (listed in _generator/dirty_rows.csv)", s.damaged_rows);
+    }
+    Ok(())
+}
+
+pub(super) fn options(
+    app: &super::App,
+    customers: usize,
+    days: u32,
+    start: NaiveDate,
+    seed: u64,
+    dirty_rate: f64,
+    formats: Option<&str>,
+) -> Result<GenerateOptions> {
+    let mut f = app.cfg.generate.formats.clone();
+    if let Some(spec) = formats {
+        for pair in super::parse_list(spec) {
+            let (t, v) = pair
+                .split_once('=')
+                .ok_or_else(|| super::usage(format!("--formats wants table=format pairs, got '{pair}'")))?;
+            if !crate::schemas::RAW_TABLES.contains(&t) || !crate::config::RAW_FORMATS.contains(&v) {
+                return Err(super::usage(format!(
+                    "--formats: '{pair}' is not a raw table ({}) = a format ({})",
+                    crate::schemas::RAW_TABLES.join(", "),
+                    crate::config::RAW_FORMATS.join(", ")
+                )));
+            }
+            f.insert(t.to_string(), v.to_string());
+        }
+    }
+    Ok(GenerateOptions {
+        customers,
+        days,
+        start,
+        seed,
+        dirty_rate,
+        formats: f,
+        rows_per_file: app.cfg.generate.rows_per_file,
+        timezone: app.cfg.tz()?,
+    })
+}

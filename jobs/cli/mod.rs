@@ -1,0 +1,93 @@
+//! The command line: one file per subcommand. Nothing else in the crate knows clap.
+
+mod backfill;
+mod check_inputs;
+mod demo;
+mod generate;
+mod jobs;
+mod run;
+mod sql;
+mod tables;
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::storage::warehouse::Warehouse;
+
+/// ecomwh: nightly marketing warehouse for online shops (Apache DataFusion).
+#[derive(Debug, Parser)]
+#[command(name = "ecomwh", version, about, long_about = None)]
+pub struct Cli {
+    /// Config file (default: ecomwh.toml in the current folder, when present)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Warehouse URL, overriding the config: file://PATH, s3://BUCKET/PREFIX, gs://, az://, memory://
+    #[arg(long, global = true, value_name = "URL")]
+    pub warehouse: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Demo(demo::Args),
+    Generate(generate::Args),
+    CheckInputs(check_inputs::Args),
+    Run(run::Args),
+    Backfill(backfill::Args),
+    Sql(sql::Args),
+    Tables(tables::Args),
+    Jobs(jobs::Args),
+}
+
+/// What every subcommand gets: the checked config and the warehouse URL to use.
+pub struct App {
+    pub cfg: Config,
+}
+
+impl App {
+    pub fn warehouse(&self) -> Result<Warehouse> {
+        Warehouse::open(&self.cfg.warehouse, &self.cfg.storage)
+    }
+
+    pub async fn engine(&self) -> Result<Engine> {
+        Engine::open(&self.cfg, self.warehouse()?).await
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let mut cfg = Config::load(cli.config.as_deref())?;
+    if let Some(w) = cli.warehouse {
+        cfg.warehouse = w;
+    }
+    let app = App { cfg };
+    match cli.command {
+        Command::Demo(a) => demo::run(&app, a).await,
+        Command::Generate(a) => generate::run(&app, a).await,
+        Command::CheckInputs(a) => check_inputs::run(&app, a).await,
+        Command::Run(a) => run::run(&app, a).await,
+        Command::Backfill(a) => backfill::run(&app, a).await,
+        Command::Sql(a) => sql::run(&app, a).await,
+        Command::Tables(a) => tables::run(&app, a).await,
+        Command::Jobs(a) => jobs::run(&app, a).await,
+    }
+}
+
+/// Parse YYYY-MM-DD for clap.
+pub fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("'{s}' is not a date like 2025-11-21"))
+}
+
+/// Split "a,b" into names.
+pub fn parse_list(s: &str) -> Vec<String> {
+    s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()
+}
+
+pub(crate) fn usage(msg: impl Into<String>) -> Error {
+    Error::Usage(msg.into())
+}

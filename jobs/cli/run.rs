@@ -1,0 +1,23 @@
+//! `ecomwh run --date D [--jobs a,b]`: the nightly pipeline for one date.
+
+use chrono::NaiveDate;
+
+use crate::error::Result;
+
+/// Run the nightly pipeline for a date (all jobs in dependency order, or only the named ones)
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The shop day that has just ended (YYYY-MM-DD)
+    #[arg(long, value_parser = super::parse_date)]
+    pub date: NaiveDate,
+    /// Only these jobs, comma-separated; they read what earlier runs published
+    #[arg(long, value_parser = |s: &str| Ok::<_, String>(super::parse_list(s)))]
+    pub jobs: Option<std::vec::Vec<String>>,
+}
+
+pub async fn run(app: &super::App, a: Args) -> Result<()> {
+    let engine = app.engine().await?;
+    let report = crate::pipeline::run_date(&engine, &app.cfg, a.date, a.jobs.as_deref()).await?;
+    print!("{}", report.summary());
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! `ecomwh.toml`: read and checked once, then passed down by reference.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+pub const DEFAULT_CONFIG_FILE: &str = "ecomwh.toml";
+pub const DEFAULT_WAREHOUSE: &str = "file://./warehouse";
+
+/// The whole configuration. Unknown keys are refused so a typo never passes silently.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Warehouse URL: file://, s3://bucket/prefix, gs://, az://, memory://
+    #[serde(default = "default_warehouse")]
+    pub warehouse: String,
+    /// The shop's day boundary for dt and daily aggregates (IANA name).
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    /// Memory the query engine may use before spilling, e.g. "4GiB". Default: half of RAM.
+    #[serde(default)]
+    pub memory_limit: Option<String>,
+    /// Parallelism of the engine (default: number of cores).
+    #[serde(default)]
+    pub target_partitions: Option<usize>,
+    /// Object store settings; environment variables fill what is missing.
+    #[serde(default)]
+    pub storage: StorageConfig,
+    #[serde(default)]
+    pub generate: GenerateConfig,
+    #[serde(default)]
+    pub jobs: JobsConfig,
+    /// Audience definitions; checked by the audiences job.
+    #[serde(default)]
+    pub audiences: Vec<toml::Table>,
+    /// Destinations of exports; checked by `ecomwh export`.
+    #[serde(default)]
+    pub destinations: BTreeMap<String, toml::Table>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// S3-compatible endpoint (else AWS_ENDPOINT_URL).
+    pub endpoint: Option<String>,
+    /// Region (else AWS_REGION, else us-east-1).
+    pub region: Option<String>,
+    /// Allow plain http endpoints (else AWS_ALLOW_HTTP).
+    pub allow_http: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateConfig {
+    /// Format per raw table: csv, jsonl, jsonl.gz or parquet.
+    #[serde(default = "default_formats")]
+    pub formats: BTreeMap<String, String>,
+    /// Rows per raw file before a new part file starts.
+    #[serde(default = "default_rows_per_file")]
+    pub rows_per_file: usize,
+}
+
+impl Default for GenerateConfig {
+    fn default() -> Self {
+        Self { formats: default_formats(), rows_per_file: default_rows_per_file() }
+    }
+}
+
+/// Settings per job. Sections of jobs that are not built yet are kept as raw tables.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsConfig {
+    #[serde(default)]
+    pub staging: StagingConfig,
+    #[serde(flatten)]
+    pub other: BTreeMap<String, toml::Table>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StagingConfig {
+    /// Rows per staged Parquet file.
+    #[serde(default = "default_rows_per_file")]
+    pub rows_per_file: usize,
+}
+
+impl Default for StagingConfig {
+    fn default() -> Self {
+        Self { rows_per_file: default_rows_per_file() }
+    }
+}
+
+fn default_warehouse() -> String {
+    DEFAULT_WAREHOUSE.to_string()
+}
+fn default_timezone() -> String {
+    "UTC".to_string()
+}
+fn default_rows_per_file() -> usize {
+    1_000_000
+}
+fn default_formats() -> BTreeMap<String, String> {
+    [
+        ("customers", "csv"),
+        ("products", "parquet"),
+        ("orders", "jsonl"),
+        ("order_items", "csv"),
+        ("events", "jsonl.gz"),
+        ("suppressions", "csv"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+pub const RAW_FORMATS: &[&str] = &["csv", "jsonl", "jsonl.gz", "parquet"];
+
+impl Default for Config {
+    fn default() -> Self {
+        toml::from_str("").expect("empty config has defaults")
+    }
+}
+
+impl Config {
+    /// Load from an explicit file, or `ecomwh.toml` in the current folder when present.
+    pub fn load(explicit: Option<&Path>) -> Result<Config> {
+        let path: Option<PathBuf> = match explicit {
+            Some(p) => Some(p.to_path_buf()),
+            None => {
+                let p = PathBuf::from(DEFAULT_CONFIG_FILE);
+                p.exists().then_some(p)
+            }
+        };
+        let cfg = match path {
+            None => Config::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|source| Error::ConfigFile { path: path.clone(), source })?;
+                Self::parse(&text).map_err(|e| match e {
+                    Error::Config(message) => Error::ConfigParse { path, message },
+                    other => other,
+                })?
+            }
+        };
+        Ok(cfg)
+    }
+
+    pub fn parse(text: &str) -> Result<Config> {
+        let cfg: Config = toml::from_str(text).map_err(|e| Error::Config(e.to_string()))?;
+        cfg.check()?;
+        Ok(cfg)
+    }
+
+    fn check(&self) -> Result<()> {
+        self.tz()?;
+        for (table, format) in &self.generate.formats {
+            if !crate::schemas::RAW_TABLES.contains(&table.as_str()) {
+                return Err(Error::Config(format!(
+                    "generate.formats names unknown raw table '{table}' (known: {})",
+                    crate::schemas::RAW_TABLES.join(", ")
+                )));
+            }
+            if !RAW_FORMATS.contains(&format.as_str()) {
+                return Err(Error::Config(format!(
+                    "generate.formats.{table} = '{format}' is not one of {}",
+                    RAW_FORMATS.join(", ")
+                )));
+            }
+        }
+        if let Some(m) = &self.memory_limit {
+            parse_bytes(m)?;
+        }
+        Ok(())
+    }
+
+    pub fn tz(&self) -> Result<chrono_tz::Tz> {
+        self.timezone.parse::<chrono_tz::Tz>().map_err(|_| {
+            Error::Config(format!(
+                "timezone '{}' is not an IANA time zone name (for example 'UTC' or 'Europe/Berlin')",
+                self.timezone
+            ))
+        })
+    }
+
+    pub fn memory_limit_bytes(&self) -> Result<Option<usize>> {
+        self.memory_limit.as_deref().map(parse_bytes).transpose()
+    }
+}
+
+/// Parse "512MiB", "4GiB", "2GB", "1000000".
+pub fn parse_bytes(s: &str) -> Result<usize> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| Error::Config(format!("'{s}' is not a size like 512MiB or 4GiB")))?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" => 1e3,
+        "kib" | "k" => 1024.0,
+        "mb" => 1e6,
+        "mib" | "m" => 1024.0 * 1024.0,
+        "gb" => 1e9,
+        "gib" | "g" => 1024.0 * 1024.0 * 1024.0,
+        other => return Err(Error::Config(format!("unknown size unit '{other}' in '{s}'"))),
+    };
+    Ok((n * mult) as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn design_example_parses() {
+        let text = r#"
+warehouse = "file://./warehouse"
+timezone = "UTC"
+
+[jobs.rfm_segments]
+lookback_days = 365
+
+[jobs.association_rules]
+level = "product"
+min_support = 0.01
+
+[[audiences]]
+name = "win_back"
+from = "rfm_segments"
+where = "segment IN ('At Risk')"
+
+[destinations.newsletter]
+kind = "mailchimp"
+"#;
+        let cfg = Config::parse(text).unwrap();
+        assert_eq!(cfg.audiences.len(), 1);
+        assert!(cfg.jobs.other.contains_key("association_rules"));
+    }
+
+    #[test]
+    fn unknown_key_and_bad_timezone_are_refused() {
+        let e = Config::parse("warehose = 'x'").unwrap_err().to_string();
+        assert!(e.contains("warehose"), "{e}");
+        let e = Config::parse("timezone = 'Mars/Base'").unwrap_err().to_string();
+        assert!(e.contains("Mars/Base"), "{e}");
+        let e = Config::parse("[generate.formats]\norders = 'xml'").unwrap_err().to_string();
+        assert!(e.contains("xml"), "{e}");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_bytes("4GiB").unwrap(), 4 << 30);
+        assert_eq!(parse_bytes("512MiB").unwrap(), 512 << 20);
+        assert!(parse_bytes("lots").is_err());
+    }
+}

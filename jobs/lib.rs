@@ -1,0 +1,18 @@
+//! ecomwh: a nightly marketing warehouse for online shops, on Apache DataFusion.
+//!
+//! The binary (`jobs/main.rs`) is a thin shell over this library.
+
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod generate;
+pub mod output;
+pub mod pipeline;
+pub mod registry;
+pub mod schemas;
+pub mod sqlfiles;
+pub mod staging;
+pub mod storage;
+
+pub use error::{Error, Result};

@@ -1,0 +1,153 @@
+//! Running the nightly pipeline for a date: check inputs, run jobs in order, write the
+//! run report. Also `backfill` and `check-inputs`.
+
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use object_store::ObjectStoreExt;
+use tracing::Instrument;
+
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::registry::{jobs, job_names, RunContext};
+use crate::schemas::raw_contracts;
+use crate::storage::publish::new_run_id;
+use crate::storage::raw::list_raw_files;
+use crate::storage::report::{JobReport, RunReport};
+use crate::storage::warehouse::Warehouse;
+
+/// Raw tables for `date` that are required and have no file, or files that cannot be read.
+pub async fn check_inputs(wh: &Warehouse, date: NaiveDate) -> Result<()> {
+    let dt = date.format("%Y-%m-%d").to_string();
+    let mut problems = vec![];
+    for c in raw_contracts()? {
+        match list_raw_files(wh, &c.table, &dt).await {
+            Ok(files) if files.is_empty() && !c.optional => {
+                problems.push(format!("raw/{}/dt={dt}/ has no input file", c.table))
+            }
+            Ok(files) => {
+                for (meta, _) in files {
+                    if let Err(e) = wh.store.head(&meta.location).await {
+                        problems.push(format!("{}: not readable: {e}", meta.location));
+                    }
+                }
+            }
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::MissingInput(problems.join("; ")))
+    }
+}
+
+fn progress_bar(n: usize) -> ProgressBar {
+    let pb = ProgressBar::new(n as u64);
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} jobs  {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        pb.enable_steady_tick(std::time::Duration::from_millis(200));
+    } else {
+        // Airflow logs stay clean: tracing says the same in lines.
+        pb.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    pb
+}
+
+/// Validate `--jobs` names against the registry.
+pub fn select_jobs(only: Option<&[String]>) -> Result<Vec<String>> {
+    let all = job_names();
+    match only {
+        None => Ok(all.iter().map(|s| s.to_string()).collect()),
+        Some(names) => {
+            for n in names {
+                if !all.contains(&n.as_str()) {
+                    return Err(Error::Usage(format!("unknown job '{n}'; jobs are: {}", all.join(", "))));
+                }
+            }
+            Ok(all.iter().filter(|a| names.iter().any(|n| n == *a)).map(|s| s.to_string()).collect())
+        }
+    }
+}
+
+/// Run the pipeline (or the selected jobs) for one date. The report is saved even when a
+/// job fails; the error is returned after that.
+pub async fn run_date(engine: &Engine, cfg: &Config, date: NaiveDate, only: Option<&[String]>) -> Result<RunReport> {
+    let selected = select_jobs(only)?;
+    if selected.iter().any(|j| j == "staging") {
+        check_inputs(&engine.wh, date).await?;
+    }
+    let run_id = new_run_id();
+    let started = Instant::now();
+    let mut report = RunReport {
+        run_id: run_id.clone(),
+        date: date.format("%Y-%m-%d").to_string(),
+        started_at: chrono::Utc::now().to_rfc3339(),
+        status: "ok".into(),
+        ..Default::default()
+    };
+    let pb = progress_bar(selected.len());
+    let rc = RunContext { engine, cfg, date, run_id: &run_id, progress: &pb };
+    let mut failure = None;
+    for job in jobs().into_iter().filter(|j| selected.iter().any(|s| s == j.name())) {
+        let t0 = Instant::now();
+        pb.set_message(job.name().to_string());
+        let span = tracing::info_span!("job", job = job.name(), date = %report.date, run_id = %run_id);
+        tracing::info!(parent: &span, "job started");
+        let result = job.run(&rc).instrument(span.clone()).await;
+        let seconds = t0.elapsed().as_secs_f64();
+        pb.inc(1);
+        match result {
+            Ok(tables) => {
+                tracing::info!(parent: &span, seconds, "job finished");
+                report.jobs.push(JobReport { job: job.name().into(), status: "ok".into(), seconds, error: None, tables });
+            }
+            Err(e) => {
+                tracing::error!(parent: &span, seconds, error = %e, "job failed");
+                report.jobs.push(JobReport {
+                    job: job.name().into(),
+                    status: "failed".into(),
+                    seconds,
+                    error: Some(e.to_string()),
+                    tables: vec![],
+                });
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    pb.finish_and_clear();
+    crate::staging::cleanup(engine, &format!("_tmp/{run_id}")).await;
+    report.seconds = started.elapsed().as_secs_f64();
+    report.finished_at = chrono::Utc::now().to_rfc3339();
+    if let Some(e) = &failure {
+        report.status = "failed".into();
+        report.error = Some(e.to_string());
+    }
+    let path = report.save(&engine.wh).await?;
+    tracing::info!(report = %path, status = %report.status, seconds = report.seconds, "run report written");
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(report),
+    }
+}
+
+/// Run each date from `from` to `to` in order; stop at the first failure.
+pub async fn backfill(engine: &Engine, cfg: &Config, from: NaiveDate, to: NaiveDate, only: Option<&[String]>) -> Result<Vec<RunReport>> {
+    if to < from {
+        return Err(Error::Usage(format!("--to {to} is before --from {from}")));
+    }
+    let mut reports = vec![];
+    let mut d = from;
+    while d <= to {
+        tracing::info!(date = %d, "backfill date");
+        reports.push(run_date(engine, cfg, d, only).await?);
+        d = d.succ_opt().ok_or_else(|| Error::Usage("date out of range".into()))?;
+    }
+    Ok(reports)
+}

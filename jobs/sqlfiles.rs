@@ -1,0 +1,27 @@
+//! The SQL of `sql/`, compiled into the binary: one file per table a job builds.
+
+use crate::error::{Error, Result};
+
+const FILES: &[(&str, &str)] = &[
+    ("staging/customers", include_str!("../sql/staging/customers.sql")),
+    ("staging/products", include_str!("../sql/staging/products.sql")),
+    ("staging/orders", include_str!("../sql/staging/orders.sql")),
+    ("staging/order_items", include_str!("../sql/staging/order_items.sql")),
+    ("staging/events", include_str!("../sql/staging/events.sql")),
+    ("staging/suppressions", include_str!("../sql/staging/suppressions.sql")),
+];
+
+/// The SQL that builds `<layer>.<table>`, without its comment header.
+pub fn sql(layer: &str, table: &str) -> Result<String> {
+    let key = format!("{layer}/{table}");
+    FILES
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, text)| {
+            text.lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .ok_or_else(|| Error::Config(format!("no SQL file sql/{key}.sql")))
+}

@@ -1,0 +1,174 @@
+//! The staging job: raw inputs of a date -> typed, deduplicated staging tables, and every
+//! rejected row in quarantine with its reason. Counts always add up:
+//! rows read = rows staged + rows quarantined + superseded duplicates.
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::Int64Type;
+use async_trait::async_trait;
+use futures::TryStreamExt;
+use object_store::ObjectStoreExt;
+
+use crate::engine::{date_param, params, Engine, Params};
+use crate::error::{Error, Result};
+use crate::registry::{Job, RunContext};
+use crate::schemas::{raw_contract, RawContract, RAW_TABLES};
+use crate::sqlfiles;
+use crate::storage::publish::PartitionWriter;
+use crate::storage::raw;
+use crate::storage::report::TableStats;
+
+pub struct Staging;
+
+#[async_trait]
+impl Job for Staging {
+    fn name(&self) -> &'static str {
+        "staging"
+    }
+
+    fn depends_on(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
+        let mut out = vec![];
+        // Order matters: later tables check their references against earlier ones.
+        for table in RAW_TABLES {
+            let contract = raw_contract(table)?;
+            rc.progress(&format!("staging {table}"));
+            let stats = stage_table(rc, &contract).await?;
+            tracing::info!(table, rows_in = stats.rows_in, staged = stats.rows_out,
+                quarantined = stats.quarantined, superseded = stats.superseded, "staged");
+            out.push(stats);
+        }
+        Ok(out)
+    }
+}
+
+async fn stage_table(rc: &RunContext<'_>, c: &RawContract) -> Result<TableStats> {
+    let engine = rc.engine;
+    let table = c.table.as_str();
+    let dt = rc.dt();
+    let landing_dir = format!("_tmp/{}/landing/{table}", rc.run_id);
+    let landed = raw::land(&engine.wh, c, &dt, &landing_dir, rc.run_id).await?;
+    engine.register_landing(table, &landing_dir).await?;
+
+    let classify = sqlfiles::sql("staging", table)?;
+    let p = params([("run_date", date_param(rc.date))]);
+
+    // Quarantine first: every row with a reason, as it came.
+    let q_sql = format!(
+        "WITH c AS ({classify}) \
+         SELECT _file AS source_file, _line AS line_no, _reason AS reason, _raw AS raw \
+         FROM c WHERE _reason IS NOT NULL ORDER BY _file, _line"
+    );
+    let q = publish_query(rc, "quarantine", table, &q_sql, &p).await?;
+
+    // Then the valid rows, latest version per key.
+    let s_sql = dedup_sql(engine, c, &classify);
+    let s = publish_query(rc, "staging", table, &s_sql, &p).await?;
+
+    let reasons = quarantine_reasons(engine, table, &p).await?;
+    cleanup(engine, &landing_dir).await;
+
+    let rows_in = landed.rows;
+    let quarantined = q;
+    let staged = s;
+    let superseded = rows_in
+        .checked_sub(quarantined + staged)
+        .ok_or_else(|| Error::job("staging", format!("{table}: counts do not add up (in {rows_in}, quarantined {quarantined}, staged {staged})")))?;
+    Ok(TableStats {
+        table: table.to_string(),
+        files_in: landed.files,
+        rows_in,
+        rows_out: staged,
+        quarantined,
+        superseded,
+        reasons,
+    })
+}
+
+/// Keep the latest valid version of each key; across days too when the table is versioned.
+fn dedup_sql(engine: &Engine, c: &RawContract, classify: &str) -> String {
+    let cols: Vec<&str> = c.column_names();
+    let r_cols = cols.iter().map(|x| format!("r.{x}")).collect::<Vec<_>>().join(", ");
+    let plain = cols.join(", ");
+    let key = c.key.join(", ");
+    let order = match &c.version {
+        Some(v) => format!("{v} DESC NULLS LAST, _file DESC, _line DESC"),
+        None => "_file DESC, _line DESC".to_string(),
+    };
+    let mut sql = format!(
+        "WITH c AS ({classify}), \
+         r AS (SELECT {plain}, row_number() OVER (PARTITION BY {key} ORDER BY {order}) AS _rn \
+               FROM c WHERE _reason IS NULL)"
+    );
+    let versioned = c.version.as_ref().filter(|_| engine.has_table("staging", &c.table));
+    match versioned {
+        Some(v) => {
+            let on = c.key.iter().map(|k| format!("r.{k} = p.{k}")).collect::<Vec<_>>().join(" AND ");
+            sql.push_str(&format!(
+                ", p AS (SELECT {key}, max({v}) AS _prev FROM staging.{t} WHERE dt < $run_date GROUP BY {key}) \
+                 SELECT {r_cols} FROM r LEFT JOIN p ON {on} \
+                 WHERE r._rn = 1 AND (p._prev IS NULL OR r.{v} > p._prev) ORDER BY {rk}",
+                t = c.table,
+                rk = c.key.iter().map(|k| format!("r.{k}")).collect::<Vec<_>>().join(", "),
+            ));
+        }
+        None => sql.push_str(&format!(" SELECT {r_cols} FROM r WHERE r._rn = 1 ORDER BY {key_r}",
+            key_r = c.key.iter().map(|k| format!("r.{k}")).collect::<Vec<_>>().join(", "))),
+    }
+    sql
+}
+
+/// Run a query and publish its result as `<layer>.<table>` partition dt=D. Returns rows.
+pub async fn publish_query(rc: &RunContext<'_>, layer: &str, table: &str, sql: &str, p: &Params) -> Result<u64> {
+    let engine = rc.engine;
+    let df = engine.query(sql, p).await?;
+    let schema = df.schema().inner().clone();
+    let stream = df.execute_stream().await?;
+    let writer = PartitionWriter::new(
+        &engine.wh,
+        &engine.manifests,
+        layer,
+        table,
+        &rc.dt(),
+        rc.run_id,
+        schema,
+        rc.cfg.jobs.staging.rows_per_file,
+    );
+    let published = writer.write_stream(stream).await?;
+    engine.register(layer, table).await?;
+    Ok(published.rows)
+}
+
+async fn quarantine_reasons(engine: &Engine, table: &str, p: &Params) -> Result<Vec<(String, u64)>> {
+    let sql = format!(
+        "SELECT split_part(reason, ':', 1) AS r, count(*) AS n FROM quarantine.{table} \
+         WHERE dt = $run_date GROUP BY 1 ORDER BY 2 DESC, 1"
+    );
+    let batches: Vec<RecordBatch> = engine.query(&sql, p).await?.collect().await?;
+    let mut out = vec![];
+    for b in batches {
+        let b = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)
+            .map(|r| (r, b.column(1).clone()))?;
+        let (r, n) = (b.0.as_string::<i32>().clone(), b.1.as_primitive::<Int64Type>().clone());
+        for i in 0..r.len() {
+            out.push((r.value(i).to_string(), n.value(i) as u64));
+        }
+    }
+    Ok(out)
+}
+
+/// Delete a scratch folder (best effort: leftovers are swept by later runs).
+pub async fn cleanup(engine: &Engine, rel_dir: &str) {
+    if let Some(p) = engine.wh.local_path(rel_dir) {
+        let _ = std::fs::remove_dir_all(p);
+        return;
+    }
+    let prefix = engine.wh.path(rel_dir);
+    if let Ok(list) = engine.wh.store.list(Some(&prefix)).try_collect::<Vec<_>>().await {
+        for m in list {
+            let _ = engine.wh.store.delete(&m.location).await;
+        }
+    }
+}

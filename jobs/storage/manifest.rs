@@ -1,0 +1,166 @@
+//! Table manifests: the committed files of every partition of a table.
+//!
+//! One JSON object per table at `_state/tables/<layer>/<table>.json`. A partition is
+//! committed by replacing its entry with a conditional put (If-Match on the manifest's
+//! ETag), so two writers can never both win and a reader never sees half a partition.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
+use serde::{Deserialize, Serialize};
+
+use super::warehouse::Warehouse;
+use crate::error::{Error, Result};
+
+pub const LAYERS: &[&str] = &["staging", "quarantine", "marts"];
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TableManifest {
+    pub layer: String,
+    pub table: String,
+    /// dt (YYYY-MM-DD) -> committed partition
+    pub partitions: BTreeMap<String, PartitionEntry>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PartitionEntry {
+    /// File names inside `<layer>/<table>/dt=<dt>/`.
+    pub files: Vec<String>,
+    pub rows: u64,
+    pub run_id: String,
+    pub committed_at: String,
+}
+
+/// All manifests of a warehouse, shared by the writers and the listing filter.
+#[derive(Debug, Clone, Default)]
+pub struct Manifests {
+    inner: Arc<RwLock<HashMap<String, TableManifest>>>,
+}
+
+fn manifest_rel(layer: &str, table: &str) -> String {
+    format!("_state/tables/{layer}/{table}.json")
+}
+
+fn is_conflict(e: &object_store::Error) -> bool {
+    matches!(e, object_store::Error::Precondition { .. } | object_store::Error::AlreadyExists { .. })
+}
+
+impl Manifests {
+    /// Read every manifest under `_state/tables/`.
+    pub async fn load(wh: &Warehouse) -> Result<Manifests> {
+        use futures::TryStreamExt;
+        let prefix = wh.path("_state/tables");
+        let metas: Vec<_> = wh
+            .store
+            .list(Some(&prefix))
+            .try_collect()
+            .await
+            .map_err(|e| Error::storage(prefix.to_string(), e))?;
+        let mut map = HashMap::new();
+        for meta in metas {
+            if !meta.location.as_ref().ends_with(".json") {
+                continue;
+            }
+            let (m, _) = read_manifest(wh, &meta.location).await?;
+            if let Some(m) = m {
+                map.insert(format!("{}/{}", m.layer, m.table), m);
+            }
+        }
+        Ok(Manifests { inner: Arc::new(RwLock::new(map)) })
+    }
+
+    pub fn get(&self, layer: &str, table: &str) -> Option<TableManifest> {
+        self.inner.read().ok()?.get(&format!("{layer}/{table}")).cloned()
+    }
+
+    /// Every table that has a manifest, as (layer, table).
+    pub fn tables(&self) -> Vec<(String, String)> {
+        let mut v: Vec<_> = self
+            .inner
+            .read()
+            .map(|m| m.values().map(|t| (t.layer.clone(), t.table.clone())).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// Is `file` (a name inside dt=<dt>/) committed for this table?
+    pub fn is_visible(&self, layer: &str, table: &str, dt: &str, file: Option<&str>) -> bool {
+        let Ok(map) = self.inner.read() else { return false };
+        let Some(m) = map.get(&format!("{layer}/{table}")) else { return false };
+        match (m.partitions.get(dt), file) {
+            (Some(p), Some(f)) => p.files.iter().any(|x| x == f),
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+
+    fn put_local(&self, m: TableManifest) {
+        if let Ok(mut map) = self.inner.write() {
+            map.insert(format!("{}/{}", m.layer, m.table), m);
+        }
+    }
+
+    /// Commit one partition: replace its entry in the table manifest atomically.
+    /// Returns the entry it replaced, whose files the caller may now delete.
+    pub async fn commit(
+        &self,
+        wh: &Warehouse,
+        layer: &str,
+        table: &str,
+        dt: &str,
+        entry: PartitionEntry,
+    ) -> Result<Option<PartitionEntry>> {
+        let path = wh.path(&manifest_rel(layer, table));
+        for _attempt in 0..20 {
+            let (current, version) = read_manifest(wh, &path).await?;
+            let mut m = current.unwrap_or_else(|| TableManifest {
+                layer: layer.to_string(),
+                table: table.to_string(),
+                partitions: BTreeMap::new(),
+            });
+            let previous = m.partitions.insert(dt.to_string(), entry.clone());
+            let body = serde_json::to_vec_pretty(&m)
+                .map_err(|source| Error::Json { what: "manifest".into(), source })?;
+            // A local folder has no conditional puts; its publish swaps folders atomically.
+            let mode = match (wh.is_local(), version) {
+                (true, _) => PutMode::Overwrite,
+                (false, Some(v)) => PutMode::Update(v),
+                (false, None) => PutMode::Create,
+            };
+            let opts = PutOptions { mode, ..Default::default() };
+            match wh.store.put_opts(&path, PutPayload::from(body), opts).await {
+                Ok(_) => {
+                    self.put_local(m);
+                    return Ok(previous);
+                }
+                Err(e) if is_conflict(&e) => {
+                    tracing::debug!(%layer, %table, %dt, "manifest changed under us; retrying");
+                    continue;
+                }
+                Err(e) => return Err(Error::storage(path.to_string(), e)),
+            }
+        }
+        Err(Error::CommitConflict { table: format!("{layer}.{table}"), dt: dt.to_string() })
+    }
+}
+
+async fn read_manifest(
+    wh: &Warehouse,
+    path: &Path,
+) -> Result<(Option<TableManifest>, Option<UpdateVersion>)> {
+    match wh.store.get(path).await {
+        Ok(r) => {
+            let version =
+                UpdateVersion { e_tag: r.meta.e_tag.clone(), version: r.meta.version.clone() };
+            let bytes = r.bytes().await.map_err(|e| Error::storage(path.to_string(), e))?;
+            let m: TableManifest = serde_json::from_slice(&bytes)
+                .map_err(|source| Error::Json { what: path.to_string(), source })?;
+            Ok((Some(m), Some(version)))
+        }
+        Err(object_store::Error::NotFound { .. }) => Ok((None, None)),
+        Err(e) => Err(Error::storage(path.to_string(), e)),
+    }
+}

@@ -1,0 +1,277 @@
+//! Atomic publishing of one table partition.
+//!
+//! Local folder: files are written under `_tmp/<run_id>/...`, then the partition folder is
+//! swapped in with one `rename` (RENAME_EXCHANGE when an old one exists), so every reader,
+//! ecomwh or DuckDB, sees the old partition or the new one, never a mix.
+//! Object stores (no rename): files are written into the partition folder under names that
+//! carry the run id; the partition switches when the table manifest is replaced by a
+//! conditional put; ecomwh's readers list only committed files. Superseded and orphaned
+//! files are deleted after the commit.
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use futures::{StreamExt, TryStreamExt};
+use object_store::buffered::BufWriter;
+use object_store::ObjectStoreExt;
+use parquet::arrow::AsyncArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+
+use super::manifest::{Manifests, PartitionEntry};
+use super::warehouse::Warehouse;
+use crate::error::{fail_point, Error, Result};
+
+/// What a publish produced.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub layer: String,
+    pub table: String,
+    pub dt: String,
+    pub rows: u64,
+    pub files: usize,
+}
+
+pub struct PartitionWriter {
+    wh: Warehouse,
+    manifests: Manifests,
+    layer: String,
+    table: String,
+    dt: String,
+    run_id: String,
+    schema: SchemaRef,
+    rows_per_file: usize,
+    /// Folder (relative to the warehouse) where this run writes its files.
+    write_dir: String,
+    current: Option<(AsyncArrowWriter<BufWriter>, usize)>,
+    files: Vec<String>,
+    rows: u64,
+}
+
+fn writer_props() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(256 * 1024))
+        .build()
+}
+
+impl PartitionWriter {
+    pub fn new(
+        wh: &Warehouse,
+        manifests: &Manifests,
+        layer: &str,
+        table: &str,
+        dt: &str,
+        run_id: &str,
+        schema: SchemaRef,
+        rows_per_file: usize,
+    ) -> Self {
+        let write_dir = if wh.is_local() {
+            format!("_tmp/{run_id}/{layer}/{table}/dt={dt}")
+        } else {
+            format!("{layer}/{table}/dt={dt}")
+        };
+        PartitionWriter {
+            wh: wh.clone(),
+            manifests: manifests.clone(),
+            layer: layer.into(),
+            table: table.into(),
+            dt: dt.into(),
+            run_id: run_id.into(),
+            schema,
+            rows_per_file: rows_per_file.max(1),
+            write_dir,
+            current: None,
+            files: vec![],
+            rows: 0,
+        }
+    }
+
+    fn open_file(&mut self) -> Result<()> {
+        let name = format!("part-{}-{:05}.parquet", self.run_id, self.files.len());
+        let path = self.wh.path(&format!("{}/{}", self.write_dir, name));
+        let sink = BufWriter::with_capacity(self.wh.store.clone(), path, 8 << 20);
+        let w = AsyncArrowWriter::try_new(sink, self.schema.clone(), Some(writer_props()))?;
+        self.files.push(name);
+        self.current = Some((w, 0));
+        Ok(())
+    }
+
+    async fn close_file(&mut self) -> Result<()> {
+        if let Some((w, _)) = self.current.take() {
+            w.close().await?;
+            if self.files.len() == 1 {
+                fail_point("publish:after_first_file")?;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            if self.current.is_none() {
+                self.open_file()?;
+            }
+            let (w, in_file) = self.current.as_mut().expect("file open");
+            let take = (self.rows_per_file - *in_file).min(batch.num_rows() - offset);
+            w.write(&batch.slice(offset, take)).await?;
+            *in_file += take;
+            offset += take;
+            self.rows += take as u64;
+            if *in_file >= self.rows_per_file {
+                self.close_file().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Write somewhere else than the partition's own folder (scratch files).
+    pub fn set_dir(&mut self, rel_dir: &str) {
+        self.write_dir = rel_dir.trim_matches('/').to_string();
+    }
+
+    /// Close the files of a scratch writer (nothing is committed).
+    pub async fn finish_scratch(mut self) -> Result<u64> {
+        if self.files.is_empty() {
+            self.open_file()?;
+        }
+        self.close_file().await?;
+        Ok(self.rows)
+    }
+
+    /// Write a whole stream, then commit.
+    pub async fn write_stream(
+        mut self,
+        mut stream: datafusion::execution::SendableRecordBatchStream,
+    ) -> Result<Published> {
+        while let Some(batch) = stream.next().await {
+            let batch = match batch {
+                Ok(b) => b,
+                Err(e) => {
+                    self.abort().await;
+                    return Err(e.into());
+                }
+            };
+            if let Err(e) = self.write(&batch).await {
+                self.abort().await;
+                return Err(e);
+            }
+        }
+        self.commit().await
+    }
+
+    /// Make the partition visible, whole.
+    pub async fn commit(mut self) -> Result<Published> {
+        if self.files.is_empty() {
+            // An empty partition still gets one file, so its schema and dt are readable.
+            self.open_file()?;
+        }
+        self.close_file().await?;
+        fail_point("publish:before_commit")?;
+        let entry = PartitionEntry {
+            files: self.files.clone(),
+            rows: self.rows,
+            run_id: self.run_id.clone(),
+            committed_at: chrono::Utc::now().to_rfc3339(),
+        };
+        let final_dir = format!("{}/{}/dt={}", self.layer, self.table, self.dt);
+        if self.wh.is_local() {
+            let tmp = self.wh.local_path(&self.write_dir).expect("local");
+            let dst = self.wh.local_path(&final_dir).expect("local");
+            swap_in_dir(&tmp, &dst)?;
+            self.manifests.commit(&self.wh, &self.layer, &self.table, &self.dt, entry).await?;
+        } else {
+            self.manifests.commit(&self.wh, &self.layer, &self.table, &self.dt, entry).await?;
+            delete_uncommitted(&self.wh, &self.files, &final_dir).await;
+        }
+        tracing::info!(table = %format!("{}.{}", self.layer, self.table), dt = %self.dt,
+            rows = self.rows, files = self.files.len(), "published partition");
+        Ok(Published {
+            layer: self.layer.clone(),
+            table: self.table.clone(),
+            dt: self.dt.clone(),
+            rows: self.rows,
+            files: self.files.len(),
+        })
+    }
+
+    /// Best-effort removal of what this writer wrote (nothing was committed).
+    pub async fn abort(mut self) {
+        if let Some((w, _)) = self.current.take() {
+            let _ = w.close().await;
+        }
+        for f in &self.files {
+            let p = self.wh.path(&format!("{}/{}", self.write_dir, f));
+            let _ = self.wh.store.delete(&p).await;
+        }
+    }
+}
+
+/// Remove files of a partition folder that the committed entry does not list: the
+/// replaced version and orphans of killed runs. Failures only leave invisible garbage.
+async fn delete_uncommitted(wh: &Warehouse, keep: &[String], final_dir: &str) {
+    let prefix = wh.path(final_dir);
+    let listed: Vec<_> = match wh.store.list(Some(&prefix)).try_collect().await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not list {prefix} for clean-up");
+            return;
+        }
+    };
+    for meta in listed {
+        let name = meta.location.filename().unwrap_or_default().to_string();
+        if !keep.contains(&name) {
+            if let Err(e) = wh.store.delete(&meta.location).await {
+                tracing::warn!(error = %e, file = %meta.location, "could not delete superseded file");
+            }
+        }
+    }
+}
+
+/// Put `tmp` at `dst` in one step. An existing `dst` is exchanged atomically and then removed.
+fn swap_in_dir(tmp: &std::path::Path, dst: &std::path::Path) -> Result<()> {
+    if let Some(parent) = dst.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    if !dst.exists() {
+        std::fs::rename(tmp, dst)?;
+        return Ok(());
+    }
+    exchange(tmp, dst)?;
+    // `tmp` now holds the previous partition.
+    std::fs::remove_dir_all(tmp)?;
+    Ok(())
+}
+
+#[cfg(target_os = "linux")]
+fn exchange(a: &std::path::Path, b: &std::path::Path) -> Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let ca = CString::new(a.as_os_str().as_bytes()).map_err(|e| Error::Io(e.into()))?;
+    let cb = CString::new(b.as_os_str().as_bytes()).map_err(|e| Error::Io(e.into()))?;
+    // SAFETY: both are valid NUL-terminated paths; renameat2 only reads them.
+    let rc = unsafe {
+        libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE)
+    };
+    if rc != 0 {
+        return Err(Error::Io(std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(a: &std::path::Path, b: &std::path::Path) -> Result<()> {
+    // No atomic exchange here: move the old folder aside first (brief gap, never a mix).
+    let aside = b.with_extension("old");
+    std::fs::rename(b, &aside)?;
+    std::fs::rename(a, b)?;
+    std::fs::rename(&aside, a)?;
+    Ok(())
+}
+
+/// A run id: sortable by time, unique enough for concurrent runs.
+pub fn new_run_id() -> String {
+    use rand::Rng;
+    let r: u32 = rand::thread_rng().gen();
+    format!("{}-{:08x}", chrono::Utc::now().format("%Y%m%dT%H%M%S"), r)
+}

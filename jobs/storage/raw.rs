@@ -1,0 +1,370 @@
+//! Reading raw inputs (CSV, JSONL, JSONL.gz, Parquet) into "landing" Parquet files.
+//!
+//! Every raw row becomes one landing row: the contract's columns as text (NULL when
+//! absent), the row's raw text, a parse error if the row could not be read, and its
+//! file and line. Nothing is dropped here; the staging SQL decides what is valid.
+//! Files are streamed, so memory stays bounded whatever their size.
+
+use std::io::{BufRead, Read};
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Int64Builder, RecordBatch, StringBuilder};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use futures::{StreamExt, TryStreamExt};
+use object_store::ObjectMeta;
+#[allow(deprecated)] // its replacement (a hand-written AsyncFileReader) buys nothing here
+use parquet::arrow::async_reader::ParquetObjectReader;
+use parquet::arrow::ParquetRecordBatchStreamBuilder;
+use tokio::sync::mpsc;
+
+use super::manifest::Manifests;
+use super::publish::PartitionWriter;
+use super::warehouse::Warehouse;
+use crate::error::{Error, Result};
+use crate::schemas::RawContract;
+
+const BATCH_ROWS: usize = 8192;
+
+/// Raw file formats, by file name ending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawFormat {
+    Csv,
+    Jsonl,
+    JsonlGz,
+    Parquet,
+}
+
+impl RawFormat {
+    pub fn from_name(name: &str) -> Option<RawFormat> {
+        let n = name.to_ascii_lowercase();
+        if n.ends_with(".csv") {
+            Some(RawFormat::Csv)
+        } else if n.ends_with(".jsonl") || n.ends_with(".json") || n.ends_with(".ndjson") {
+            Some(RawFormat::Jsonl)
+        } else if n.ends_with(".jsonl.gz") || n.ends_with(".json.gz") || n.ends_with(".ndjson.gz") {
+            Some(RawFormat::JsonlGz)
+        } else if n.ends_with(".parquet") {
+            Some(RawFormat::Parquet)
+        } else {
+            None
+        }
+    }
+}
+
+/// Raw files of a table for a date. Names starting with '_' or '.' (markers) are skipped;
+/// any other unknown file is an error, never ignored.
+pub async fn list_raw_files(wh: &Warehouse, table: &str, dt: &str) -> Result<Vec<(ObjectMeta, RawFormat)>> {
+    let prefix = wh.path(&format!("raw/{table}/dt={dt}"));
+    let mut metas: Vec<ObjectMeta> = wh
+        .store
+        .list(Some(&prefix))
+        .try_collect()
+        .await
+        .map_err(|e| Error::storage(prefix.to_string(), e))?;
+    metas.sort_by(|a, b| a.location.cmp(&b.location));
+    let mut out = vec![];
+    for m in metas {
+        let name = m.location.filename().unwrap_or_default().to_string();
+        if name.starts_with('_') || name.starts_with('.') {
+            continue;
+        }
+        match RawFormat::from_name(&name) {
+            Some(f) => out.push((m, f)),
+            None => {
+                return Err(Error::MissingInput(format!(
+                    "raw/{table}/dt={dt}/{name}: unknown file type (expected .csv, .jsonl, .jsonl.gz or .parquet); \
+                     move it away or rename it with a leading '_' to skip it"
+                )))
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub fn landing_schema(contract: &RawContract) -> SchemaRef {
+    let mut fields: Vec<Field> =
+        contract.columns.iter().map(|c| Field::new(&c.name, DataType::Utf8, true)).collect();
+    fields.push(Field::new("_raw", DataType::Utf8, true));
+    fields.push(Field::new("_error", DataType::Utf8, true));
+    fields.push(Field::new("_file", DataType::Utf8, false));
+    fields.push(Field::new("_line", DataType::Int64, false));
+    Arc::new(Schema::new(fields))
+}
+
+/// Builds landing batches row by row.
+struct Rows {
+    schema: SchemaRef,
+    cols: Vec<StringBuilder>,
+    raw: StringBuilder,
+    error: StringBuilder,
+    file: StringBuilder,
+    line: Int64Builder,
+    file_name: String,
+    n: usize,
+}
+
+impl Rows {
+    fn new(schema: SchemaRef, ncols: usize, file_name: &str) -> Self {
+        Rows {
+            schema,
+            cols: (0..ncols).map(|_| StringBuilder::new()).collect(),
+            raw: StringBuilder::new(),
+            error: StringBuilder::new(),
+            file: StringBuilder::new(),
+            line: Int64Builder::new(),
+            file_name: file_name.to_string(),
+            n: 0,
+        }
+    }
+
+    fn push(&mut self, values: &[Option<&str>], raw: &str, error: Option<&str>, line: u64) {
+        for (b, v) in self.cols.iter_mut().zip(values) {
+            b.append_option(*v);
+        }
+        self.raw.append_value(raw);
+        self.error.append_option(error);
+        self.file.append_value(&self.file_name);
+        self.line.append_value(line as i64);
+        self.n += 1;
+    }
+
+    fn take(&mut self) -> Result<Option<RecordBatch>> {
+        if self.n == 0 {
+            return Ok(None);
+        }
+        let mut arrays: Vec<ArrayRef> = self.cols.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
+        arrays.push(Arc::new(self.raw.finish()));
+        arrays.push(Arc::new(self.error.finish()));
+        arrays.push(Arc::new(self.file.finish()));
+        arrays.push(Arc::new(self.line.finish()));
+        self.n = 0;
+        Ok(Some(RecordBatch::try_new(self.schema.clone(), arrays)?))
+    }
+}
+
+type Tx = mpsc::Sender<Result<RecordBatch>>;
+
+fn send(tx: &Tx, rows: &mut Rows) -> bool {
+    match rows.take() {
+        Ok(Some(b)) => tx.blocking_send(Ok(b)).is_ok(),
+        Ok(None) => true,
+        Err(e) => tx.blocking_send(Err(e)).is_ok() && false,
+    }
+}
+
+/// JSON value as the text a CSV cell would hold.
+fn json_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn parse_jsonl(reader: impl BufRead, names: &[String], mut rows: Rows, tx: Tx) {
+    let mut reader = reader;
+    let mut buf = Vec::with_capacity(1024);
+    let mut line_no = 0u64;
+    let none: Vec<Option<&str>> = vec![None; names.len()];
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                let _ = tx.blocking_send(Err(Error::Io(e)));
+                return;
+            }
+        }
+        line_no += 1;
+        while matches!(buf.last(), Some(b'\n' | b'\r')) {
+            buf.pop();
+        }
+        if buf.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        let raw = String::from_utf8_lossy(&buf);
+        match serde_json::from_slice::<serde_json::Value>(&buf) {
+            Ok(serde_json::Value::Object(map)) => {
+                let texts: Vec<Option<String>> =
+                    names.iter().map(|n| map.get(n).and_then(json_text)).collect();
+                let vals: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
+                rows.push(&vals, &raw, None, line_no);
+            }
+            Ok(_) => rows.push(&none, &raw, Some("malformed JSON line: not a JSON object"), line_no),
+            Err(e) => {
+                let msg = format!("malformed JSON line: {e}");
+                rows.push(&none, &raw, Some(&msg), line_no)
+            }
+        }
+        if rows.n >= BATCH_ROWS && !send(&tx, &mut rows) {
+            return;
+        }
+    }
+    send(&tx, &mut rows);
+}
+
+fn parse_csv(reader: impl Read, names: &[String], mut rows: Rows, tx: Tx) {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(reader);
+    let headers = match rdr.byte_headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            let _ = tx.blocking_send(Err(Error::MissingInput(format!("{}: unreadable CSV header: {e}", rows.file_name))));
+            return;
+        }
+    };
+    let header_names: Vec<String> = headers.iter().map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
+    let index: Vec<Option<usize>> = names.iter().map(|n| header_names.iter().position(|h| h == n)).collect();
+    let mut record = csv::ByteRecord::new();
+    let none: Vec<Option<&str>> = vec![None; names.len()];
+    loop {
+        let line_no = rdr.position().line();
+        match rdr.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let msg = format!("malformed CSV row: {e}");
+                rows.push(&none, "", Some(&msg), line_no);
+                continue;
+            }
+        }
+        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(vec![]);
+        let _ = w.write_byte_record(&record);
+        let raw_bytes = w.into_inner().unwrap_or_default();
+        let raw = String::from_utf8_lossy(&raw_bytes);
+        let raw = raw.trim_end_matches('\n');
+        if record.len() != headers.len() {
+            let msg = format!("malformed CSV row: {} fields where the header has {}", record.len(), headers.len());
+            rows.push(&none, raw, Some(&msg), line_no);
+        } else {
+            let mut bad_utf8 = false;
+            let vals: Vec<Option<&str>> = index
+                .iter()
+                .map(|i| {
+                    i.and_then(|i| record.get(i)).and_then(|b| match std::str::from_utf8(b) {
+                        Ok("") => None,
+                        Ok(s) => Some(s),
+                        Err(_) => {
+                            bad_utf8 = true;
+                            None
+                        }
+                    })
+                })
+                .collect();
+            let err = bad_utf8.then_some("malformed CSV row: a field is not UTF-8");
+            rows.push(&vals, raw, err, line_no);
+        }
+        if rows.n >= BATCH_ROWS && !send(&tx, &mut rows) {
+            return;
+        }
+    }
+    send(&tx, &mut rows);
+}
+
+/// Parse one raw Parquet file: columns cast to text, the row as JSON for its raw text.
+async fn parse_parquet(wh: &Warehouse, meta: &ObjectMeta, names: &[String], mut rows: Rows, tx: Tx) -> Result<()> {
+    #[allow(deprecated)]
+    let reader = ParquetObjectReader::new(wh.store.clone(), meta.location.clone()).with_file_size(meta.size);
+    let mut stream = ParquetRecordBatchStreamBuilder::new(reader).await?.with_batch_size(BATCH_ROWS).build()?;
+    let mut line = 0u64;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let texts: Vec<Option<ArrayRef>> = names
+            .iter()
+            .map(|n| batch.column_by_name(n).map(|c| arrow::compute::cast(c, &DataType::Utf8)).transpose())
+            .collect::<std::result::Result<_, _>>()?;
+        let mut json = Vec::new();
+        {
+            let mut w = arrow::json::LineDelimitedWriter::new(&mut json);
+            w.write(&batch)?;
+            w.finish()?;
+        }
+        let json = String::from_utf8_lossy(&json).into_owned();
+        let mut lines = json.lines();
+        for r in 0..batch.num_rows() {
+            line += 1;
+            let vals: Vec<Option<&str>> = texts
+                .iter()
+                .map(|a| {
+                    a.as_ref().and_then(|a| {
+                        let s = arrow::array::AsArray::as_string::<i32>(a.as_ref());
+                        (!arrow::array::Array::is_null(s, r)).then(|| s.value(r))
+                    })
+                })
+                .collect();
+            rows.push(&vals, lines.next().unwrap_or(""), None, line);
+        }
+        if let Some(b) = rows.take()? {
+            if tx.send(Ok(b)).await.is_err() {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Statistics of landing a raw table.
+#[derive(Debug, Clone, Default)]
+pub struct Landed {
+    pub files: usize,
+    pub rows: u64,
+}
+
+/// Parse every raw file of `table` for `dt` into Parquet under `<out_dir>/`.
+pub async fn land(
+    wh: &Warehouse,
+    contract: &RawContract,
+    dt: &str,
+    out_dir: &str,
+    run_id: &str,
+) -> Result<Landed> {
+    let files = list_raw_files(wh, &contract.table, dt).await?;
+    let schema = landing_schema(contract);
+    let names: Vec<String> = contract.columns.iter().map(|c| c.name.clone()).collect();
+    // Landing files are scratch: written straight to their folder, never committed.
+    let scratch = Warehouse { local_dir: None, ..wh.clone() };
+    let mut writer = PartitionWriter::new(&scratch, &Manifests::default(), "_", "_", "_", run_id, schema.clone(), usize::MAX);
+    writer.set_dir(out_dir);
+    let mut landed = Landed { files: files.len(), rows: 0 };
+    for (meta, format) in files {
+        let file_name = wh.relative(&meta.location).unwrap_or(meta.location.as_ref()).to_string();
+        let rows = Rows::new(schema.clone(), names.len(), &file_name);
+        let (tx, mut rx) = mpsc::channel::<Result<RecordBatch>>(4);
+        let task = match format {
+            RawFormat::Parquet => {
+                let (wh2, meta2, names2) = (wh.clone(), meta.clone(), names.clone());
+                tokio::spawn(async move {
+                    if let Err(e) = parse_parquet(&wh2, &meta2, &names2, rows, tx.clone()).await {
+                        let _ = tx.send(Err(e)).await;
+                    }
+                })
+            }
+            _ => {
+                let reader = object_store::buffered::BufReader::with_capacity(wh.store.clone(), &meta, 4 << 20);
+                let sync = tokio_util::io::SyncIoBridge::new(reader);
+                let names2 = names.clone();
+                tokio::task::spawn_blocking(move || {
+                    let buffered = std::io::BufReader::with_capacity(1 << 20, sync);
+                    match format {
+                        RawFormat::Csv => parse_csv(buffered, &names2, rows, tx),
+                        RawFormat::Jsonl => parse_jsonl(buffered, &names2, rows, tx),
+                        _ => {
+                            let gz = std::io::BufReader::new(flate2::read::MultiGzDecoder::new(buffered));
+                            parse_jsonl(gz, &names2, rows, tx)
+                        }
+                    }
+                })
+            }
+        };
+        while let Some(batch) = rx.recv().await {
+            let batch = batch.map_err(|e| Error::job("staging", format!("reading {file_name}: {e}")))?;
+            landed.rows += batch.num_rows() as u64;
+            writer.write(&batch).await?;
+        }
+        task.await.map_err(|e| Error::job("staging", format!("reader of {file_name} stopped: {e}")))?;
+    }
+    writer.finish_scratch().await?;
+    Ok(landed)
+}

@@ -1,0 +1,52 @@
+-- staging.orders: cast, normalise and classify the day's raw order rows.
+-- The customer must be known: staged today or on an earlier date.
+WITH typed AS (
+  SELECT
+    nullif(trim(order_id), '') AS order_id,
+    nullif(trim(customer_id), '') AS customer_id,
+    arrow_cast(try_cast(order_ts AS TIMESTAMP), 'Timestamp(Microsecond, Some("UTC"))') AS order_ts,
+    nullif(lower(trim(status)), '') AS status,
+    nullif(upper(trim(currency)), '') AS currency,
+    try_cast(total_amount AS DECIMAL(18, 2)) AS total_amount,
+    try_cast(discount_amount AS DECIMAL(18, 2)) AS discount_amount,
+    try_cast(shipping_amount AS DECIMAL(18, 2)) AS shipping_amount,
+    nullif(lower(trim(channel)), '') AS channel,
+    nullif(upper(trim(country)), '') AS country,
+    arrow_cast(try_cast(updated_at AS TIMESTAMP), 'Timestamp(Microsecond, Some("UTC"))') AS updated_at,
+    order_ts AS order_ts_text,
+    total_amount AS total_text,
+    discount_amount AS discount_text,
+    shipping_amount AS shipping_text,
+    updated_at AS updated_at_text,
+    _raw, _error, _file, _line
+  FROM landing.orders
+),
+known AS (
+  SELECT DISTINCT customer_id AS known_customer FROM staging.customers WHERE dt <= $run_date
+)
+SELECT
+  order_id, customer_id, order_ts, status, currency, total_amount, discount_amount,
+  shipping_amount, channel, country, updated_at,
+  CASE
+    WHEN _error IS NOT NULL THEN _error
+    WHEN order_id IS NULL THEN 'missing order_id'
+    WHEN customer_id IS NULL THEN 'missing customer_id'
+    WHEN order_ts_text IS NULL THEN 'missing order_ts'
+    WHEN order_ts IS NULL THEN 'unparseable order_ts'
+    WHEN updated_at_text IS NULL THEN 'missing updated_at'
+    WHEN updated_at IS NULL THEN 'unparseable updated_at'
+    WHEN status IS NULL THEN 'missing status'
+    WHEN status NOT IN ('placed', 'paid', 'shipped', 'cancelled', 'refunded') THEN 'unknown status'
+    WHEN channel IS NOT NULL AND channel NOT IN ('web', 'app', 'marketplace') THEN 'unknown channel'
+    WHEN currency IS NULL THEN 'missing currency'
+    WHEN total_text IS NULL THEN 'missing total_amount'
+    WHEN total_amount IS NULL THEN 'unparseable total_amount'
+    WHEN total_amount < 0 THEN 'negative total_amount'
+    WHEN discount_text IS NOT NULL AND discount_amount IS NULL THEN 'unparseable discount_amount'
+    WHEN discount_amount < 0 THEN 'negative discount_amount'
+    WHEN shipping_text IS NOT NULL AND shipping_amount IS NULL THEN 'unparseable shipping_amount'
+    WHEN shipping_amount < 0 THEN 'negative shipping_amount'
+    WHEN known_customer IS NULL THEN 'unknown customer_id'
+  END AS _reason,
+  _raw, _file, _line
+FROM typed LEFT JOIN known ON typed.customer_id = known.known_customer
