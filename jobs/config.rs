@@ -69,9 +69,9 @@ impl Default for GenerateConfig {
     }
 }
 
-/// Settings per job. Sections of jobs that are not built yet are kept as raw tables.
+/// Settings per job. Sections of jobs that are not built yet are kept as raw tables
+/// (their names are still checked).
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct JobsConfig {
     #[serde(default)]
     pub staging: StagingConfig,
@@ -115,6 +115,12 @@ fn default_formats() -> BTreeMap<String, String> {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect()
 }
+
+/// Every job name of the design (settings may exist before a job is built).
+pub const JOB_NAMES: &[&str] = &[
+    "staging", "daily_aggregates", "user_profiles", "rfm_segments", "association_rules",
+    "sales_forecast", "recommendations", "churn_scores", "clv", "audiences", "report",
+];
 
 pub const RAW_FORMATS: &[&str] = &["csv", "jsonl", "jsonl.gz", "parquet"];
 
@@ -167,6 +173,14 @@ impl Config {
                 return Err(Error::Config(format!(
                     "generate.formats.{table} = '{format}' is not one of {}",
                     RAW_FORMATS.join(", ")
+                )));
+            }
+        }
+        for name in self.jobs.other.keys() {
+            if !JOB_NAMES.contains(&name.as_str()) {
+                return Err(Error::Config(format!(
+                    "[jobs.{name}] is not a job (jobs: {})",
+                    JOB_NAMES.join(", ")
                 )));
             }
         }
@@ -249,6 +263,8 @@ kind = "mailchimp"
         assert!(e.contains("Mars/Base"), "{e}");
         let e = Config::parse("[generate.formats]\norders = 'xml'").unwrap_err().to_string();
         assert!(e.contains("xml"), "{e}");
+        let e = Config::parse("[jobs.rfm_segmets]\nlookback_days = 3").unwrap_err().to_string();
+        assert!(e.contains("rfm_segmets"), "{e}");
     }
 
     #[test]

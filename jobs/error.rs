@@ -103,3 +103,14 @@ pub fn fail_point(name: &str) -> Result<()> {
         _ => Ok(()),
     }
 }
+
+/// Test hook: stop for a while at a named point when `ECOMWH_PAUSE_AT` names it, so a test
+/// can kill the process exactly there. Announced on stderr.
+pub fn pause_point(name: &str) {
+    if let Ok(v) = std::env::var("ECOMWH_PAUSE_AT") {
+        if v.split(',').any(|p| p.trim() == name) {
+            eprintln!("ecomwh: paused at {name}");
+            std::thread::sleep(std::time::Duration::from_secs(600));
+        }
+    }
+}

@@ -22,19 +22,21 @@ pub fn render(batches: &[RecordBatch], format: Format, out: &mut impl std::io::W
             writeln!(out, "{}", arrow::util::pretty::pretty_format_batches(batches)?)?;
         }
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(out);
             if let Some(b) = batches.first() {
-                let header: Vec<&str> = b.schema_ref().fields().iter().map(|f| f.name().as_str()).collect();
-                w.write_record(&header).map_err(csv_io)?;
+                let header: Vec<String> =
+                    b.schema_ref().fields().iter().map(|f| csv_field(Some(f.name()))).collect();
+                writeln!(out, "{}", header.join(","))?;
             }
             for b in batches {
                 for row in 0..b.num_rows() {
-                    let fields: Vec<String> =
-                        b.columns().iter().map(|c| cell_text(c, row)).collect::<Result<_>>()?;
-                    w.write_record(&fields).map_err(csv_io)?;
+                    let fields: Vec<String> = b
+                        .columns()
+                        .iter()
+                        .map(|c| cell_text(c, row).map(|t| csv_field(t.as_deref())))
+                        .collect::<Result<_>>()?;
+                    writeln!(out, "{}", fields.join(","))?;
                 }
             }
-            w.flush()?;
         }
         Format::Json => {
             for b in batches {
@@ -52,34 +54,36 @@ pub fn render(batches: &[RecordBatch], format: Format, out: &mut impl std::io::W
     Ok(())
 }
 
-fn csv_io(e: csv::Error) -> std::io::Error {
-    std::io::Error::other(e.to_string())
+/// NULL is an empty field; an empty string is `""`, so the two stay apart.
+fn csv_field(v: Option<&str>) -> String {
+    match v {
+        None => String::new(),
+        Some("") => "\"\"".to_string(),
+        Some(s) if s.contains([',', '"', '\n', '\r']) => format!("\"{}\"", s.replace('"', "\"\"")),
+        Some(s) => s.to_string(),
+    }
 }
 
 fn is_list(t: &DataType) -> bool {
     matches!(t, DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _) | DataType::Struct(_) | DataType::Map(_, _))
 }
 
-/// One CSV cell.
-fn cell_text(a: &ArrayRef, row: usize) -> Result<String> {
+/// One CSV cell (None for NULL).
+fn cell_text(a: &ArrayRef, row: usize) -> Result<Option<String>> {
     if a.is_null(row) {
-        return Ok(String::new());
+        return Ok(None);
     }
     Ok(match a.data_type() {
         DataType::Float64 => float_text(a.as_primitive::<Float64Type>().value(row)),
         DataType::Float32 => float_text(a.as_primitive::<Float32Type>().value(row) as f64),
-        t if is_list(t) => json_value(a, row)?.to_string(),
-        _ => ArrayFormatter::try_new(a.as_ref(), &FormatOptions::default())?.value(row).to_string(),
+        t if is_list(t) => Some(json_value(a, row)?.to_string()),
+        _ => Some(ArrayFormatter::try_new(a.as_ref(), &FormatOptions::default())?.value(row).to_string()),
     })
 }
 
-fn float_text(v: f64) -> String {
-    if v.is_finite() {
-        // Rust prints the shortest text that reads back to the same float.
-        format!("{v}")
-    } else {
-        String::new()
-    }
+/// Rust prints the shortest text that reads back to the same float; infinities are NULL.
+fn float_text(v: f64) -> Option<String> {
+    v.is_finite().then(|| format!("{v}"))
 }
 
 /// A cell as JSON: numbers as numbers, lists as arrays, non-finite floats as null.

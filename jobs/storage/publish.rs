@@ -168,6 +168,7 @@ impl PartitionWriter {
         }
         self.close_file().await?;
         fail_point("publish:before_commit")?;
+        crate::error::pause_point("publish:before_commit");
         let entry = PartitionEntry {
             files: self.files.clone(),
             rows: self.rows,

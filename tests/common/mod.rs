@@ -1,0 +1,110 @@
+//! Helpers for the end-to-end tests: run the built `ecomwh` binary against a warehouse.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ecomwh")
+}
+
+/// A command for the binary with quiet logs and the given warehouse.
+pub fn cmd(warehouse: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(bin());
+    c.arg("--warehouse").arg(warehouse).args(args);
+    c.env("ECOMWH_LOG", "warn").env_remove("ECOMWH_FAIL_AT").env_remove("ECOMWH_PAUSE_AT");
+    // No ecomwh.toml from the developer's folder.
+    c.current_dir(std::env::temp_dir());
+    c
+}
+
+pub fn run(warehouse: &str, args: &[&str]) -> Output {
+    cmd(warehouse, args).output().expect("ecomwh runs")
+}
+
+/// Run and insist on success; return stdout.
+pub fn ok(warehouse: &str, args: &[&str]) -> String {
+    let out = run(warehouse, args);
+    assert!(
+        out.status.success(),
+        "ecomwh {args:?} failed ({:?}):\n{}\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf8")
+}
+
+/// Query through `ecomwh sql --format csv`; rows as maps from column to text.
+pub fn sql(warehouse: &str, query: &str) -> Vec<BTreeMap<String, String>> {
+    let text = ok(warehouse, &["sql", query, "--format", "csv"]);
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let headers = rdr.headers().expect("header").clone();
+    rdr.records()
+        .map(|r| {
+            let r = r.expect("csv row");
+            headers.iter().zip(r.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
+        })
+        .collect()
+}
+
+pub fn count(warehouse: &str, query: &str) -> u64 {
+    let rows = sql(warehouse, query);
+    rows[0].values().next().expect("one column").parse().expect("a count")
+}
+
+/// A fresh local warehouse folder.
+pub struct LocalWh {
+    pub dir: tempfile::TempDir,
+    pub url: String,
+}
+
+pub fn local_wh() -> LocalWh {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("file://{}", dir.path().display());
+    LocalWh { dir, url }
+}
+
+impl LocalWh {
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn report(&self, dt: &str) -> serde_json::Value {
+        let p = self.path(&format!("_state/runs/dt={dt}/latest.json"));
+        serde_json::from_slice(&std::fs::read(&p).expect("run report")).expect("json")
+    }
+}
+
+/// The generator's log of damaged rows: (table, kind, file, line, reason).
+pub fn ledger(path: &Path) -> Vec<[String; 5]> {
+    let mut rdr = csv::Reader::from_path(path).expect("ledger");
+    rdr.records()
+        .map(|r| {
+            let r = r.expect("row");
+            [r[0].to_string(), r[1].to_string(), r[2].to_string(), r[3].to_string(), r[4].to_string()]
+        })
+        .collect()
+}
+
+pub const RAW_TABLES: &[&str] = &["customers", "products", "orders", "order_items", "events", "suppressions"];
+
+/// The dt=YYYY-MM-DD inside a raw file path.
+pub fn dt_of(file: &str) -> String {
+    file.split('/').find_map(|p| p.strip_prefix("dt=")).expect("dt in path").to_string()
+}
+
+/// Python with the test tools (moto, duckdb), installed by scripts/test.sh.
+pub fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("ECOMWH_TEST_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(p.exists(), "no Python with moto and duckdb: run scripts/test.sh, which installs them into .venv");
+    p
+}
+
+pub fn script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py").join(name)
+}
