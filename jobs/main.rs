@@ -7,8 +7,9 @@ use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = ecomwh::cli::Cli::parse();
-    let filter = EnvFilter::try_from_env("ECOMWH_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("warn,ecomwh=info"));
+    // The demo prints its own summary; nightly commands log each job for Airflow.
+    let default = if matches!(cli.command, ecomwh::cli::Command::Demo(_)) { "warn" } else { "warn,ecomwh=info" };
+    let filter = EnvFilter::try_from_env("ECOMWH_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).with_writer(std::io::stderr).with_target(false).init();

@@ -26,6 +26,7 @@ pub async fn run(app: &super::App, a: Args) -> Result<()> {
     println!("generating {} customers over {} days ({start} .. {last}) into {}", a.customers, a.days, wh.url);
     generate(&wh, &opts).await?;
     let engine = app.engine().await?;
+    println!("running the nightly pipeline for each of the {} dates ...", a.days);
     // Earlier days first, as the nightly schedule would have run them; then the last day.
     let reports = crate::pipeline::backfill(&engine, &app.cfg, start, last, None).await?;
     if let Some(r) = reports.last() {
@@ -33,6 +34,7 @@ pub async fn run(app: &super::App, a: Args) -> Result<()> {
     }
     println!("\ntables built:");
     super::tables::run(app, super::tables::Args { partitions: false }).await?;
+    println!("\nwarehouse: {} (run reports under _state/runs/)", wh.url);
     println!("\ntry:\n  ecomwh sql \"SELECT status, count(*) AS orders FROM staging.orders GROUP BY status\"");
     println!("  ecomwh sql \"SELECT reason, count(*) FROM quarantine.orders GROUP BY reason\"");
     Ok(())

@@ -25,11 +25,15 @@ pub struct Args {
     /// Formats per table, e.g. orders=csv,events=parquet (default from config)
     #[arg(long)]
     pub formats: Option<String>,
+    /// Write all history into the last day's partition, as a first load does
+    #[arg(long)]
+    pub first_load: bool,
 }
 
 pub async fn run(app: &super::App, a: Args) -> Result<()> {
     let wh = app.warehouse()?;
-    let opts = options(app, a.customers, a.days, a.start, a.seed, a.dirty_rate, a.formats.as_deref())?;
+    let mut opts = options(app, a.customers, a.days, a.start, a.seed, a.dirty_rate, a.formats.as_deref())?;
+    opts.first_load = a.first_load;
     let s = generate(&wh, &opts).await?;
     println!(
         "generated {} customers, {} products, {} days ({} .. {}) into {}",
@@ -78,5 +82,6 @@ pub(super) fn options(
         formats: f,
         rows_per_file: app.cfg.generate.rows_per_file,
         timezone: app.cfg.tz()?,
+        first_load: false,
     })
 }

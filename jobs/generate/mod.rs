@@ -33,6 +33,8 @@ pub struct GenerateOptions {
     pub formats: BTreeMap<String, String>,
     pub rows_per_file: usize,
     pub timezone: chrono_tz::Tz,
+    /// Put all history into the last day's partition (a first load).
+    pub first_load: bool,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -92,7 +94,7 @@ fn money(cents: i64) -> String {
 
 /// All sinks of one day, plus the damage log.
 struct Day<'a> {
-    sinks: HashMap<&'static str, TableSink>,
+    sinks: &'a mut HashMap<&'static str, TableSink>,
     columns: HashMap<&'static str, Vec<String>>,
     formats: &'a BTreeMap<String, String>,
     dirty_rate: f64,
@@ -170,6 +172,8 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
     let offsets: Vec<FixedOffset> =
         COUNTRIES.iter().map(|c| c.2.parse::<FixedOffset>().expect("static offsets")).collect();
     let started = std::time::Instant::now();
+    let last_dt = (o.start + Duration::days(days - 1)).format("%Y-%m-%d").to_string();
+    let mut sinks: HashMap<&'static str, TableSink> = HashMap::new();
 
     for day in 0..days {
         let date = o.start + Duration::days(day);
@@ -181,14 +185,15 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
             .map(|t| t.timestamp())
             .unwrap_or_else(|| date.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp());
         let season = seasonality(date);
+        if sinks.is_empty() {
+            let part_dt = if o.first_load { &last_dt } else { &dt };
+            for t in RAW_TABLES {
+                let format = o.formats.get(*t).map(String::as_str).unwrap_or("csv");
+                sinks.insert(t, TableSink::new(wh, t, part_dt, format, columns[t].clone(), o.rows_per_file));
+            }
+        }
         let mut d = Day {
-            sinks: RAW_TABLES
-                .iter()
-                .map(|t| {
-                    let format = o.formats.get(*t).map(String::as_str).unwrap_or("csv");
-                    (*t, TableSink::new(wh, t, &dt, format, columns[t].clone(), o.rows_per_file))
-                })
-                .collect(),
+            sinks: &mut sinks,
             columns: columns.clone(),
             formats: &o.formats,
             dirty_rate: o.dirty_rate,
@@ -456,9 +461,11 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
             }
         }
 
-        for (t, s) in d.sinks.drain() {
-            let n = s.finish().await?;
-            *summary.rows.entry(t.to_string()).or_default() += n;
+        if !o.first_load || day == days - 1 {
+            for (t, s) in d.sinks.drain() {
+                let n = s.finish().await?;
+                *summary.rows.entry(t.to_string()).or_default() += n;
+            }
         }
         tracing::info!(date = %dt, day = day + 1, days, orders = next_order, events = next_event,
             seconds = started.elapsed().as_secs_f64(), "generated day");

@@ -1,0 +1,21 @@
+# Source this: ensure_venv NAME REQUIREMENTS [CONSTRAINTS] sets VENV_PY to a virtualenv's python.
+# Virtualenvs live in ~/.cache/ecomwh, keyed by a hash of their pins, so reruns reuse them.
+ensure_venv() {
+  local name=$1 req=$2 cons=${3:-}
+  local hash
+  hash=$(cat "$req" ${cons:+"$cons"} | sha256sum | cut -c1-12)
+  local dir="${ECOMWH_CACHE:-$HOME/.cache/ecomwh}/venv-$name-$hash"
+  if [ ! -x "$dir/bin/python" ] || [ ! -f "$dir/.complete" ]; then
+    echo "installing Python tools for $name into $dir (first time only)" >&2
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install -q -U pip >&2
+    if [ -n "$cons" ]; then
+      "$dir/bin/pip" install -q -r "$req" -c "$cons" >&2
+    else
+      "$dir/bin/pip" install -q -r "$req" >&2
+    fi
+    touch "$dir/.complete"
+  fi
+  VENV_PY="$dir/bin/python"
+}
