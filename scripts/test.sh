@@ -1,22 +1,35 @@
 #!/usr/bin/env bash
-# Run every test of ecomwh: unit tests, end-to-end tests of the built binary on a local
-# folder and on S3 (a local moto server on 127.0.0.1), and DuckDB reading the tables back.
-# Installs the Python tools it needs into a cached virtualenv; starts and stops what it uses.
-set -euo pipefail
+# Run every test of ecomwh: unit tests; end-to-end tests of the built binary on a local folder
+# and on S3 (moto's S3 server on 127.0.0.1) with DuckDB reading the tables back; and the
+# Airflow DAG, loaded and run by real Airflow. Installs the Python tools it needs into cached
+# virtualenvs; starts and stops the servers it uses.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/pyenv.sh
-
+set -e
 ensure_venv test scripts/requirements-test.txt scripts/constraints-test.txt
 export ECOMWH_TEST_PYTHON="$VENV_PY"
+ensure_venv airflow scripts/requirements-airflow.txt scripts/constraints-airflow.txt
+AIRFLOW_PY="$VENV_PY"
 
-start=$(date +%s)
+t0=$(date +%s)
 cargo build --locked --all-targets
-echo "build: $(( $(date +%s) - start ))s"
+t1=$(date +%s)
+echo "build: $((t1 - t0))s"
+set +e
 
-start=$(date +%s)
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --locked --no-fail-fast
 else
   cargo test --locked --no-fail-fast
 fi
-echo "rust tests: $(( $(date +%s) - start ))s"
+rust=$?
+t2=$(date +%s)
+echo "rust tests: $((t2 - t1))s"
+
+export ECOMWH_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/ecomwh"
+"$AIRFLOW_PY" -m pytest -q -p no:cacheprovider airflow/tests
+dag=$?
+echo "airflow tests: $(( $(date +%s) - t2 ))s"
+
+[ $rust -eq 0 ] && [ $dag -eq 0 ]

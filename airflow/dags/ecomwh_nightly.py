@@ -1,0 +1,123 @@
+"""ecomwh nightly pipeline: waits for the day's raw inputs, then runs each ecomwh job for the
+shop day that has just ended, in dependency order.
+
+Settings (Airflow Variables, else environment variables, else defaults), read when a task runs:
+    ecomwh_bin        / ECOMWH_BIN        path of the ecomwh binary            (default: ecomwh)
+    ecomwh_config     / ECOMWH_CONFIG     path of ecomwh.toml                  (default: ecomwh.toml in the
+                                                                           worker's folder, if any)
+    ecomwh_warehouse  / ECOMWH_WAREHOUSE  warehouse URL, overriding the config (default: the config's)
+Parse-time settings (environment of the scheduler and workers):
+    ECOMWH_SCHEDULE        cron of the nightly run            (default: "0 2 * * *", 02:00)
+    ECOMWH_TIMEZONE        time zone of that cron and of dt   (default: UTC)
+    ECOMWH_START_DATE      first date to process, YYYY-MM-DD  (default: 2025-01-01)
+    ECOMWH_SENSOR_TIMEOUT  seconds to wait for late inputs    (default: 6 hours)
+    ECOMWH_SENSOR_POKE     seconds between input checks       (default: 10 minutes)
+    ECOMWH_RETRY_DELAY     seconds before the first retry     (default: 5 minutes, doubling)
+Secrets (S3/GCS/Azure credentials, API keys) come only from the workers' environment, which the
+tasks inherit; nothing secret is written here.
+
+Schedule: a CronDataIntervalTimetable, so the run that starts at 02:00 on Nov 22 has the data
+interval Nov 21 02:00 .. Nov 22 02:00 and {{ ds }} = Nov 21: the day that has just ended.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.providers.standard.sensors.bash import BashSensor
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable
+
+# The jobs of `ecomwh jobs`, in its order, with what each one reads (its upstream tasks).
+# A test checks this against the binary, so a new job cannot be forgotten here.
+JOBS: dict[str, list[str]] = {
+    "staging": [],
+}
+
+# Tables each job publishes, declared as Assets so downstream DAGs can be scheduled on them.
+OUTPUTS: dict[str, list[str]] = {
+    "staging": [
+        f"{layer}/{table}"
+        for layer in ("staging", "quarantine")
+        for table in ("customers", "products", "orders", "order_items", "events", "suppressions")
+    ],
+}
+
+
+def asset(table: str) -> Asset:
+    return Asset(name=f"ecomwh.{table.replace('/', '.')}", uri=f"ecomwh://warehouse/{table}")
+
+
+def _env_seconds(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+TZ = os.environ.get("ECOMWH_TIMEZONE", "UTC")
+SCHEDULE = os.environ.get("ECOMWH_SCHEDULE", "0 2 * * *")
+START = pendulum.parse(os.environ.get("ECOMWH_START_DATE", "2025-01-01"), tz=TZ)
+
+# Templates resolved when a task runs: Variables first, then the environment, then defaults.
+ECOMWH = (
+    "{{ var.value.get('ecomwh_bin', None) or '%s' }}"
+    "{%% set cfg = var.value.get('ecomwh_config', None) or '%s' %%}"
+    "{%% if cfg %%} --config {{ cfg }}{%% endif %%}"
+    "{%% set wh = var.value.get('ecomwh_warehouse', None) or '%s' %%}"
+    "{%% if wh %%} --warehouse {{ wh }}{%% endif %%}"
+) % (
+    os.environ.get("ECOMWH_BIN", "ecomwh"),
+    os.environ.get("ECOMWH_CONFIG", ""),
+    os.environ.get("ECOMWH_WAREHOUSE", ""),
+)
+
+# Exit code the sensor waits on: only "missing input" is worth waiting for; a bad config or
+# an unreachable store fails at once instead of holding the run for hours.
+WAIT = 99
+
+default_args = {
+    "owner": "data-engineering",
+    "retries": 3,
+    "retry_delay": timedelta(seconds=_env_seconds("ECOMWH_RETRY_DELAY", 300)),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(hours=1),
+    "execution_timeout": timedelta(hours=3),
+}
+
+with DAG(
+    dag_id="ecomwh_nightly",
+    description="ecomwh: staging and marts for the shop day that has just ended",
+    schedule=CronDataIntervalTimetable(SCHEDULE, timezone=TZ),
+    start_date=START,
+    catchup=True,
+    max_active_runs=1,
+    default_args=default_args,
+    tags=["ecomwh", "marketing"],
+    doc_md=__doc__,
+) as dag:
+    # A late raw feed delays the run instead of failing it: `check-inputs` exits 0 once the
+    # inputs are there; the sensor frees its worker slot between checks.
+    check_inputs = BashSensor(
+        task_id="check_inputs",
+        bash_command=(
+            f"out=$({ECOMWH} check-inputs --date {{{{ ds }}}} 2>&1); rc=$?; echo \"$out\"; "
+            f"if [ $rc -eq 2 ] && echo \"$out\" | grep -q 'missing input'; then exit {WAIT}; fi; exit $rc"
+        ),
+        retry_exit_code=WAIT,
+        mode="reschedule",
+        poke_interval=_env_seconds("ECOMWH_SENSOR_POKE", 600),
+        timeout=_env_seconds("ECOMWH_SENSOR_TIMEOUT", 6 * 3600),
+        retries=0,
+    )
+
+    tasks = {}
+    for job, upstream in JOBS.items():
+        tasks[job] = BashOperator(
+            task_id=job,
+            bash_command=f"{ECOMWH} run --date {{{{ ds }}}} --jobs {job}",
+            outlets=[asset(t) for t in OUTPUTS.get(job, [])],
+            append_env=True,
+        )
+        for u in upstream:
+            tasks[u] >> tasks[job]
+        if not upstream:
+            check_inputs >> tasks[job]

@@ -1,0 +1,150 @@
+"""The nightly DAG, loaded and run by real Airflow."""
+import os
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import pendulum
+import pytest
+
+from conftest import ROOT, run_ecomwh
+
+DAGS = ROOT / "airflow" / "dags"
+
+
+def load_dag(**env):
+    """Parse the DAG folder with Airflow's DagBag under the given environment."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        bag = DagBag(dag_folder=str(DAGS))
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    assert bag.import_errors == {}, bag.import_errors
+    return bag.dags["ecomwh_nightly"]
+
+
+def test_dag_loads_with_the_intended_shape(ecomwh_bin):
+    dag = load_dag()
+    jobs = run_ecomwh("jobs").split()
+    # One task per job the CLI offers, named like the job, plus the input sensor.
+    assert sorted(dag.task_ids) == sorted(["check_inputs", *jobs])
+    assert dag.get_task(jobs[0]).upstream_task_ids == {"check_inputs"}
+    # Every job runs after the one before it in `ecomwh jobs` or after what it depends on.
+    order = {t: i for i, t in enumerate(jobs)}
+    for j in jobs:
+        for u in dag.get_task(j).upstream_task_ids - {"check_inputs"}:
+            assert order[u] < order[j]
+    assert dag.catchup is True
+    assert dag.max_active_runs == 1
+    for j in jobs:
+        t = dag.get_task(j)
+        assert t.retries == 3 and t.retry_exponential_backoff
+        assert t.execution_timeout == timedelta(hours=3)
+    sensor = dag.get_task("check_inputs")
+    assert sensor.mode == "reschedule"
+    assert sensor.timeout > 0
+    outlets = {a.uri for a in dag.get_task("staging").outlets}
+    assert "ecomwh://warehouse/staging/orders" in outlets
+    assert "ecomwh://warehouse/quarantine/events" in outlets
+
+
+def test_schedule_processes_the_day_that_has_ended():
+    from airflow.sdk import CronDataIntervalTimetable
+    from airflow.serialization.encoders import coerce_to_core_timetable
+    from airflow.timetables.base import TimeRestriction
+
+    dag = load_dag()
+    assert isinstance(dag.timetable, CronDataIntervalTimetable)
+    start = pendulum.datetime(2025, 11, 21, tz="UTC")
+    # What the scheduler computes from the DAG's timetable.
+    info = coerce_to_core_timetable(dag.timetable).next_dagrun_info(
+        last_automated_data_interval=None,
+        restriction=TimeRestriction(earliest=start, latest=None, catchup=True),
+    )
+    # The run starting at 02:00 on Nov 22 covers Nov 21: ds = 2025-11-21.
+    assert info.run_after == pendulum.datetime(2025, 11, 22, 2, tz="UTC")
+    assert info.logical_date.strftime("%Y-%m-%d") == "2025-11-21"
+
+
+def test_every_templated_field_renders():
+    dag = load_dag()
+
+    class Vars:
+        def __init__(self, values):
+            self.values = values
+
+        def get(self, key, default=None):
+            return self.values.get(key, default)
+
+    for values, expected_prefix in [
+        ({}, f"{os.environ['ECOMWH_BIN']} check-inputs"),
+        (
+            {"ecomwh_bin": "/opt/ecomwh", "ecomwh_config": "/etc/ecomwh.toml", "ecomwh_warehouse": "s3://b/wh"},
+            "/opt/ecomwh --config /etc/ecomwh.toml --warehouse s3://b/wh",
+        ),
+    ]:
+        ctx = {"ds": "2025-11-21", "var": {"value": Vars(values)}}
+        for task in dag.tasks:
+            for field in task.template_fields:
+                value = getattr(task, field)
+                rendered = task.render_template(value, ctx, jinja_env=dag.get_template_env())
+                assert "{{" not in str(rendered) and "{%" not in str(rendered), (task.task_id, field, rendered)
+            cmd = task.render_template(task.bash_command, ctx, jinja_env=dag.get_template_env())
+            cmd = cmd.removeprefix("out=$(")
+            if task.task_id != "check_inputs":
+                expected_prefix = expected_prefix.replace(" check-inputs", " run")
+            assert cmd.startswith(expected_prefix), cmd
+            assert "--date 2025-11-21" in cmd, cmd
+
+
+@pytest.fixture(scope="module")
+def warehouse(ecomwh_bin):
+    d = Path(tempfile.mkdtemp(prefix="ecomwh-dag-wh-"))
+    url = f"file://{d}"
+    run_ecomwh("--warehouse", url, "generate", "--customers", "300", "--days", "2", "--start", "2025-03-01")
+    # The first day as an earlier nightly run would have left it.
+    run_ecomwh("--warehouse", url, "run", "--date", "2025-03-01")
+    return url
+
+
+def test_a_nightly_run_publishes_the_date(airflow_db, warehouse):
+    dag = load_dag(ECOMWH_WAREHOUSE=warehouse, ECOMWH_SENSOR_TIMEOUT="60")
+    dr = dag.test(logical_date=pendulum.datetime(2025, 3, 2, 2, tz="UTC"))
+    states = {ti.task_id: ti.state for ti in dr.get_task_instances()}
+    assert dr.state == "success", states
+    assert all(s == "success" for s in states.values()), states
+    tables = run_ecomwh("--warehouse", warehouse, "tables", "--partitions")
+    for t in ["staging.orders", "staging.events", "quarantine.orders"]:
+        assert t in tables
+    out = run_ecomwh("--warehouse", warehouse, "sql", "SELECT count(*) AS n FROM staging.orders WHERE dt = '2025-03-02'", "--format", "csv")
+    assert int(out.splitlines()[1]) > 0
+
+
+def test_a_bad_config_fails_at_once_instead_of_waiting(airflow_db, warehouse, tmp_path):
+    bad = tmp_path / "ecomwh.toml"
+    bad.write_text("warehose = 'typo'\n")
+    dag = load_dag(ECOMWH_WAREHOUSE=warehouse, ECOMWH_CONFIG=str(bad), ECOMWH_SENSOR_TIMEOUT="600")
+    t0 = pendulum.now()
+    dr = dag.test(logical_date=pendulum.datetime(2025, 3, 2, 2, tz="UTC"))
+    states = {ti.task_id: ti.state for ti in dr.get_task_instances()}
+    assert dr.state == "failed" and states["check_inputs"] == "failed", states
+    assert (pendulum.now() - t0).total_seconds() < 120
+
+
+def test_missing_inputs_fail_the_run_and_stop_downstream(airflow_db, warehouse):
+    dag = load_dag(ECOMWH_WAREHOUSE=warehouse, ECOMWH_SENSOR_TIMEOUT="3")
+    # No raw data exists for March 5: the sensor times out and nothing downstream runs.
+    dr = dag.test(logical_date=pendulum.datetime(2025, 3, 5, 2, tz="UTC"))
+    states = {ti.task_id: ti.state for ti in dr.get_task_instances()}
+    assert dr.state == "failed", states
+    assert states["check_inputs"] == "failed", states
+    for job in run_ecomwh("jobs").split():
+        assert states[job] in ("upstream_failed", None), states
+    assert "2025-03-05" not in run_ecomwh("--warehouse", warehouse, "tables", "--partitions")
