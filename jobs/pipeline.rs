@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use object_store::ObjectStoreExt;
+use object_store::{ObjectStore, ObjectStoreExt};
 use tracing::Instrument;
 
 use crate::config::Config;
@@ -82,6 +82,7 @@ pub async fn run_date(engine: &Engine, cfg: &Config, date: NaiveDate, only: Opti
     if selected.iter().any(|j| j == "staging") {
         check_inputs(&engine.wh, date).await?;
     }
+    sweep_scratch(engine).await;
     let run_id = new_run_id();
     let started = Instant::now();
     let mut report = RunReport {
@@ -150,4 +151,21 @@ pub async fn backfill(engine: &Engine, cfg: &Config, from: NaiveDate, to: NaiveD
         d = d.succ_opt().ok_or_else(|| Error::Usage("date out of range".into()))?;
     }
     Ok(reports)
+}
+
+/// Scratch folders of runs that were killed: `_tmp/<run_id>` older than a day. Younger ones may
+/// belong to a run still going (the DAG's task timeout is 3 hours).
+async fn sweep_scratch(engine: &Engine) {
+    let prefix = engine.wh.path("_tmp");
+    let Ok(listing) = engine.wh.store.list_with_delimiter(Some(&prefix)).await else { return };
+    let cutoff = chrono::Utc::now().naive_utc() - chrono::Duration::hours(24);
+    for dir in listing.common_prefixes {
+        let Some(name) = dir.filename() else { continue };
+        let started = name.get(..15).and_then(|t| chrono::NaiveDateTime::parse_from_str(t, "%Y%m%dT%H%M%S").ok());
+        if started.is_some_and(|t| t < cutoff) {
+            let rel = format!("_tmp/{name}");
+            tracing::info!(folder = %rel, "removing scratch files of an old run");
+            crate::staging::cleanup(engine, &rel).await;
+        }
+    }
 }

@@ -216,8 +216,15 @@ fn a_killed_run_leaves_the_old_partition() {
         let files = std::fs::read_dir(wh.path("staging/orders/dt=2025-04-02")).unwrap().count();
         assert_eq!(files, 1, "one run's files, never a mix");
     }
+    // Scratch files of killed runs are swept once they are a day old.
+    let stale = wh.path("_tmp/20200101T000000-deadbeef/staging/orders/dt=2025-04-02");
+    std::fs::create_dir_all(&stale).unwrap();
+    std::fs::write(stale.join("part.parquet"), b"partial").unwrap();
+    let recent_before = std::fs::read_dir(wh.path("_tmp")).unwrap().count();
     ok(&wh.url, &["run", "--date", "2025-04-02"]);
     assert_eq!(orders_on(&wh.url, "2025-04-02"), old + 1);
+    assert!(!wh.path("_tmp/20200101T000000-deadbeef").exists(), "a day-old scratch folder was kept");
+    assert_eq!(std::fs::read_dir(wh.path("_tmp")).unwrap().count(), recent_before - 1, "recent scratch folders must stay");
 }
 
 #[test]
