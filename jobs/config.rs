@@ -75,6 +75,8 @@ impl Default for GenerateConfig {
 pub struct JobsConfig {
     #[serde(default)]
     pub staging: StagingConfig,
+    #[serde(default)]
+    pub association_rules: AssociationRulesConfig,
     #[serde(flatten)]
     pub other: BTreeMap<String, toml::Table>,
 }
@@ -90,6 +92,66 @@ pub struct StagingConfig {
 impl Default for StagingConfig {
     fn default() -> Self {
         Self { rows_per_file: default_rows_per_file() }
+    }
+}
+
+/// `[jobs.association_rules]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AssociationRulesConfig {
+    /// "product" or "category"
+    pub level: String,
+    /// Purchases of the last N days (order day D-N+1 .. D) make the baskets.
+    pub lookback_days: u32,
+    /// An itemset is frequent when it is in at least this fraction of baskets.
+    pub min_support: f64,
+    pub min_confidence: f64,
+    pub min_lift: f64,
+    /// Most items in an itemset, so in a rule's antecedent and consequent together.
+    pub max_len: usize,
+    /// "apriori" or "fpgrowth" (same output).
+    pub algorithm: String,
+    /// Stop with an error beyond this many frequent itemsets.
+    pub max_itemsets: usize,
+}
+
+impl Default for AssociationRulesConfig {
+    fn default() -> Self {
+        AssociationRulesConfig {
+            level: "product".into(),
+            lookback_days: 90,
+            min_support: 0.01,
+            min_confidence: 0.2,
+            min_lift: 1.0,
+            max_len: 3,
+            algorithm: "apriori".into(),
+            max_itemsets: 2_000_000,
+        }
+    }
+}
+
+impl AssociationRulesConfig {
+    pub fn check(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Config(format!("[jobs.association_rules] {m}")));
+        if !["product", "category"].contains(&self.level.as_str()) {
+            return bad(format!("level = '{}': use 'product' or 'category'", self.level));
+        }
+        if !["apriori", "fpgrowth"].contains(&self.algorithm.as_str()) {
+            return bad(format!("algorithm = '{}': use 'apriori' or 'fpgrowth'", self.algorithm));
+        }
+        if !(self.min_support > 0.0 && self.min_support <= 1.0) {
+            return bad(format!("min_support = {} must be in (0, 1]", self.min_support));
+        }
+        if !(0.0..=1.0).contains(&self.min_confidence) {
+            return bad(format!("min_confidence = {} must be in [0, 1]", self.min_confidence));
+        }
+        if self.max_len < 1 || self.max_len > 10 {
+            return bad(format!("max_len = {} must be 1..10", self.max_len));
+        }
+        if self.lookback_days == 0 {
+            return bad("lookback_days must be at least 1".into());
+        }
+        Ok(())
     }
 }
 
@@ -187,6 +249,7 @@ impl Config {
         if let Some(m) = &self.memory_limit {
             parse_bytes(m)?;
         }
+        self.jobs.association_rules.check()?;
         Ok(())
     }
 
@@ -240,7 +303,11 @@ lookback_days = 365
 
 [jobs.association_rules]
 level = "product"
+lookback_days = 90
 min_support = 0.01
+min_confidence = 0.2
+min_lift = 1.0
+max_len = 3
 
 [[audiences]]
 name = "win_back"
@@ -252,7 +319,12 @@ kind = "mailchimp"
 "#;
         let cfg = Config::parse(text).unwrap();
         assert_eq!(cfg.audiences.len(), 1);
-        assert!(cfg.jobs.other.contains_key("association_rules"));
+        assert!(cfg.jobs.other.contains_key("rfm_segments"));
+        assert_eq!(cfg.jobs.association_rules.max_len, 3);
+        let e = Config::parse("[jobs.association_rules]\nmin_suport = 0.1").unwrap_err().to_string();
+        assert!(e.contains("min_suport"), "{e}");
+        let e = Config::parse("[jobs.association_rules]\nlevel = 'brand'").unwrap_err().to_string();
+        assert!(e.contains("brand"), "{e}");
     }
 
     #[test]

@@ -2,11 +2,13 @@
 //!
 //! The binary (`jobs/main.rs`) is a thin shell over this library.
 
+pub mod association_rules;
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod error;
 pub mod generate;
+pub mod ml;
 pub mod output;
 pub mod pipeline;
 pub mod registry;

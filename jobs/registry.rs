@@ -5,7 +5,11 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 
 use crate::config::Config;
-use crate::engine::Engine;
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+
+use crate::engine::{Engine, Params};
+use crate::storage::publish::PartitionWriter;
 use crate::error::Result;
 use crate::storage::report::TableStats;
 
@@ -21,6 +25,35 @@ pub struct RunContext<'a> {
 impl RunContext<'_> {
     pub fn dt(&self) -> String {
         self.date.format("%Y-%m-%d").to_string()
+    }
+
+    fn writer(&self, layer: &str, table: &str, schema: SchemaRef) -> PartitionWriter {
+        let e = self.engine;
+        PartitionWriter::new(&e.wh, &e.manifests, layer, table, &self.dt(), self.run_id, schema, self.cfg.jobs.staging.rows_per_file)
+    }
+
+    /// Run a query and publish its result, streamed, as partition dt=D of `<layer>.<table>`.
+    pub async fn publish_query(&self, layer: &str, table: &str, sql: &str, p: &Params) -> Result<u64> {
+        let df = self.engine.query(sql, p).await?;
+        let schema = df.schema().inner().clone();
+        let stream = df.execute_stream().await?;
+        let published = self.writer(layer, table, schema).write_stream(stream).await?;
+        self.engine.register(layer, table).await?;
+        Ok(published.rows)
+    }
+
+    /// Publish batches computed in Rust as partition dt=D of `<layer>.<table>`.
+    pub async fn publish_batches(&self, layer: &str, table: &str, schema: SchemaRef, batches: &[RecordBatch]) -> Result<u64> {
+        let mut w = self.writer(layer, table, schema);
+        for b in batches {
+            if let Err(e) = w.write(b).await {
+                w.abort().await;
+                return Err(e);
+            }
+        }
+        let published = w.commit().await?;
+        self.engine.register(layer, table).await?;
+        Ok(published.rows)
     }
 
     pub fn progress(&self, msg: &str) {
@@ -40,7 +73,7 @@ pub trait Job: Send + Sync {
 
 /// Every job, in an order that respects `depends_on`.
 pub fn jobs() -> Vec<Box<dyn Job>> {
-    vec![Box::new(crate::staging::Staging)]
+    vec![Box::new(crate::staging::Staging), Box::new(crate::association_rules::AssociationRules)]
 }
 
 pub fn job_names() -> Vec<&'static str> {

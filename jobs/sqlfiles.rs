@@ -9,6 +9,7 @@ const FILES: &[(&str, &str)] = &[
     ("staging/order_items", include_str!("../sql/staging/order_items.sql")),
     ("staging/events", include_str!("../sql/staging/events.sql")),
     ("staging/suppressions", include_str!("../sql/staging/suppressions.sql")),
+    ("marts/association_rules", include_str!("../sql/marts/association_rules.sql")),
 ];
 
 /// The SQL that builds `<layer>.<table>`, without its comment header.

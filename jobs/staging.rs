@@ -13,7 +13,6 @@ use crate::error::{Error, Result};
 use crate::registry::{Job, RunContext};
 use crate::schemas::{raw_contract, RawContract, RAW_TABLES};
 use crate::sqlfiles;
-use crate::storage::publish::PartitionWriter;
 use crate::storage::raw;
 use crate::storage::report::TableStats;
 
@@ -61,11 +60,11 @@ async fn stage_table(rc: &RunContext<'_>, c: &RawContract) -> Result<TableStats>
          SELECT _file AS source_file, _line AS line_no, _reason AS reason, _raw AS raw \
          FROM c WHERE _reason IS NOT NULL ORDER BY _file, _line"
     );
-    let q = publish_query(rc, "quarantine", table, &q_sql, &p).await?;
+    let q = rc.publish_query("quarantine", table, &q_sql, &p).await?;
 
     // Then the valid rows, latest version per key.
     let s_sql = dedup_sql(engine, c, &classify);
-    let s = publish_query(rc, "staging", table, &s_sql, &p).await?;
+    let s = rc.publish_query("staging", table, &s_sql, &p).await?;
 
     let reasons = quarantine_reasons(engine, table, &p).await?;
     cleanup(engine, &landing_dir).await;
@@ -118,27 +117,6 @@ fn dedup_sql(engine: &Engine, c: &RawContract, classify: &str) -> String {
             key_r = c.key.iter().map(|k| format!("r.{k}")).collect::<Vec<_>>().join(", "))),
     }
     sql
-}
-
-/// Run a query and publish its result as `<layer>.<table>` partition dt=D. Returns rows.
-pub async fn publish_query(rc: &RunContext<'_>, layer: &str, table: &str, sql: &str, p: &Params) -> Result<u64> {
-    let engine = rc.engine;
-    let df = engine.query(sql, p).await?;
-    let schema = df.schema().inner().clone();
-    let stream = df.execute_stream().await?;
-    let writer = PartitionWriter::new(
-        &engine.wh,
-        &engine.manifests,
-        layer,
-        table,
-        &rc.dt(),
-        rc.run_id,
-        schema,
-        rc.cfg.jobs.staging.rows_per_file,
-    );
-    let published = writer.write_stream(stream).await?;
-    engine.register(layer, table).await?;
-    Ok(published.rows)
 }
 
 async fn quarantine_reasons(engine: &Engine, table: &str, p: &Params) -> Result<Vec<(String, u64)>> {

@@ -33,6 +33,7 @@ from airflow.sdk import DAG, Asset, CronDataIntervalTimetable
 # A test checks this against the binary, so a new job cannot be forgotten here.
 JOBS: dict[str, list[str]] = {
     "staging": [],
+    "association_rules": ["staging"],
 }
 
 # Tables each job publishes, declared as Assets so downstream DAGs can be scheduled on them.
@@ -42,6 +43,7 @@ OUTPUTS: dict[str, list[str]] = {
         for layer in ("staging", "quarantine")
         for table in ("customers", "products", "orders", "order_items", "events", "suppressions")
     ],
+    "association_rules": ["marts/frequent_itemsets", "marts/association_rules"],
 }
 
 

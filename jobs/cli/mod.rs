@@ -5,6 +5,7 @@ mod check_inputs;
 mod demo;
 mod generate;
 mod jobs;
+mod mine;
 mod run;
 mod sql;
 mod tables;
@@ -43,6 +44,7 @@ pub enum Command {
     Sql(sql::Args),
     Tables(tables::Args),
     Jobs(jobs::Args),
+    Mine(mine::Args),
 }
 
 /// What every subcommand gets: the checked config and the warehouse URL to use.
@@ -75,6 +77,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Sql(a) => sql::run(&app, a).await,
         Command::Tables(a) => tables::run(&app, a).await,
         Command::Jobs(a) => jobs::run(&app, a).await,
+        Command::Mine(a) => mine::run(&app, a).await,
     }
 }
 

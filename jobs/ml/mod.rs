@@ -1,0 +1,6 @@
+//! Algorithms with no I/O: they take plain data and are unit-tested beside their code.
+
+pub mod apriori;
+pub mod baskets;
+pub mod fpgrowth;
+pub mod rules;

@@ -1,0 +1,124 @@
+//! End-to-end: association rules on a generated shop and on basket files, checked against
+//! mlxtend and against the generator's planted co-purchases.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use common::*;
+
+fn shop(customers: &str, days: u32) -> (LocalWh, String) {
+    let wh = local_wh();
+    let last = format!("2025-01-{days:02}");
+    ok(&wh.url, &["generate", "--customers", customers, "--days", &days.to_string(), "--start", "2025-01-01"]);
+    ok(&wh.url, &["backfill", "--from", "2025-01-01", "--to", &last, "--jobs", "staging"]);
+    (wh, last)
+}
+
+fn config(wh: &LocalWh, body: &str) -> String {
+    let p = wh.path("ecomwh.toml");
+    std::fs::write(&p, body).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn planted_co_purchases_are_the_top_rules_by_lift() {
+    let (wh, last) = shop("6000", 28);
+    let cfg = config(&wh, "[jobs.association_rules]\nlookback_days = 90\nmin_support = 0.003\nmin_confidence = 0.05\nmax_len = 3\n");
+    ok(&wh.url, &["--config", &cfg, "run", "--date", &last, "--jobs", "association_rules"]);
+    let planted: BTreeSet<(String, String)> = std::fs::read_to_string(wh.path("_generator/affinities.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (a, c) = l.split_once(',').unwrap();
+            (a.to_string(), c.to_string())
+        })
+        .collect();
+    assert!(planted.len() >= 5, "{planted:?}");
+    let pairs = sql(&wh.url, "SELECT antecedent[1] AS a, consequent[1] AS c, lift FROM association_rules \
+        WHERE cardinality(antecedent) = 1 AND cardinality(consequent) = 1 ORDER BY lift DESC");
+    let found: BTreeSet<(String, String)> = pairs.iter().map(|r| (r["a"].clone(), r["c"].clone())).collect();
+    let recovered = planted.iter().filter(|p| found.contains(*p)).count();
+    assert!(recovered * 10 >= planted.len() * 8, "only {recovered} of {} planted pairs found as rules", planted.len());
+    // The strongest pair rules are planted ones (in either direction).
+    for r in pairs.iter().take(planted.len()) {
+        let (a, c) = (r["a"].clone(), r["c"].clone());
+        assert!(planted.contains(&(a.clone(), c.clone())) || planted.contains(&(c.clone(), a.clone())),
+            "top rule {a} -> {c} (lift {}) is not planted", r["lift"]);
+    }
+    // Readable names and consistent metrics.
+    let bad = count(&wh.url, "SELECT count(*) FROM association_rules WHERE cardinality(antecedent_names) <> cardinality(antecedent) \
+        OR abs(confidence - support / antecedent_support) > 1e-9 OR abs(lift - confidence / consequent_support) > 1e-9 \
+        OR confidence < 0.05 OR lift < 1.0");
+    assert_eq!(bad, 0);
+    let bad = count(&wh.url, "SELECT count(*) FROM frequent_itemsets WHERE support < 0.003 OR size <> cardinality(itemset) OR size > 3");
+    assert_eq!(bad, 0);
+    let report = wh.report(&last);
+    assert_eq!(report["jobs"][0]["job"], "association_rules");
+}
+
+#[test]
+fn category_level_and_fpgrowth_give_the_same_rules_as_apriori() {
+    let (wh, last) = shop("2000", 10);
+    let dump = |algo: &str| {
+        let cfg = config(&wh, &format!("[jobs.association_rules]\nlevel = \"category\"\nmin_support = 0.01\nmin_confidence = 0.1\nalgorithm = \"{algo}\"\n"));
+        ok(&wh.url, &["--config", &cfg, "run", "--date", &last, "--jobs", "association_rules"]);
+        let rows = ok(&wh.url, &["sql", "SELECT * FROM association_rules ORDER BY lift DESC, antecedent, consequent", "--format", "csv"]);
+        let sets = ok(&wh.url, &["sql", "SELECT * FROM frequent_itemsets ORDER BY size, itemset", "--format", "csv"]);
+        (rows, sets)
+    };
+    let a = dump("apriori");
+    let f = dump("fpgrowth");
+    assert_eq!(a, f);
+    assert!(a.0.contains("Electronics") || a.0.contains("Books"), "category names expected:\n{}", &a.0[..a.0.len().min(500)]);
+}
+
+#[test]
+fn an_explosive_setting_is_refused_with_a_clear_error() {
+    let (wh, last) = shop("800", 5);
+    let cfg = config(&wh, "[jobs.association_rules]\nmin_support = 0.0001\nmax_len = 5\nmax_itemsets = 50\n");
+    let out = run(&wh.url, &["--config", &cfg, "run", "--date", &last, "--jobs", "association_rules"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("more than 50 frequent itemsets") && err.contains("raise min_support"), "{err}");
+    assert!(!ok(&wh.url, &["tables"]).contains("marts.association_rules"));
+    // A bad setting is a configuration error (exit 2), caught before anything runs.
+    let cfg = config(&wh, "[jobs.association_rules]\nmin_support = 0\n");
+    assert_eq!(run(&wh.url, &["--config", &cfg, "jobs"]).status.code(), Some(2));
+}
+
+fn mlxtend_agrees(baskets: &std::path::Path, min_support: &str, min_conf: &str, max_len: &str) {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().display().to_string();
+    for algo in ["apriori", "fpgrowth"] {
+        ok("memory://", &["mine", "--baskets", baskets.to_str().unwrap(), "--min-support", min_support,
+            "--min-confidence", min_conf, "--max-len", max_len, "--algorithm", algo, "--out", &out]);
+        let r = Command::new(python())
+            .args([script("mlxtend_compare.py").to_str().unwrap(), baskets.to_str().unwrap(), &out, min_support, min_conf, max_len])
+            .output()
+            .unwrap();
+        assert!(r.status.success(), "{algo} differs from mlxtend: {}{}", String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(&r.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+        assert!(v["rules"].as_u64().unwrap() > 10, "{v}");
+    }
+}
+
+#[test]
+fn same_itemsets_and_rules_as_mlxtend_on_generated_baskets() {
+    let (wh, _) = shop("3000", 20);
+    let text = ok(&wh.url, &["sql", "SELECT array_to_string(array_agg(DISTINCT product_id), ',') AS b FROM staging.order_items GROUP BY order_id", "--format", "csv"]);
+    let baskets = wh.path("baskets.txt");
+    let lines: Vec<&str> = text.lines().skip(1).map(|l| l.trim_matches('"')).collect();
+    assert!(lines.len() > 1000, "{} baskets", lines.len());
+    std::fs::write(&baskets, lines.join("\n") + "\n").unwrap();
+    mlxtend_agrees(&baskets, "0.002", "0.1", "3");
+}
+
+#[test]
+fn same_itemsets_and_rules_as_mlxtend_on_groceries() {
+    let groceries = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/groceries/groceries.csv");
+    assert!(groceries.exists(), "{} is missing", groceries.display());
+    mlxtend_agrees(&groceries, "0.005", "0.3", "4");
+}
