@@ -10,21 +10,75 @@ use rayon::prelude::*;
 
 use super::baskets::{Itemset, MineError, MineOptions, Prepared};
 
-type Tids = Vec<u32>;
+/// The baskets that hold an itemset: a sorted id list (sparse data) or a bitmap (dense data).
+trait Cover: Clone + Send + Sync {
+    fn of_items(p: &Prepared) -> Vec<Self>;
+    /// `out` = self AND other; returns how many baskets that is.
+    fn intersect(&self, other: &Self, out: &mut Self) -> u64;
+    fn empty() -> Self;
+}
 
-fn intersect(a: &[u32], b: &[u32], out: &mut Vec<u32>) {
-    out.clear();
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                out.push(a[i]);
-                i += 1;
-                j += 1;
+impl Cover for Vec<u32> {
+    fn of_items(p: &Prepared) -> Vec<Self> {
+        let mut v: Vec<Vec<u32>> = p.item_counts.iter().map(|&c| Vec::with_capacity(c as usize)).collect();
+        for (t, b) in p.baskets.iter().enumerate() {
+            for &i in b {
+                v[i as usize].push(t as u32);
             }
         }
+        v
+    }
+
+    fn intersect(&self, b: &Self, out: &mut Self) -> u64 {
+        out.clear();
+        let (mut i, mut j) = (0, 0);
+        while i < self.len() && j < b.len() {
+            match self[i].cmp(&b[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    out.push(self[i]);
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        out.len() as u64
+    }
+
+    fn empty() -> Self {
+        vec![]
+    }
+}
+
+#[derive(Clone)]
+struct Bits(Vec<u64>);
+
+impl Cover for Bits {
+    fn of_items(p: &Prepared) -> Vec<Self> {
+        let words = p.baskets.len().div_ceil(64);
+        let mut v = vec![Bits(vec![0u64; words]); p.item_counts.len()];
+        for (t, b) in p.baskets.iter().enumerate() {
+            for &i in b {
+                v[i as usize].0[t / 64] |= 1 << (t % 64);
+            }
+        }
+        v
+    }
+
+    fn intersect(&self, b: &Self, out: &mut Self) -> u64 {
+        out.0.clear();
+        let mut n = 0u64;
+        out.0.extend(self.0.iter().zip(&b.0).map(|(x, y)| {
+            let w = x & y;
+            n += w.count_ones() as u64;
+            w
+        }));
+        n
+    }
+
+    fn empty() -> Self {
+        Bits(vec![])
     }
 }
 
@@ -35,6 +89,15 @@ fn tri(i: usize, j: usize, m: usize) -> usize {
 
 /// Frequent itemsets (dense ids, ascending within a set) with their counts.
 pub fn apriori(p: &Prepared, opts: &MineOptions) -> Result<Vec<Itemset>, MineError> {
+    // Bitmaps are faster while a basket-set bitmap stays small; id lists scale to millions.
+    if p.baskets.len() <= 1 << 17 {
+        apriori_with::<Bits>(p, opts)
+    } else {
+        apriori_with::<Vec<u32>>(p, opts)
+    }
+}
+
+fn apriori_with<C: Cover>(p: &Prepared, opts: &MineOptions) -> Result<Vec<Itemset>, MineError> {
     let m = p.item_counts.len();
     let mc = p.min_count;
     let mut out: Vec<Itemset> =
@@ -45,13 +108,7 @@ pub fn apriori(p: &Prepared, opts: &MineOptions) -> Result<Vec<Itemset>, MineErr
     if opts.max_len < 2 || m < 2 {
         return Ok(out);
     }
-    // Tid-lists of the frequent items.
-    let mut item_tids: Vec<Tids> = (0..m).map(|i| Vec::with_capacity(p.item_counts[i] as usize)).collect();
-    for (t, b) in p.baskets.iter().enumerate() {
-        for &i in b {
-            item_tids[i as usize].push(t as u32);
-        }
-    }
+    let item_covers = C::of_items(p);
 
     // Level 2: count every pair in one pass over the baskets.
     let pairs = m * (m - 1) / 2;
@@ -66,27 +123,28 @@ pub fn apriori(p: &Prepared, opts: &MineOptions) -> Result<Vec<Itemset>, MineErr
             }
         }
     });
-    let mut level: Vec<(Vec<u32>, Tids)> = (0..m)
+    let mut level: Vec<(Vec<u32>, C, u64)> = (0..m)
         .into_par_iter()
         .flat_map_iter(|i| {
             let counts = &counts;
-            let item_tids = &item_tids;
+            let covers = &item_covers;
             (i + 1..m).filter_map(move |j| {
                 let c = counts[tri(i, j, m)].load(Ordering::Relaxed) as u64;
                 (c >= mc).then(|| {
-                    let mut t = Vec::with_capacity(c as usize);
-                    intersect(&item_tids[i], &item_tids[j], &mut t);
-                    (vec![i as u32, j as u32], t)
+                    let mut t = C::empty();
+                    covers[i].intersect(&covers[j], &mut t);
+                    (vec![i as u32, j as u32], t, c)
                 })
             })
         })
         .collect();
     drop(counts);
+    drop(item_covers);
     level.sort_by(|a, b| a.0.cmp(&b.0));
 
     let mut k = 2;
     loop {
-        out.extend(level.iter().map(|(items, t)| Itemset { items: items.clone(), count: t.len() as u64 }));
+        out.extend(level.iter().map(|(items, _, n)| Itemset { items: items.clone(), count: *n }));
         if out.len() > opts.max_itemsets {
             return Err(MineError::TooMany { limit: opts.max_itemsets, min_support: opts.min_support, level: k });
         }
@@ -103,9 +161,9 @@ pub fn apriori(p: &Prepared, opts: &MineOptions) -> Result<Vec<Itemset>, MineErr
 }
 
 /// Join, prune and count the candidates of the next level.
-fn next_level(level: &[(Vec<u32>, Tids)], mc: u64) -> Vec<(Vec<u32>, Tids)> {
+fn next_level<C: Cover>(level: &[(Vec<u32>, C, u64)], mc: u64) -> Vec<(Vec<u32>, C, u64)> {
     let k1 = level[0].0.len();
-    let known: HashSet<&[u32]> = level.iter().map(|(s, _)| s.as_slice()).collect();
+    let known: HashSet<&[u32]> = level.iter().map(|(s, _, _)| s.as_slice()).collect();
     // Prefix classes: runs of itemsets that share their first k1-1 items.
     let mut classes: Vec<(usize, usize)> = vec![];
     let mut start = 0;
@@ -115,16 +173,18 @@ fn next_level(level: &[(Vec<u32>, Tids)], mc: u64) -> Vec<(Vec<u32>, Tids)> {
             start = i;
         }
     }
-    let mut next: Vec<(Vec<u32>, Tids)> = classes
+    let mut next: Vec<(Vec<u32>, C, u64)> = classes
         .par_iter()
         .flat_map_iter(|&(s, e)| {
             let known = &known;
             let mut found = vec![];
-            let mut buf = Vec::new();
+            let mut buf = C::empty();
+            let mut cand = Vec::with_capacity(k1 + 1);
             let mut sub = Vec::with_capacity(k1);
             for i in s..e {
                 for j in i + 1..e {
-                    let mut cand = level[i].0.clone();
+                    cand.clear();
+                    cand.extend_from_slice(&level[i].0);
                     cand.push(level[j].0[k1 - 1]);
                     // Subset pruning: drop each item but the last two (those give the parents).
                     let all_frequent = (0..k1 - 1).all(|skip| {
@@ -135,9 +195,9 @@ fn next_level(level: &[(Vec<u32>, Tids)], mc: u64) -> Vec<(Vec<u32>, Tids)> {
                     if !all_frequent {
                         continue;
                     }
-                    intersect(&level[i].1, &level[j].1, &mut buf);
-                    if buf.len() as u64 >= mc {
-                        found.push((cand, buf.clone()));
+                    let n = level[i].1.intersect(&level[j].1, &mut buf);
+                    if n >= mc {
+                        found.push((cand.clone(), buf.clone(), n));
                     }
                 }
             }
@@ -211,6 +271,8 @@ mod tests {
             let p = prepare(&baskets, &o).unwrap();
             let a = p.to_original(apriori(&p, &o).unwrap());
             let f = p.to_original(fpgrowth(&p, &o).unwrap());
+            let t = p.to_original(apriori_with::<Vec<u32>>(&p, &o).unwrap());
+            assert_eq!(t, want, "apriori with id lists, case {case}");
             assert_eq!(a, want, "apriori, case {case}");
             assert_eq!(f, want, "fpgrowth, case {case}");
         }

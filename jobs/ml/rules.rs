@@ -43,8 +43,10 @@ pub fn rules(itemsets: &[Itemset], n_baskets: u64, opts: &RuleOptions) -> Vec<Ru
             let k = s.items.len();
             let s_ac = s.count as f64 / n;
             let mut found = vec![];
+            let (mut a, mut c) = (Vec::with_capacity(k), Vec::with_capacity(k));
             for mask in 1u32..((1u32 << k) - 1) {
-                let (mut a, mut c) = (vec![], vec![]);
+                a.clear();
+                c.clear();
                 for (i, &item) in s.items.iter().enumerate() {
                     if mask & (1 << i) != 0 { a.push(item) } else { c.push(item) }
                 }
@@ -62,8 +64,8 @@ pub fn rules(itemsets: &[Itemset], n_baskets: u64, opts: &RuleOptions) -> Vec<Ru
                 let denominator = f64::max(s_ac * (1.0 - s_a), s_a * (s_c - s_ac));
                 let zhangs_metric = if denominator == 0.0 { 0.0 } else { leverage / denominator };
                 found.push(Rule {
-                    antecedent: a,
-                    consequent: c,
+                    antecedent: a.clone(),
+                    consequent: c.clone(),
                     antecedent_support: s_a,
                     consequent_support: s_c,
                     support: s_ac,
