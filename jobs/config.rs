@@ -77,6 +77,8 @@ pub struct JobsConfig {
     pub staging: StagingConfig,
     #[serde(default)]
     pub association_rules: AssociationRulesConfig,
+    #[serde(default)]
+    pub report: ReportConfig,
     #[serde(flatten)]
     pub other: BTreeMap<String, toml::Table>,
 }
@@ -92,6 +94,20 @@ pub struct StagingConfig {
 impl Default for StagingConfig {
     fn default() -> Self {
         Self { rows_per_file: default_rows_per_file() }
+    }
+}
+
+/// `[jobs.report]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportConfig {
+    /// Write the morning report at the end of each nightly run.
+    pub enabled: bool,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        ReportConfig { enabled: true }
     }
 }
 

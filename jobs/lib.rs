@@ -12,6 +12,7 @@ pub mod ml;
 pub mod output;
 pub mod pipeline;
 pub mod registry;
+pub mod report;
 pub mod schemas;
 pub mod sqlfiles;
 pub mod staging;

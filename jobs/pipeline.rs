@@ -93,7 +93,7 @@ pub async fn run_date(engine: &Engine, cfg: &Config, date: NaiveDate, only: Opti
         ..Default::default()
     };
     let pb = progress_bar(selected.len());
-    let rc = RunContext { engine, cfg, date, run_id: &run_id, progress: &pb };
+    let rc = RunContext { engine, cfg, date, run_id: &run_id, progress: &pb, done: Default::default() };
     let mut failure = None;
     for job in jobs().into_iter().filter(|j| selected.iter().any(|s| s == j.name())) {
         let t0 = Instant::now();
@@ -106,7 +106,11 @@ pub async fn run_date(engine: &Engine, cfg: &Config, date: NaiveDate, only: Opti
         match result {
             Ok(tables) => {
                 tracing::info!(parent: &span, seconds, "job finished");
-                report.jobs.push(JobReport { job: job.name().into(), status: "ok".into(), seconds, error: None, tables });
+                let j = JobReport { job: job.name().into(), status: "ok".into(), seconds, error: None, tables };
+                if let Ok(mut d) = rc.done.lock() {
+                    d.push(j.clone());
+                }
+                report.jobs.push(j);
             }
             Err(e) => {
                 tracing::error!(parent: &span, seconds, error = %e, "job failed");

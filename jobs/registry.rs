@@ -20,6 +20,8 @@ pub struct RunContext<'a> {
     pub date: NaiveDate,
     pub run_id: &'a str,
     pub progress: &'a indicatif::ProgressBar,
+    /// Jobs of this run that have finished (the report job shows them).
+    pub done: std::sync::Mutex<Vec<crate::storage::report::JobReport>>,
 }
 
 impl RunContext<'_> {
@@ -73,7 +75,11 @@ pub trait Job: Send + Sync {
 
 /// Every job, in an order that respects `depends_on`.
 pub fn jobs() -> Vec<Box<dyn Job>> {
-    vec![Box::new(crate::staging::Staging), Box::new(crate::association_rules::AssociationRules)]
+    vec![
+        Box::new(crate::staging::Staging),
+        Box::new(crate::association_rules::AssociationRules),
+        Box::new(crate::report::Report),
+    ]
 }
 
 pub fn job_names() -> Vec<&'static str> {

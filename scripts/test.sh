@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every test of ecomwh: unit tests; end-to-end tests of the built binary on a local folder
-# and on S3 (moto's S3 server on 127.0.0.1) with DuckDB reading the tables back; and the
-# Airflow DAG, loaded and run by real Airflow. Installs the Python tools it needs into cached
+# and on S3 (moto's S3 server on 127.0.0.1) with DuckDB reading the tables back; association
+# rules against mlxtend; the morning report in headless Chromium; and the Airflow DAG, loaded
+# and run by real Airflow. Installs the Python tools it needs into cached
 # virtualenvs; starts and stops the servers it uses.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,13 @@ ensure_venv test scripts/requirements-test.txt scripts/constraints-test.txt
 export ECOMWH_TEST_PYTHON="$VENV_PY"
 ensure_venv airflow scripts/requirements-airflow.txt scripts/constraints-airflow.txt
 AIRFLOW_PY="$VENV_PY"
+
+# Headless Chromium for the report test (Debian's package; nothing is downloaded by a test tool).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "installing Debian's chromium for the report test" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >&2
+fi
 
 t0=$(date +%s)
 cargo build --locked --all-targets

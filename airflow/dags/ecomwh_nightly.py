@@ -34,6 +34,7 @@ from airflow.sdk import DAG, Asset, CronDataIntervalTimetable
 JOBS: dict[str, list[str]] = {
     "staging": [],
     "association_rules": ["staging"],
+    "report": ["association_rules"],
 }
 
 # Tables each job publishes, declared as Assets so downstream DAGs can be scheduled on them.

@@ -6,6 +6,7 @@ mod demo;
 mod generate;
 mod jobs;
 mod mine;
+mod report;
 mod run;
 mod sql;
 mod tables;
@@ -45,6 +46,7 @@ pub enum Command {
     Tables(tables::Args),
     Jobs(jobs::Args),
     Mine(mine::Args),
+    Report(report::Args),
 }
 
 /// What every subcommand gets: the checked config and the warehouse URL to use.
@@ -78,6 +80,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Tables(a) => tables::run(&app, a).await,
         Command::Jobs(a) => jobs::run(&app, a).await,
         Command::Mine(a) => mine::run(&app, a).await,
+        Command::Report(a) => report::run(&app, a).await,
     }
 }
 

@@ -1,0 +1,162 @@
+//! The morning report: one self-contained HTML page about a night's run (run health,
+//! quarantine, sales, association rules ...), with charts drawn by Chart.js, inlined.
+//! Sections whose tables do not exist yet are left out.
+
+mod html;
+
+use std::collections::BTreeMap;
+
+use arrow::array::RecordBatch;
+use async_trait::async_trait;
+use futures::TryStreamExt;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use serde_json::{json, Value};
+
+use crate::engine::{date_param, params, Engine};
+use crate::error::{Error, Result};
+use crate::output::json_value;
+use crate::registry::{Job, RunContext};
+use crate::storage::report::{JobReport, RunReport, TableStats};
+
+pub use html::render;
+
+pub struct Report;
+
+#[async_trait]
+impl Job for Report {
+    fn name(&self) -> &'static str {
+        "report"
+    }
+
+    fn depends_on(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
+        if !rc.cfg.jobs.report.enabled {
+            tracing::info!("report switched off ([jobs.report] enabled = false)");
+            return Ok(vec![]);
+        }
+        let done = rc.done.lock().map(|d| d.clone()).unwrap_or_default();
+        let page = build(rc.engine, rc.date, &done).await?;
+        let bytes = page.len() as u64;
+        let rel = write(rc.engine, rc.date, &page).await?;
+        tracing::info!(report = %rel, bytes, "morning report written");
+        Ok(vec![])
+    }
+}
+
+/// Write the page to `reports/dt=D/index.html`; returns that path.
+pub async fn write(engine: &Engine, date: chrono::NaiveDate, page: &str) -> Result<String> {
+    let rel = format!("reports/dt={}/index.html", date.format("%Y-%m-%d"));
+    let p = engine.wh.path(&rel);
+    engine.wh.store.put(&p, PutPayload::from(page.as_bytes().to_vec())).await.map_err(|e| Error::storage(p.to_string(), e))?;
+    Ok(rel)
+}
+
+/// Rows of a query as JSON objects.
+async fn rows(engine: &Engine, sql: &str, p: &crate::engine::Params) -> Result<Vec<Value>> {
+    let batches: Vec<RecordBatch> = engine.query(sql, p).await?.collect().await?;
+    let mut out = vec![];
+    for b in batches {
+        let schema = b.schema();
+        for r in 0..b.num_rows() {
+            let mut o = serde_json::Map::new();
+            for (f, c) in schema.fields().iter().zip(b.columns()) {
+                o.insert(f.name().clone(), json_value(c, r)?);
+            }
+            out.push(Value::Object(o));
+        }
+    }
+    Ok(out)
+}
+
+/// Every run report of a date, merged: per job, the latest run's entry (the DAG runs one job
+/// per process, each with its own report). `current` holds jobs of the run under way.
+async fn merged_jobs(engine: &Engine, date: &str, current: &[JobReport]) -> Result<Vec<JobReport>> {
+    let prefix = engine.wh.path(&format!("_state/runs/dt={date}"));
+    let mut metas: Vec<_> = engine.wh.store.list(Some(&prefix)).try_collect().await.map_err(|e| Error::storage(prefix.to_string(), e))?;
+    metas.retain(|m| m.location.filename().is_some_and(|f| f.starts_with("run-")));
+    metas.sort_by(|a, b| a.location.cmp(&b.location)); // run ids sort by time
+    let mut by_job: BTreeMap<String, JobReport> = BTreeMap::new();
+    for m in metas {
+        let bytes = engine.wh.store.get(&m.location).await.map_err(|e| Error::storage(m.location.to_string(), e))?
+            .bytes().await.map_err(|e| Error::storage(m.location.to_string(), e))?;
+        if let Ok(r) = serde_json::from_slice::<RunReport>(&bytes) {
+            for j in r.jobs {
+                by_job.insert(j.job.clone(), j);
+            }
+        }
+    }
+    for j in current {
+        by_job.insert(j.job.clone(), j.clone());
+    }
+    let order = crate::registry::job_names();
+    let mut v: Vec<JobReport> = by_job.into_values().collect();
+    v.sort_by_key(|j| order.iter().position(|n| *n == j.job).unwrap_or(usize::MAX));
+    Ok(v)
+}
+
+/// Gather everything the page shows.
+pub async fn build(engine: &Engine, date: chrono::NaiveDate, current: &[JobReport]) -> Result<String> {
+    let dt = date.format("%Y-%m-%d").to_string();
+    let mut data = serde_json::Map::new();
+    data.insert("date".into(), json!(dt));
+    data.insert("warehouse".into(), json!(engine.wh.url));
+
+    // Run health: this date, and the two weeks before it.
+    let jobs = merged_jobs(engine, &dt, current).await?;
+    data.insert("jobs".into(), serde_json::to_value(&jobs).unwrap_or(Value::Null));
+    let mut history = vec![];
+    for back in (0..14).rev() {
+        let d = date - chrono::Duration::days(back);
+        let ds = d.format("%Y-%m-%d").to_string();
+        let js = if back == 0 { jobs.clone() } else { merged_jobs(engine, &ds, &[]).await? };
+        if js.is_empty() {
+            continue;
+        }
+        let tables: Vec<&TableStats> = js.iter().filter(|j| j.job == "staging").flat_map(|j| &j.tables).collect();
+        history.push(json!({
+            "date": ds,
+            "seconds": js.iter().map(|j| j.seconds).sum::<f64>(),
+            "rows_in": tables.iter().map(|t| t.rows_in).sum::<u64>(),
+            "quarantined": tables.iter().map(|t| t.quarantined).sum::<u64>(),
+            "failed": js.iter().any(|j| j.status != "ok"),
+        }));
+    }
+    data.insert("history".into(), Value::Array(history));
+
+    let p = params([("run_date", date_param(date)), ("from", date_param(date - chrono::Duration::days(29)))]);
+    if engine.has_table("quarantine", "orders") {
+        let mut reasons = vec![];
+        for t in crate::schemas::RAW_TABLES {
+            if engine.has_table("quarantine", t) {
+                let sql = format!(
+                    "SELECT '{t}' AS tbl, split_part(reason, ':', 1) AS reason, count(*) AS n FROM quarantine.{t} \
+                     WHERE dt = $run_date GROUP BY 1, 2"
+                );
+                reasons.extend(rows(engine, &sql, &p).await?);
+            }
+        }
+        data.insert("quarantine".into(), Value::Array(reasons));
+    }
+    if engine.has_table("staging", "orders") {
+        let sql = "WITH latest AS ( \
+              SELECT order_id, status, order_ts, total_amount, shipping_amount, \
+                     row_number() OVER (PARTITION BY order_id ORDER BY updated_at DESC) AS rn \
+              FROM staging.orders WHERE dt >= $from AND dt <= $run_date) \
+            SELECT CAST(CAST(order_ts AS DATE) AS VARCHAR) AS day, \
+                   count(*) FILTER (WHERE status IN ('paid', 'shipped')) AS purchases, \
+                   CAST(sum(total_amount - shipping_amount) FILTER (WHERE status IN ('paid', 'shipped')) AS DOUBLE) AS net_revenue, \
+                   count(*) FILTER (WHERE status IN ('cancelled', 'refunded')) AS lost \
+            FROM latest WHERE rn = 1 AND CAST(order_ts AS DATE) >= $from AND CAST(order_ts AS DATE) <= $run_date \
+            GROUP BY 1 ORDER BY 1";
+        data.insert("sales".into(), Value::Array(rows(engine, sql, &p).await?));
+    }
+    if engine.has_table("marts", "association_rules") {
+        let sql = "SELECT antecedent_names, consequent_names, support, confidence, lift, count \
+                   FROM marts.association_rules WHERE dt = $run_date ORDER BY lift DESC, confidence DESC LIMIT 200";
+        data.insert("rules".into(), Value::Array(rows(engine, sql, &p).await?));
+    }
+    Ok(render(&Value::Object(data)))
+}
