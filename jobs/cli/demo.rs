@@ -35,6 +35,11 @@ pub async fn run(app: &super::App, a: Args) -> Result<()> {
     println!("\ntables built:");
     super::tables::run(app, super::tables::Args { partitions: false }).await?;
     println!("\nwarehouse: {} (run reports under _state/runs/)", wh.url);
+    if app.cfg.jobs.report.enabled {
+        if let Some(dir) = wh.local_path(&format!("reports/dt={last}/index.html")) {
+            println!("morning report: open file://{} in a browser", dir.display());
+        }
+    }
     println!("\ntry:\n  ecomwh sql \"SELECT status, count(*) AS orders FROM staging.orders GROUP BY status\"");
     println!("  ecomwh sql \"SELECT reason, count(*) FROM quarantine.orders GROUP BY reason\"");
     Ok(())
