@@ -39,19 +39,28 @@ pub fn render(batches: &[RecordBatch], format: Format, out: &mut impl std::io::W
             }
         }
         Format::Json => {
-            for b in batches {
-                let schema = b.schema();
-                for row in 0..b.num_rows() {
-                    let mut obj = serde_json::Map::new();
-                    for (f, c) in schema.fields().iter().zip(b.columns()) {
-                        obj.insert(f.name().clone(), json_value(c, row)?);
-                    }
-                    writeln!(out, "{}", Value::Object(obj))?;
-                }
+            for obj in json_rows(batches)? {
+                writeln!(out, "{obj}")?;
             }
         }
     }
     Ok(())
+}
+
+/// Rows as JSON objects, column name to value.
+pub fn json_rows(batches: &[RecordBatch]) -> Result<Vec<Value>> {
+    let mut rows = vec![];
+    for b in batches {
+        let schema = b.schema();
+        for row in 0..b.num_rows() {
+            let mut obj = serde_json::Map::new();
+            for (f, c) in schema.fields().iter().zip(b.columns()) {
+                obj.insert(f.name().clone(), json_value(c, row)?);
+            }
+            rows.push(Value::Object(obj));
+        }
+    }
+    Ok(rows)
 }
 
 /// NULL is an empty field; an empty string is `""`, so the two stay apart.

@@ -14,7 +14,6 @@ use serde_json::{json, Value};
 
 use crate::engine::{date_param, params, Engine};
 use crate::error::{Error, Result};
-use crate::output::json_value;
 use crate::registry::{Job, RunContext};
 use crate::storage::report::{JobReport, RunReport, TableStats};
 
@@ -57,18 +56,7 @@ pub async fn write(engine: &Engine, date: chrono::NaiveDate, page: &str) -> Resu
 /// Rows of a query as JSON objects.
 async fn rows(engine: &Engine, sql: &str, p: &crate::engine::Params) -> Result<Vec<Value>> {
     let batches: Vec<RecordBatch> = engine.query(sql, p).await?.collect().await?;
-    let mut out = vec![];
-    for b in batches {
-        let schema = b.schema();
-        for r in 0..b.num_rows() {
-            let mut o = serde_json::Map::new();
-            for (f, c) in schema.fields().iter().zip(b.columns()) {
-                o.insert(f.name().clone(), json_value(c, r)?);
-            }
-            out.push(Value::Object(o));
-        }
-    }
-    Ok(out)
+    crate::output::json_rows(&batches)
 }
 
 /// Every run report of a date, merged: per job, the latest run's entry (the DAG runs one job
