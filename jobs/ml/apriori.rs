@@ -52,6 +52,7 @@ impl Cover for Vec<u32> {
 }
 
 #[derive(Clone)]
+#[cfg_attr(not(test), allow(dead_code))] // the plain bitmap cover, kept as a tested reference
 struct Bits(Vec<u64>);
 
 impl Cover for Bits {
@@ -82,6 +83,133 @@ impl Cover for Bits {
     }
 }
 
+/// A cover kept as a bitmap when dense (more than 1 basket in 32) and as an id list when
+/// sparse, so each intersection costs about min(list length, bitmap words).
+#[derive(Clone)]
+enum Hybrid {
+    Bits(Vec<u64>),
+    Tids(Vec<u32>),
+}
+
+impl Hybrid {
+    fn from_tids(t: Vec<u32>, words: usize) -> Hybrid {
+        if t.len() > words * 2 {
+            let mut b = vec![0u64; words];
+            for &x in &t {
+                b[x as usize / 64] |= 1 << (x % 64);
+            }
+            Hybrid::Bits(b)
+        } else {
+            Hybrid::Tids(t)
+        }
+    }
+}
+
+impl Cover for Hybrid {
+    fn of_items(p: &Prepared) -> Vec<Self> {
+        let words = p.baskets.len().div_ceil(64);
+        <Vec<u32> as Cover>::of_items(p).into_iter().map(|t| Hybrid::from_tids(t, words)).collect()
+    }
+
+    fn intersect(&self, other: &Self, out: &mut Self) -> u64 {
+        match (self, other) {
+            (Hybrid::Bits(a), Hybrid::Bits(b)) => {
+                let mut v = match std::mem::replace(out, Hybrid::Tids(vec![])) {
+                    Hybrid::Bits(v) => v,
+                    _ => Vec::with_capacity(a.len()),
+                };
+                let n = and_count(a, b, &mut v);
+                if n as usize > v.len() * 2 {
+                    *out = Hybrid::Bits(v);
+                } else {
+                    let mut t = Vec::with_capacity(n as usize);
+                    for (i, &w) in v.iter().enumerate() {
+                        let mut w = w;
+                        while w != 0 {
+                            t.push((i * 64) as u32 + w.trailing_zeros());
+                            w &= w - 1;
+                        }
+                    }
+                    *out = Hybrid::Tids(t);
+                }
+                n
+            }
+            (Hybrid::Tids(t), Hybrid::Bits(b)) | (Hybrid::Bits(b), Hybrid::Tids(t)) => {
+                let mut v = match std::mem::replace(out, Hybrid::Tids(vec![])) {
+                    Hybrid::Tids(v) => v,
+                    _ => Vec::new(),
+                };
+                v.clear();
+                v.extend(t.iter().copied().filter(|&x| b[x as usize / 64] & (1 << (x % 64)) != 0));
+                let n = v.len() as u64;
+                *out = Hybrid::Tids(v);
+                n
+            }
+            (Hybrid::Tids(a), Hybrid::Tids(b)) => {
+                let mut v = match std::mem::replace(out, Hybrid::Tids(vec![])) {
+                    Hybrid::Tids(v) => v,
+                    _ => Vec::new(),
+                };
+                let n = a.intersect(b, &mut v);
+                *out = Hybrid::Tids(v);
+                n
+            }
+        }
+    }
+
+    fn empty() -> Self {
+        Hybrid::Tids(vec![])
+    }
+}
+
+/// `out` = a AND b, returning its number of set bits; uses the POPCNT instruction when the
+/// processor has it (checked at run time, so the binary still runs everywhere).
+fn and_count(a: &[u64], b: &[u64], out: &mut Vec<u64>) -> u64 {
+    fn plain(a: &[u64], b: &[u64], out: &mut Vec<u64>) -> u64 {
+        out.clear();
+        out.extend(a.iter().zip(b).map(|(x, y)| x & y));
+        out.iter().map(|w| w.count_ones() as u64).sum()
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "popcnt")]
+        unsafe fn fast(a: &[u64], b: &[u64], out: &mut Vec<u64>) -> u64 {
+            plain(a, b, out)
+        }
+        if std::arch::is_x86_feature_detected!("popcnt") {
+            // SAFETY: the processor was just checked to support POPCNT.
+            return unsafe { fast(a, b, out) };
+        }
+    }
+    plain(a, b, out)
+}
+
+/// FxHash-style hashing for item slices (SipHash is the wrong trade here).
+#[derive(Default)]
+struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u32(&mut self, x: u32) {
+        self.write_u64(x as u64);
+    }
+    fn write_usize(&mut self, x: usize) {
+        self.write_u64(x as u64);
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FxSet<'a> = HashSet<&'a [u32], std::hash::BuildHasherDefault<Fx>>;
+
 /// Index of pair (i, j), i < j, in a triangular matrix over m items.
 fn tri(i: usize, j: usize, m: usize) -> usize {
     i * (2 * m - i - 1) / 2 + (j - i - 1)
@@ -89,12 +217,7 @@ fn tri(i: usize, j: usize, m: usize) -> usize {
 
 /// Frequent itemsets (dense ids, ascending within a set) with their counts.
 pub fn apriori(p: &Prepared, opts: &MineOptions) -> Result<Vec<Itemset>, MineError> {
-    // Bitmaps are faster while a basket-set bitmap stays small; id lists scale to millions.
-    if p.baskets.len() <= 1 << 17 {
-        apriori_with::<Bits>(p, opts)
-    } else {
-        apriori_with::<Vec<u32>>(p, opts)
-    }
+    apriori_with::<Hybrid>(p, opts)
 }
 
 fn apriori_with<C: Cover>(p: &Prepared, opts: &MineOptions) -> Result<Vec<Itemset>, MineError> {
@@ -163,7 +286,7 @@ fn apriori_with<C: Cover>(p: &Prepared, opts: &MineOptions) -> Result<Vec<Itemse
 /// Join, prune and count the candidates of the next level.
 fn next_level<C: Cover>(level: &[(Vec<u32>, C, u64)], mc: u64) -> Vec<(Vec<u32>, C, u64)> {
     let k1 = level[0].0.len();
-    let known: HashSet<&[u32]> = level.iter().map(|(s, _, _)| s.as_slice()).collect();
+    let known: FxSet = level.iter().map(|(s, _, _)| s.as_slice()).collect();
     // Prefix classes: runs of itemsets that share their first k1-1 items.
     let mut classes: Vec<(usize, usize)> = vec![];
     let mut start = 0;
@@ -173,32 +296,34 @@ fn next_level<C: Cover>(level: &[(Vec<u32>, C, u64)], mc: u64) -> Vec<(Vec<u32>,
             start = i;
         }
     }
-    let mut next: Vec<(Vec<u32>, C, u64)> = classes
-        .par_iter()
-        .flat_map_iter(|&(s, e)| {
+    // Each itemset joins the later members of its class; parallel by itemset, not by class,
+    // since the class of the most frequent item holds most of the work.
+    let class_end: Vec<usize> = classes.iter().flat_map(|&(s, e)| (s..e).map(move |_| e)).collect();
+    let mut next: Vec<(Vec<u32>, C, u64)> = (0..level.len())
+        .into_par_iter()
+        .flat_map_iter(|i| {
             let known = &known;
+            let e = class_end[i];
             let mut found = vec![];
             let mut buf = C::empty();
             let mut cand = Vec::with_capacity(k1 + 1);
             let mut sub = Vec::with_capacity(k1);
-            for i in s..e {
-                for j in i + 1..e {
-                    cand.clear();
-                    cand.extend_from_slice(&level[i].0);
-                    cand.push(level[j].0[k1 - 1]);
-                    // Subset pruning: drop each item but the last two (those give the parents).
-                    let all_frequent = (0..k1 - 1).all(|skip| {
-                        sub.clear();
-                        sub.extend(cand.iter().enumerate().filter(|&(x, _)| x != skip).map(|(_, &v)| v));
-                        known.contains(sub.as_slice())
-                    });
-                    if !all_frequent {
-                        continue;
-                    }
-                    let n = level[i].1.intersect(&level[j].1, &mut buf);
-                    if n >= mc {
-                        found.push((cand.clone(), buf.clone(), n));
-                    }
+            for j in i + 1..e {
+                cand.clear();
+                cand.extend_from_slice(&level[i].0);
+                cand.push(level[j].0[k1 - 1]);
+                // Subset pruning: drop each item but the last two (those give the parents).
+                let all_frequent = (0..k1 - 1).all(|skip| {
+                    sub.clear();
+                    sub.extend(cand.iter().enumerate().filter(|&(x, _)| x != skip).map(|(_, &v)| v));
+                    known.contains(sub.as_slice())
+                });
+                if !all_frequent {
+                    continue;
+                }
+                let n = level[i].1.intersect(&level[j].1, &mut buf);
+                if n >= mc {
+                    found.push((cand.clone(), buf.clone(), n));
                 }
             }
             found.into_iter()
@@ -273,6 +398,8 @@ mod tests {
             let f = p.to_original(fpgrowth(&p, &o).unwrap());
             let t = p.to_original(apriori_with::<Vec<u32>>(&p, &o).unwrap());
             assert_eq!(t, want, "apriori with id lists, case {case}");
+            let b = p.to_original(apriori_with::<Bits>(&p, &o).unwrap());
+            assert_eq!(b, want, "apriori with bitmaps, case {case}");
             assert_eq!(a, want, "apriori, case {case}");
             assert_eq!(f, want, "fpgrowth, case {case}");
         }

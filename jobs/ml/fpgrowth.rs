@@ -8,17 +8,14 @@ use rayon::prelude::*;
 
 use super::baskets::{Itemset, MineError, MineOptions, Prepared};
 
-const ROOT: u32 = u32::MAX;
-
 struct Node {
     item: u32,
     count: u64,
     parent: u32,
-    first_child: u32,
-    next_sibling: u32,
 }
 
-/// An FP-tree over items `0..m`; lower ids are more frequent and sit nearer the root.
+/// An FP-tree over items `0..m`; lower ids are more frequent and sit nearer the root. Only
+/// what mining walks is kept: each node's parent, and the nodes of each item.
 struct Tree {
     nodes: Vec<Node>,
     /// Nodes of each item.
@@ -28,34 +25,33 @@ struct Tree {
 }
 
 impl Tree {
-    fn new(m: usize) -> Tree {
-        Tree {
-            nodes: vec![Node { item: ROOT, count: 0, parent: ROOT, first_child: ROOT, next_sibling: ROOT }],
-            by_item: vec![vec![]; m],
-            counts: vec![0; m],
-        }
-    }
-
-    /// Insert a path of ascending item ids with a count.
-    fn insert(&mut self, path: &[u32], count: u64) {
-        let mut at = 0u32;
-        for &item in path {
-            self.counts[item as usize] += count;
-            let mut child = self.nodes[at as usize].first_child;
-            while child != ROOT && self.nodes[child as usize].item != item {
-                child = self.nodes[child as usize].next_sibling;
+    /// Build from paths of ascending item ids. Sorting the paths first means each one shares
+    /// its prefix with the one before it, so no node ever searches its children.
+    fn build(m: usize, mut paths: Vec<(Vec<u32>, u64)>) -> Tree {
+        paths.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut t = Tree { nodes: vec![Node { item: u32::MAX, count: 0, parent: 0 }], by_item: vec![vec![]; m], counts: vec![0; m] };
+        let mut stack: Vec<u32> = vec![];
+        for k in 0..paths.len() {
+            let (path, c) = (&paths[k].0, paths[k].1);
+            let shared = match k {
+                0 => 0,
+                _ => paths[k - 1].0.iter().zip(path).take_while(|(a, b)| a == b).count(),
+            };
+            stack.truncate(shared);
+            for (d, &item) in path.iter().enumerate() {
+                t.counts[item as usize] += c;
+                if d < shared {
+                    t.nodes[stack[d] as usize].count += c;
+                    continue;
+                }
+                let parent = if d == 0 { 0 } else { stack[d - 1] };
+                let id = t.nodes.len() as u32;
+                t.nodes.push(Node { item, count: c, parent });
+                t.by_item[item as usize].push(id);
+                stack.push(id);
             }
-            if child == ROOT {
-                let id = self.nodes.len() as u32;
-                let first = self.nodes[at as usize].first_child;
-                self.nodes.push(Node { item, count: 0, parent: at, first_child: ROOT, next_sibling: first });
-                self.nodes[at as usize].first_child = id;
-                self.by_item[item as usize].push(id);
-                child = id;
-            }
-            self.nodes[child as usize].count += count;
-            at = child;
         }
+        t
     }
 
     /// The conditional tree of `item`: prefix paths of its nodes, keeping frequent items.
@@ -76,14 +72,11 @@ impl Tree {
             path.reverse();
             paths.push((path, c));
         }
-        let mut t = Tree::new(m);
-        for (path, c) in paths {
-            let kept: Vec<u32> = path.into_iter().filter(|&i| counts[i as usize] >= mc).collect();
-            if !kept.is_empty() {
-                t.insert(&kept, c);
-            }
+        for (path, _) in &mut paths {
+            path.retain(|&i| counts[i as usize] >= mc);
         }
-        t
+        paths.retain(|(p, _)| !p.is_empty());
+        Tree::build(m, paths)
     }
 }
 
@@ -130,10 +123,7 @@ impl Miner<'_> {
 
 pub fn fpgrowth(p: &Prepared, opts: &MineOptions) -> Result<Vec<Itemset>, MineError> {
     let m = p.item_counts.len();
-    let mut tree = Tree::new(m);
-    for b in &p.baskets {
-        tree.insert(b, 1);
-    }
+    let tree = Tree::build(m, p.baskets.iter().map(|b| (b.clone(), 1)).collect());
     let miner = Miner { mc: p.min_count, opts, emitted: AtomicUsize::new(0) };
     let parts: Vec<Result<Vec<Itemset>, MineError>> = (0..m as u32)
         .into_par_iter()
