@@ -100,9 +100,21 @@ pub fn python() -> PathBuf {
     if let Ok(p) = std::env::var("ECOMWH_TEST_PYTHON") {
         return PathBuf::from(p);
     }
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(p.exists(), "no Python with moto and duckdb: run scripts/test.sh, which installs them into .venv");
-    p
+    // The virtualenv scripts/test.sh made last (under ~/.cache/ecomwh), for `cargo test` alone.
+    let cache = std::env::var("ECOMWH_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/ecomwh"));
+    let newest = std::fs::read_dir(&cache).ok().and_then(|entries| {
+        entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with("venv-test-"))
+            .map(|e| e.path().join("bin/python"))
+            .filter(|p| p.exists())
+            .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+    });
+    newest.unwrap_or_else(|| {
+        panic!("no Python with moto, duckdb and mlxtend: run scripts/test.sh once (it makes the virtualenv and sets ECOMWH_TEST_PYTHON)")
+    })
 }
 
 pub fn script(name: &str) -> PathBuf {
