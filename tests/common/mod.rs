@@ -110,7 +110,7 @@ pub fn python() -> PathBuf {
             .filter(|e| e.file_name().to_string_lossy().starts_with("venv-test-"))
             .map(|e| e.path().join("bin/python"))
             .filter(|p| p.exists())
-            .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+            .max_by_key(|p| std::fs::symlink_metadata(p).and_then(|m| m.modified()).ok())
     });
     newest.unwrap_or_else(|| {
         panic!("no Python with moto, duckdb and mlxtend: run scripts/test.sh once (it makes the virtualenv and sets ECOMWH_TEST_PYTHON)")
