@@ -13,8 +13,9 @@ use super::baskets::{Itemset, MineError, MineOptions, Prepared};
 /// The baskets that hold an itemset: a sorted id list (sparse data) or a bitmap (dense data).
 trait Cover: Clone + Send + Sync {
     fn of_items(p: &Prepared) -> Vec<Self>;
-    /// `out` = self AND other; returns how many baskets that is.
-    fn intersect(&self, other: &Self, out: &mut Self) -> u64;
+    /// `out` = self AND other; returns how many baskets that is. May stop early, returning
+    /// less than `need` with `out` incomplete, once `need` is out of reach.
+    fn intersect(&self, other: &Self, out: &mut Self, need: u64) -> u64;
     fn empty() -> Self;
 }
 
@@ -29,10 +30,13 @@ impl Cover for Vec<u32> {
         v
     }
 
-    fn intersect(&self, b: &Self, out: &mut Self) -> u64 {
+    fn intersect(&self, b: &Self, out: &mut Self, need: u64) -> u64 {
         out.clear();
         let (mut i, mut j) = (0, 0);
         while i < self.len() && j < b.len() {
+            if ((out.len() + (self.len() - i).min(b.len() - j)) as u64) < need {
+                return out.len() as u64;
+            }
             match self[i].cmp(&b[j]) {
                 std::cmp::Ordering::Less => i += 1,
                 std::cmp::Ordering::Greater => j += 1,
@@ -67,7 +71,7 @@ impl Cover for Bits {
         v
     }
 
-    fn intersect(&self, b: &Self, out: &mut Self) -> u64 {
+    fn intersect(&self, b: &Self, out: &mut Self, _need: u64) -> u64 {
         out.0.clear();
         let mut n = 0u64;
         out.0.extend(self.0.iter().zip(&b.0).map(|(x, y)| {
@@ -111,7 +115,7 @@ impl Cover for Hybrid {
         <Vec<u32> as Cover>::of_items(p).into_iter().map(|t| Hybrid::from_tids(t, words)).collect()
     }
 
-    fn intersect(&self, other: &Self, out: &mut Self) -> u64 {
+    fn intersect(&self, other: &Self, out: &mut Self, need: u64) -> u64 {
         match (self, other) {
             (Hybrid::Bits(a), Hybrid::Bits(b)) => {
                 let mut v = match std::mem::replace(out, Hybrid::Tids(vec![])) {
@@ -140,7 +144,14 @@ impl Cover for Hybrid {
                     _ => Vec::new(),
                 };
                 v.clear();
-                v.extend(t.iter().copied().filter(|&x| b[x as usize / 64] & (1 << (x % 64)) != 0));
+                for (k, &x) in t.iter().enumerate() {
+                    if ((v.len() + t.len() - k) as u64) < need {
+                        break;
+                    }
+                    if b[x as usize / 64] & (1 << (x % 64)) != 0 {
+                        v.push(x);
+                    }
+                }
                 let n = v.len() as u64;
                 *out = Hybrid::Tids(v);
                 n
@@ -150,7 +161,7 @@ impl Cover for Hybrid {
                     Hybrid::Tids(v) => v,
                     _ => Vec::new(),
                 };
-                let n = a.intersect(b, &mut v);
+                let n = a.intersect(b, &mut v, need);
                 *out = Hybrid::Tids(v);
                 n
             }
@@ -255,7 +266,7 @@ fn apriori_with<C: Cover>(p: &Prepared, opts: &MineOptions) -> Result<Vec<Itemse
                 let c = counts[tri(i, j, m)].load(Ordering::Relaxed) as u64;
                 (c >= mc).then(|| {
                     let mut t = C::empty();
-                    covers[i].intersect(&covers[j], &mut t);
+                    covers[i].intersect(&covers[j], &mut t, 0);
                     (vec![i as u32, j as u32], t, c)
                 })
             })
@@ -321,7 +332,7 @@ fn next_level<C: Cover>(level: &[(Vec<u32>, C, u64)], mc: u64) -> Vec<(Vec<u32>,
                 if !all_frequent {
                     continue;
                 }
-                let n = level[i].1.intersect(&level[j].1, &mut buf);
+                let n = level[i].1.intersect(&level[j].1, &mut buf, mc);
                 if n >= mc {
                     found.push((cand.clone(), buf.clone(), n));
                 }
