@@ -80,6 +80,32 @@ impl RawContract {
 mod tests {
     use super::*;
 
+    /// The staging SQL enforces what each contract declares.
+    #[test]
+    fn staging_sql_enforces_the_contracts() {
+        for c in raw_contracts().unwrap() {
+            let sql = crate::sqlfiles::sql("staging", &c.table).unwrap();
+            for col in &c.columns {
+                assert!(sql.contains(&col.name), "{}.{} is not in the SQL", c.table, col.name);
+                if col.required {
+                    assert!(sql.contains(&format!("'missing {}'", col.name)), "{}.{} required but not checked", c.table, col.name);
+                }
+                if matches!(col.kind, ColumnType::Timestamp | ColumnType::Money | ColumnType::Int) {
+                    assert!(sql.contains(&format!("'unparseable {}", col.name)), "{}.{}: parse not checked", c.table, col.name);
+                }
+                for v in &col.values {
+                    assert!(sql.contains(&format!("'{v}'")), "{}.{}: value {v} not accepted", c.table, col.name);
+                }
+                if col.values.is_empty() == false {
+                    assert!(sql.contains(&format!("'unknown {}'", col.name)), "{}.{}: values not checked", c.table, col.name);
+                }
+                if col.references.is_some() {
+                    assert!(sql.contains(&format!("'unknown {}'", col.name)), "{}.{}: reference not checked", c.table, col.name);
+                }
+            }
+        }
+    }
+
     #[test]
     fn all_contracts_parse_and_keys_are_columns() {
         for c in raw_contracts().unwrap() {

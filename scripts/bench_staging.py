@@ -52,6 +52,7 @@ def main():
     import json
     report = json.load(open(os.path.join(wh, f"_state/runs/dt={last}/latest.json")))
     rows = sum(t["rows_in"] for t in report["jobs"][0]["tables"])
+    print(f"ecomwh: {rows:,} rows in {e_secs:.2f}s, peak {e_rss:.0f} MiB", flush=True)
 
     out = os.path.join(a.dir, "duckdb-out")
     shutil.rmtree(out, ignore_errors=True)

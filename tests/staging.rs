@@ -261,6 +261,11 @@ fn sql_is_read_only_and_formats_output() {
         let out = run(&wh.url, &["sql", q]);
         assert_eq!(out.status.code(), Some(2), "{q} was not refused: {}", String::from_utf8_lossy(&out.stderr));
     }
+    let out = run(&wh.url, &["sql", "SELEC nothing"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad query"));
+    let out = run(&wh.url, &["sql", "SELECT * FROM marts.no_such_table"]);
+    assert_eq!(out.status.code(), Some(2));
     let csv = ok(&wh.url, &["sql", "SELECT 1.5 AS a, CAST(NULL AS VARCHAR) AS b, '' AS c, [1, 2] AS l, 1.0/0.0 AS inf", "--format", "csv"]);
     assert_eq!(csv, "a,b,c,l,inf\n1.5,,\"\",\"[1,2]\",\n");
     let json = ok(&wh.url, &["sql", "SELECT 1 AS a, 'x' AS b", "--format", "json"]);

@@ -144,12 +144,13 @@ impl Engine {
     /// Plan a user's query: read-only (no DDL, DML, COPY or SET).
     pub async fn query_readonly(&self, sql: &str) -> Result<DataFrame> {
         let opts = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+        // Anything wrong at planning time (syntax, unknown table, DDL) is the caller's to fix.
         self.ctx.sql_with_options(sql, opts).await.map_err(|e| {
             let msg = e.to_string();
             if msg.contains("not supported") && (msg.contains("DDL") || msg.contains("DML") || msg.contains("Statement")) {
                 Error::Usage(format!("only read-only queries are allowed here: {msg}"))
             } else {
-                Error::Query(e)
+                Error::Usage(format!("bad query: {msg}"))
             }
         })
     }

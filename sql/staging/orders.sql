@@ -44,7 +44,8 @@ SELECT
     WHEN total_amount < 0 THEN 'negative total_amount'
     WHEN discount_text IS NOT NULL AND discount_amount IS NULL THEN 'unparseable discount_amount'
     WHEN discount_amount < 0 THEN 'negative discount_amount'
-    WHEN shipping_text IS NOT NULL AND shipping_amount IS NULL THEN 'unparseable shipping_amount'
+    WHEN shipping_text IS NULL THEN 'missing shipping_amount'
+    WHEN shipping_amount IS NULL THEN 'unparseable shipping_amount'
     WHEN shipping_amount < 0 THEN 'negative shipping_amount'
     WHEN known_customer IS NULL THEN 'unknown customer_id'
   END AS _reason,
