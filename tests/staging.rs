@@ -268,6 +268,12 @@ fn sql_is_read_only_and_formats_output() {
     assert_eq!(out.status.code(), Some(2));
     let csv = ok(&wh.url, &["sql", "SELECT 1.5 AS a, CAST(NULL AS VARCHAR) AS b, '' AS c, [1, 2] AS l, 1.0/0.0 AS inf", "--format", "csv"]);
     assert_eq!(csv, "a,b,c,l,inf\n1.5,,\"\",\"[1,2]\",\n");
+    // Order days are days in the shop's time zone.
+    let cfg = wh.path("berlin.toml");
+    std::fs::write(&cfg, "timezone = \"Europe/Berlin\"\n").unwrap();
+    let q = "SELECT shop_date(arrow_cast('2025-01-01T23:30:00Z', 'Timestamp(Microsecond, Some(\"UTC\"))')) AS d";
+    assert!(ok(&wh.url, &["--config", cfg.to_str().unwrap(), "sql", q, "--format", "csv"]).contains("2025-01-02"));
+    assert!(ok(&wh.url, &["sql", q, "--format", "csv"]).contains("2025-01-01"));
     let json = ok(&wh.url, &["sql", "SELECT 1 AS a, 'x' AS b", "--format", "json"]);
     assert_eq!(json.trim(), r#"{"a":1,"b":"x"}"#);
     let jobs = ok(&wh.url, &["jobs"]);

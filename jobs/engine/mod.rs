@@ -1,6 +1,7 @@
 //! The one place that builds DataFusion sessions: config, memory pool, object stores,
 //! the warehouse tables as SQL schemas, and running the SQL files of `sql/`.
 
+pub mod udf;
 pub mod visible;
 
 use std::collections::HashMap;
@@ -58,6 +59,7 @@ impl Engine {
             .with_cache_manager(caches)
             .build_arc()?;
         let ctx = SessionContext::new_with_config_rt(config, runtime);
+        ctx.register_udf(udf::ShopDate::udf(cfg.tz()?));
 
         let read_store: Arc<dyn ObjectStore> = if wh.is_local() {
             wh.store.clone()

@@ -133,11 +133,11 @@ pub async fn build(engine: &Engine, date: chrono::NaiveDate, current: &[JobRepor
               SELECT order_id, status, order_ts, total_amount, shipping_amount, \
                      row_number() OVER (PARTITION BY order_id ORDER BY updated_at DESC) AS rn \
               FROM staging.orders WHERE dt >= $from AND dt <= $run_date) \
-            SELECT CAST(CAST(order_ts AS DATE) AS VARCHAR) AS day, \
+            SELECT CAST(shop_date(order_ts) AS VARCHAR) AS day, \
                    count(*) FILTER (WHERE status IN ('paid', 'shipped')) AS purchases, \
                    CAST(sum(total_amount - shipping_amount) FILTER (WHERE status IN ('paid', 'shipped')) AS DOUBLE) AS net_revenue, \
                    count(*) FILTER (WHERE status IN ('cancelled', 'refunded')) AS lost \
-            FROM latest WHERE rn = 1 AND CAST(order_ts AS DATE) >= $from AND CAST(order_ts AS DATE) <= $run_date \
+            FROM latest WHERE rn = 1 AND shop_date(order_ts) >= $from AND shop_date(order_ts) <= $run_date \
             GROUP BY 1 ORDER BY 1";
         data.insert("sales".into(), Value::Array(rows(engine, sql, &p).await?));
     }

@@ -1,7 +1,7 @@
 -- Baskets for the association_rules job (which builds frequent_itemsets and association_rules):
 -- the distinct products, or their categories, of every purchase whose order day falls in the
 -- lookback window ($window_start .. $run_date). A purchase is an order whose latest status, as
--- of the run date, is paid or shipped. Output: order_id, item, item_name; ordered by order_id.
+-- of the run date, is paid or shipped; its day is the day of order_ts in the shop's time zone. Output: order_id, item, item_name; ordered by order_id.
 WITH latest_orders AS (
   SELECT order_id, status, order_ts,
          row_number() OVER (PARTITION BY order_id ORDER BY updated_at DESC) AS rn
@@ -11,7 +11,7 @@ WITH latest_orders AS (
 purchases AS (
   SELECT order_id FROM latest_orders
   WHERE rn = 1 AND status IN ('paid', 'shipped')
-    AND CAST(order_ts AS DATE) >= $window_start AND CAST(order_ts AS DATE) <= $run_date
+    AND shop_date(order_ts) >= $window_start AND shop_date(order_ts) <= $run_date
 ),
 products AS (
   SELECT product_id, title, category FROM (
