@@ -93,8 +93,8 @@ fn dedup_sql(engine: &Engine, c: &RawContract, classify: &str) -> String {
     let plain = cols.join(", ");
     let key = c.key.join(", ");
     let order = match &c.version {
-        Some(v) => format!("{v} DESC NULLS LAST, _file DESC, _line DESC"),
-        None => "_file DESC, _line DESC".to_string(),
+        Some(v) => format!("{v} DESC NULLS LAST, _seq DESC"),
+        None => "_seq DESC".to_string(),
     };
     let mut sql = format!(
         "WITH c AS ({classify}), \

@@ -281,3 +281,40 @@ fn sql_is_read_only_and_formats_output() {
     let tables = ok(&wh.url, &["tables"]);
     assert!(tables.contains("staging.orders") && tables.contains("quarantine.orders"), "{tables}");
 }
+
+/// A blank value in JSON is a missing value, as an empty CSV cell is: an order without a
+/// discount is staged, not quarantined as unparseable.
+#[test]
+fn blank_json_values_are_missing_not_malformed() {
+    let wh = local_wh();
+    ok(&wh.url, &["generate", "--customers", "200", "--days", "1", "--start", "2025-06-01", "--formats", "orders=jsonl"]);
+    let file = wh.path("raw/orders/dt=2025-06-01/part-00000.jsonl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    v["order_id"] = "O-BLANK-1".into();
+    v["discount_amount"] = "  ".into();
+    v["channel"] = "".into();
+    std::fs::write(&file, format!("{text}{v}\n")).unwrap();
+    ok(&wh.url, &["run", "--date", "2025-06-01"]);
+    let rows = sql(&wh.url, "SELECT discount_amount, channel FROM staging.orders WHERE order_id = 'O-BLANK-1'");
+    assert_eq!(rows.len(), 1, "the order was not staged");
+    assert_eq!(rows[0]["discount_amount"], "");
+    assert_eq!(count(&wh.url, "SELECT count(*) FROM quarantine.orders"), 0);
+}
+
+/// Two runs of different dates committing the same tables at once both land in the manifest.
+#[test]
+fn concurrent_runs_of_different_dates_both_commit() {
+    let wh = local_wh();
+    ok(&wh.url, &["generate", "--customers", "300", "--days", "3", "--start", "2025-06-01"]);
+    ok(&wh.url, &["run", "--date", "2025-06-01"]);
+    let a = cmd(&wh.url, &["run", "--date", "2025-06-02", "--jobs", "staging"]).spawn().unwrap();
+    let b = cmd(&wh.url, &["run", "--date", "2025-06-03", "--jobs", "staging"]).spawn().unwrap();
+    for mut c in [a, b] {
+        assert!(c.wait().unwrap().success());
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(wh.path("_state/tables/staging/orders.json")).unwrap()).unwrap();
+    let dts: Vec<&String> = manifest["partitions"].as_object().unwrap().keys().collect();
+    assert_eq!(dts, ["2025-06-01", "2025-06-02", "2025-06-03"]);
+}

@@ -244,8 +244,13 @@ fn apriori_with<C: Cover>(p: &Prepared, opts: &MineOptions) -> Result<Vec<Itemse
     }
     let item_covers = C::of_items(p);
 
-    // Level 2: count every pair in one pass over the baskets.
+    // Level 2: count every pair in one pass over the baskets (4 bytes a pair: refuse before
+    // allocating what the machine cannot hold).
     let pairs = m * (m - 1) / 2;
+    let gib = pairs as f64 * 4.0 / (1u64 << 30) as f64;
+    if gib > 2.0 {
+        return Err(MineError::TooManyItems { items: m, min_support: opts.min_support, gib });
+    }
     let counts: Vec<AtomicU32> = (0..pairs).map(|_| AtomicU32::new(0)).collect();
     p.baskets.par_chunks(4096).for_each(|chunk| {
         for b in chunk {
@@ -414,6 +419,15 @@ mod tests {
             assert_eq!(a, want, "apriori, case {case}");
             assert_eq!(f, want, "fpgrowth, case {case}");
         }
+    }
+
+    #[test]
+    fn too_many_frequent_items_is_refused_before_allocating() {
+        let basket: Vec<u32> = (0..33_000).collect();
+        let o = MineOptions { min_support: 1.0, max_len: 3, max_itemsets: usize::MAX };
+        let p = prepare(&[basket], &o).unwrap();
+        let e = apriori(&p, &o).unwrap_err().to_string();
+        assert!(e.contains("33000 items are frequent") && e.contains("raise min_support"), "{e}");
     }
 
     #[test]

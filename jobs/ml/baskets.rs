@@ -26,6 +26,11 @@ pub enum MineError {
     #[error("min_support must be in (0, 1], got {0}")]
     BadSupport(f64),
     #[error(
+        "{items} items are frequent at min_support {min_support}: counting their pairs would need \
+         {gib:.1} GiB; raise min_support or count categories (level = \"category\")"
+    )]
+    TooManyItems { items: usize, min_support: f64, gib: f64 },
+    #[error(
         "more than {limit} frequent itemsets at min_support {min_support} (reached level {level}): \
          raise min_support, lower max_len, or raise max_itemsets if the memory is there"
     )]

@@ -114,6 +114,11 @@ impl Manifests {
         entry: PartitionEntry,
     ) -> Result<Option<PartitionEntry>> {
         let path = wh.path(&manifest_rel(layer, table));
+        // A local folder has no conditional puts: serialise read-modify-write with a file lock.
+        let _lock = match wh.local_path(&manifest_rel(layer, table)) {
+            Some(p) => Some(LocalLock::acquire(&p.with_extension("lock"))?),
+            None => None,
+        };
         for _attempt in 0..20 {
             let (current, version) = read_manifest(wh, &path).await?;
             let mut m = current.unwrap_or_else(|| TableManifest {
@@ -144,6 +149,32 @@ impl Manifests {
             }
         }
         Err(Error::CommitConflict { table: format!("{layer}.{table}"), dt: dt.to_string() })
+    }
+}
+
+/// An exclusive `flock` on a lock file, released when dropped.
+struct LocalLock(std::fs::File);
+
+impl LocalLock {
+    fn acquire(path: &std::path::Path) -> Result<LocalLock> {
+        use std::os::unix::io::AsRawFd;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
+        // SAFETY: a valid open file descriptor; flock has no other preconditions.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(Error::Io(std::io::Error::last_os_error()));
+        }
+        Ok(LocalLock(f))
+    }
+}
+
+impl Drop for LocalLock {
+    fn drop(&mut self) {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: the descriptor is still open; unlocking cannot fail in a way we could act on.
+        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
     }
 }
 

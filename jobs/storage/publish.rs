@@ -179,8 +179,14 @@ impl PartitionWriter {
         if self.wh.is_local() {
             let tmp = self.wh.local_path(&self.write_dir).expect("local");
             let dst = self.wh.local_path(&final_dir).expect("local");
-            swap_in_dir(&tmp, &dst)?;
+            let had_old = swap_in_dir(&tmp, &dst)?;
             self.manifests.commit(&self.wh, &self.layer, &self.table, &self.dt, entry).await?;
+            // `tmp` now holds the previous partition; failing to remove it only leaves scratch.
+            if had_old {
+                if let Err(e) = std::fs::remove_dir_all(&tmp) {
+                    tracing::warn!(error = %e, folder = %tmp.display(), "could not remove the replaced partition");
+                }
+            }
         } else {
             self.manifests.commit(&self.wh, &self.layer, &self.table, &self.dt, entry).await?;
             delete_uncommitted(&self.wh, &self.files, &final_dir).await;
@@ -208,8 +214,11 @@ impl PartitionWriter {
     }
 }
 
-/// Remove files of a partition folder that the committed entry does not list: the
-/// replaced version and orphans of killed runs. Failures only leave invisible garbage.
+/// After a commit, remove every file of the partition folder that the commit does not list:
+/// the replaced version and orphans of killed runs (which globbing engines would otherwise
+/// read). This assumes one writer per partition at a time, as the DAG runs it
+/// (max_active_runs=1; a retry starts after the failed attempt has ended). Failures only
+/// leave garbage that ecomwh's readers never see.
 async fn delete_uncommitted(wh: &Warehouse, keep: &[String], final_dir: &str) {
     let prefix = wh.path(final_dir);
     let listed: Vec<_> = match wh.store.list(Some(&prefix)).try_collect().await {
@@ -229,19 +238,18 @@ async fn delete_uncommitted(wh: &Warehouse, keep: &[String], final_dir: &str) {
     }
 }
 
-/// Put `tmp` at `dst` in one step. An existing `dst` is exchanged atomically and then removed.
-fn swap_in_dir(tmp: &std::path::Path, dst: &std::path::Path) -> Result<()> {
+/// Put `tmp` at `dst` in one step. An existing `dst` is exchanged atomically (it is then at
+/// `tmp`); returns whether there was one.
+fn swap_in_dir(tmp: &std::path::Path, dst: &std::path::Path) -> Result<bool> {
     if let Some(parent) = dst.parent() {
         std::fs::create_dir_all(parent)?;
     }
     if !dst.exists() {
         std::fs::rename(tmp, dst)?;
-        return Ok(());
+        return Ok(false);
     }
     exchange(tmp, dst)?;
-    // `tmp` now holds the previous partition.
-    std::fs::remove_dir_all(tmp)?;
-    Ok(())
+    Ok(true)
 }
 
 #[cfg(target_os = "linux")]

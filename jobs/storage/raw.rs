@@ -61,7 +61,7 @@ pub async fn list_raw_files(wh: &Warehouse, table: &str, dt: &str) -> Result<Vec
         .try_collect()
         .await
         .map_err(|e| Error::storage(prefix.to_string(), e))?;
-    metas.sort_by(|a, b| a.location.cmp(&b.location));
+    metas.sort_by(|a, b| a.last_modified.cmp(&b.last_modified).then_with(|| a.location.cmp(&b.location)));
     let mut out = vec![];
     for m in metas {
         let name = m.location.filename().unwrap_or_default().to_string();
@@ -88,6 +88,8 @@ pub fn landing_schema(contract: &RawContract) -> SchemaRef {
     fields.push(Field::new("_error", DataType::Utf8, true));
     fields.push(Field::new("_file", DataType::Utf8, false));
     fields.push(Field::new("_line", DataType::Int64, false));
+    // Delivery order: files by modification time then name, rows by line. Breaks "latest" ties.
+    fields.push(Field::new("_seq", DataType::Int64, false));
     Arc::new(Schema::new(fields))
 }
 
@@ -99,12 +101,14 @@ struct Rows {
     error: StringBuilder,
     file: StringBuilder,
     line: Int64Builder,
+    seq: Int64Builder,
     file_name: String,
+    file_seq: i64,
     n: usize,
 }
 
 impl Rows {
-    fn new(schema: SchemaRef, ncols: usize, file_name: &str) -> Self {
+    fn new(schema: SchemaRef, ncols: usize, file_name: &str, file_seq: usize) -> Self {
         Rows {
             schema,
             cols: (0..ncols).map(|_| StringBuilder::new()).collect(),
@@ -112,19 +116,23 @@ impl Rows {
             error: StringBuilder::new(),
             file: StringBuilder::new(),
             line: Int64Builder::new(),
+            seq: Int64Builder::new(),
             file_name: file_name.to_string(),
+            file_seq: file_seq as i64,
             n: 0,
         }
     }
 
     fn push(&mut self, values: &[Option<&str>], raw: &str, error: Option<&str>, line: u64) {
+        // A blank cell is a missing value, whatever the format (CSV has no other NULL).
         for (b, v) in self.cols.iter_mut().zip(values) {
-            b.append_option(*v);
+            b.append_option(v.filter(|s| !s.trim().is_empty()));
         }
         self.raw.append_value(raw);
         self.error.append_option(error);
         self.file.append_value(&self.file_name);
         self.line.append_value(line as i64);
+        self.seq.append_value((self.file_seq << 40) + line as i64);
         self.n += 1;
     }
 
@@ -137,6 +145,7 @@ impl Rows {
         arrays.push(Arc::new(self.error.finish()));
         arrays.push(Arc::new(self.file.finish()));
         arrays.push(Arc::new(self.line.finish()));
+        arrays.push(Arc::new(self.seq.finish()));
         self.n = 0;
         Ok(Some(RecordBatch::try_new(self.schema.clone(), arrays)?))
     }
@@ -224,6 +233,11 @@ fn parse_csv(reader: impl Read, names: &[String], mut rows: Rows, tx: Tx) {
         match rdr.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
+            Err(e) if e.is_io_error() => {
+                // The file could not be read to its end: fail, never report a short file as whole.
+                let _ = tx.blocking_send(Err(Error::Io(std::io::Error::other(format!("{}: {e}", rows.file_name)))));
+                return;
+            }
             Err(e) => {
                 let msg = format!("malformed CSV row: {e}");
                 rows.push(&none, "", Some(&msg), line_no);
@@ -328,9 +342,9 @@ pub async fn land(
     let mut writer = PartitionWriter::new(&scratch, &Manifests::default(), "_", "_", "_", run_id, schema.clone(), usize::MAX);
     writer.set_dir(out_dir);
     let mut landed = Landed { files: files.len(), rows: 0 };
-    for (meta, format) in files {
+    for (file_seq, (meta, format)) in files.into_iter().enumerate() {
         let file_name = wh.relative(&meta.location).unwrap_or(meta.location.as_ref()).to_string();
-        let rows = Rows::new(schema.clone(), names.len(), &file_name);
+        let rows = Rows::new(schema.clone(), names.len(), &file_name, file_seq);
         let (tx, mut rx) = mpsc::channel::<Result<RecordBatch>>(4);
         let task = match format {
             RawFormat::Parquet => {

@@ -18,7 +18,7 @@ WITH typed AS (
     birth_year AS birth_year_text,
     marketing_consent AS consent_text,
     updated_at AS updated_at_text,
-    _raw, _error, _file, _line
+    _raw, _error, _file, _line, _seq
   FROM landing.customers
 )
 SELECT
@@ -35,5 +35,5 @@ SELECT
     WHEN birth_year_text IS NOT NULL AND birth_year IS NULL THEN 'unparseable birth_year'
     WHEN consent_text IS NOT NULL AND consent IS NULL THEN 'unparseable marketing_consent'
   END AS _reason,
-  _raw, _file, _line
+  _raw, _file, _line, _seq
 FROM typed

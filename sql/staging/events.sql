@@ -17,7 +17,7 @@ WITH typed AS (
     nullif(upper(trim(country)), '') AS country,
     properties,
     event_ts AS event_ts_text,
-    _raw, _error, _file, _line
+    _raw, _error, _file, _line, _seq
   FROM landing.events
 ),
 customers AS (SELECT DISTINCT customer_id AS known_customer FROM staging.customers WHERE dt <= $run_date),
@@ -38,7 +38,7 @@ SELECT
     WHEN customer_id IS NOT NULL AND known_customer IS NULL THEN 'unknown customer_id'
     WHEN product_id IS NOT NULL AND known_product IS NULL THEN 'unknown product_id'
   END AS _reason,
-  _raw, _file, _line
+  _raw, _file, _line, _seq
 FROM typed
 LEFT JOIN customers ON typed.customer_id = customers.known_customer
 LEFT JOIN products ON typed.product_id = products.known_product

@@ -12,7 +12,7 @@ WITH typed AS (
     quantity AS quantity_text,
     unit_price AS unit_price_text,
     discount AS discount_text,
-    _raw, _error, _file, _line
+    _raw, _error, _file, _line, _seq
   FROM landing.order_items
 ),
 orders AS (SELECT DISTINCT order_id AS known_order FROM staging.orders WHERE dt <= $run_date),
@@ -36,7 +36,7 @@ SELECT
     WHEN known_order IS NULL THEN 'unknown order_id'
     WHEN known_product IS NULL THEN 'unknown product_id'
   END AS _reason,
-  _raw, _file, _line
+  _raw, _file, _line, _seq
 FROM typed
 LEFT JOIN orders ON typed.order_id = orders.known_order
 LEFT JOIN products ON typed.product_id = products.known_product

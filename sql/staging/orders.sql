@@ -18,7 +18,7 @@ WITH typed AS (
     discount_amount AS discount_text,
     shipping_amount AS shipping_text,
     updated_at AS updated_at_text,
-    _raw, _error, _file, _line
+    _raw, _error, _file, _line, _seq
   FROM landing.orders
 ),
 known AS (
@@ -49,5 +49,5 @@ SELECT
     WHEN shipping_amount < 0 THEN 'negative shipping_amount'
     WHEN known_customer IS NULL THEN 'unknown customer_id'
   END AS _reason,
-  _raw, _file, _line
+  _raw, _file, _line, _seq
 FROM typed LEFT JOIN known ON typed.customer_id = known.known_customer

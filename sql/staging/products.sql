@@ -10,7 +10,7 @@ WITH typed AS (
     arrow_cast(try_cast(updated_at AS TIMESTAMP), 'Timestamp(Microsecond, Some("UTC"))') AS updated_at,
     price AS price_text,
     updated_at AS updated_at_text,
-    _raw, _error, _file, _line
+    _raw, _error, _file, _line, _seq
   FROM landing.products
 )
 SELECT
@@ -27,5 +27,5 @@ SELECT
     WHEN updated_at_text IS NULL THEN 'missing updated_at'
     WHEN updated_at IS NULL THEN 'unparseable updated_at'
   END AS _reason,
-  _raw, _file, _line
+  _raw, _file, _line, _seq
 FROM typed

@@ -5,7 +5,7 @@ WITH typed AS (
     nullif(lower(trim(reason)), '') AS reason,
     arrow_cast(try_cast(ts AS TIMESTAMP), 'Timestamp(Microsecond, Some("UTC"))') AS ts,
     ts AS ts_text,
-    _raw, _error, _file, _line
+    _raw, _error, _file, _line, _seq
   FROM landing.suppressions
 )
 SELECT
@@ -18,5 +18,5 @@ SELECT
     WHEN ts_text IS NULL THEN 'missing ts'
     WHEN ts IS NULL THEN 'unparseable ts'
   END AS _reason,
-  _raw, _file, _line
+  _raw, _file, _line, _seq
 FROM typed
