@@ -104,7 +104,11 @@ def main():
         if base:
             for t, secs in results.items():
                 if not t.startswith("ecomwh"):
-                    print(f"  ecomwh apriori is {secs / base:,.1f}x faster than {t}")
+                    r = secs / base
+                    if r >= 1:
+                        print(f"  ecomwh apriori is {r:,.1f}x faster than {t}")
+                    else:
+                        print(f"  {t} is {1 / r:,.1f}x faster than ecomwh apriori")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Benchmarks against peers, on a release build, in one run each:
+#   scripts/bench.sh staging [--customers N] [--days D]       staging vs DuckDB
+#   scripts/bench.sh rules [--sizes groceries,100000,1000000]  rules vs pyfim, efficient-apriori, mlxtend
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:?usage: scripts/bench.sh staging|rules [options]}
+shift
+. scripts/pyenv.sh
+ensure_venv bench scripts/requirements-bench.txt scripts/constraints-bench.txt
+cargo build --release --locked
+exec "$VENV_PY" "scripts/bench_$what.py" --bin "${CARGO_TARGET_DIR:-target}/release/ecomwh" "$@"
