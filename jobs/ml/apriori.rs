@@ -17,6 +17,32 @@ trait Cover: Clone + Send + Sync {
     /// less than `need` with `out` incomplete, once `need` is out of reach.
     fn intersect(&self, other: &Self, out: &mut Self, need: u64) -> u64;
     fn empty() -> Self;
+    /// This cover as a bitmap over `words` 64-bit words.
+    fn bitmap(&self, words: usize) -> Vec<u64>;
+    /// `out` = other AND the bitmap of a cover; same early stop as `intersect`.
+    fn intersect_bitmap(other: &Self, bits: &[u64], out: &mut Self, need: u64) -> u64;
+}
+
+fn tids_bitmap(t: &[u32], words: usize) -> Vec<u64> {
+    let mut b = vec![0u64; words];
+    for &x in t {
+        b[x as usize / 64] |= 1 << (x % 64);
+    }
+    b
+}
+
+/// Keep the ids of `t` whose bit is set; stop once `need` is out of reach.
+fn filter_tids(t: &[u32], bits: &[u64], v: &mut Vec<u32>, need: u64) -> u64 {
+    v.clear();
+    for (k, &x) in t.iter().enumerate() {
+        if ((v.len() + t.len() - k) as u64) < need {
+            break;
+        }
+        if bits[x as usize / 64] & (1 << (x % 64)) != 0 {
+            v.push(x);
+        }
+    }
+    v.len() as u64
 }
 
 impl Cover for Vec<u32> {
@@ -53,6 +79,14 @@ impl Cover for Vec<u32> {
     fn empty() -> Self {
         vec![]
     }
+
+    fn bitmap(&self, words: usize) -> Vec<u64> {
+        tids_bitmap(self, words)
+    }
+
+    fn intersect_bitmap(other: &Self, bits: &[u64], out: &mut Self, need: u64) -> u64 {
+        filter_tids(other, bits, out, need)
+    }
 }
 
 #[derive(Clone)]
@@ -84,6 +118,14 @@ impl Cover for Bits {
 
     fn empty() -> Self {
         Bits(vec![])
+    }
+
+    fn bitmap(&self, _words: usize) -> Vec<u64> {
+        self.0.clone()
+    }
+
+    fn intersect_bitmap(other: &Self, bits: &[u64], out: &mut Self, need: u64) -> u64 {
+        other.intersect(&Bits(bits.to_vec()), out, need)
     }
 }
 
@@ -170,6 +212,28 @@ impl Cover for Hybrid {
 
     fn empty() -> Self {
         Hybrid::Tids(vec![])
+    }
+
+    fn bitmap(&self, words: usize) -> Vec<u64> {
+        match self {
+            Hybrid::Bits(b) => b.clone(),
+            Hybrid::Tids(t) => tids_bitmap(t, words),
+        }
+    }
+
+    fn intersect_bitmap(other: &Self, bits: &[u64], out: &mut Self, need: u64) -> u64 {
+        match other {
+            Hybrid::Tids(t) => {
+                let mut v = match std::mem::replace(out, Hybrid::Tids(vec![])) {
+                    Hybrid::Tids(v) => v,
+                    _ => Vec::new(),
+                };
+                let n = filter_tids(t, bits, &mut v, need);
+                *out = Hybrid::Tids(v);
+                n
+            }
+            Hybrid::Bits(_) => other.intersect(&Hybrid::Bits(bits.to_vec()), out, need),
+        }
     }
 }
 
@@ -277,7 +341,9 @@ fn apriori_with<C: Cover>(p: &Prepared, opts: &MineOptions) -> Result<Vec<Itemse
             })
         })
         .collect();
-    drop(counts);
+    // Frequent pairs stay known: every candidate's last two items must be one (an O(1) test
+    // that spares most subset lookups).
+    let pair_ok: Vec<bool> = counts.into_iter().map(|c| c.into_inner() as u64 >= mc).collect();
     drop(item_covers);
     level.sort_by(|a, b| a.0.cmp(&b.0));
 
@@ -290,7 +356,7 @@ fn apriori_with<C: Cover>(p: &Prepared, opts: &MineOptions) -> Result<Vec<Itemse
         if k >= opts.max_len || level.len() < 2 {
             break;
         }
-        level = next_level(&level, mc);
+        level = next_level(&level, mc, &pair_ok, m, p.baskets.len().div_ceil(64));
         k += 1;
         if level.is_empty() {
             break;
@@ -300,7 +366,13 @@ fn apriori_with<C: Cover>(p: &Prepared, opts: &MineOptions) -> Result<Vec<Itemse
 }
 
 /// Join, prune and count the candidates of the next level.
-fn next_level<C: Cover>(level: &[(Vec<u32>, C, u64)], mc: u64) -> Vec<(Vec<u32>, C, u64)> {
+fn next_level<C: Cover>(
+    level: &[(Vec<u32>, C, u64)],
+    mc: u64,
+    pair_ok: &[bool],
+    m: usize,
+    words: usize,
+) -> Vec<(Vec<u32>, C, u64)> {
     let k1 = level[0].0.len();
     let known: FxSet = level.iter().map(|(s, _, _)| s.as_slice()).collect();
     // Prefix classes: runs of itemsets that share their first k1-1 items.
@@ -324,12 +396,21 @@ fn next_level<C: Cover>(level: &[(Vec<u32>, C, u64)], mc: u64) -> Vec<(Vec<u32>,
             let mut buf = C::empty();
             let mut cand = Vec::with_capacity(k1 + 1);
             let mut sub = Vec::with_capacity(k1);
+            // One bitmap of this itemset's baskets, probed by each partner's cover; for very many
+            // baskets building it costs more than it saves, so merge instead.
+            let probe = e > i + 1 && words <= 4096;
+            let bits = if probe { level[i].1.bitmap(words) } else { vec![] };
             for j in i + 1..e {
+                let (x, y) = (level[i].0[k1 - 1] as usize, level[j].0[k1 - 1] as usize);
+                if !pair_ok[tri(x, y, m)] {
+                    continue;
+                }
                 cand.clear();
                 cand.extend_from_slice(&level[i].0);
                 cand.push(level[j].0[k1 - 1]);
-                // Subset pruning: drop each item but the last two (those give the parents).
-                let all_frequent = (0..k1 - 1).all(|skip| {
+                // Subset pruning: drop each item but the last two (those give the parents); with
+                // k1 = 2 the pair test above was the whole check.
+                let all_frequent = k1 == 2 || (0..k1 - 1).all(|skip| {
                     sub.clear();
                     sub.extend(cand.iter().enumerate().filter(|&(x, _)| x != skip).map(|(_, &v)| v));
                     known.contains(sub.as_slice())
@@ -337,7 +418,11 @@ fn next_level<C: Cover>(level: &[(Vec<u32>, C, u64)], mc: u64) -> Vec<(Vec<u32>,
                 if !all_frequent {
                     continue;
                 }
-                let n = level[i].1.intersect(&level[j].1, &mut buf, mc);
+                let n = if probe {
+                    C::intersect_bitmap(&level[j].1, &bits, &mut buf, mc)
+                } else {
+                    level[i].1.intersect(&level[j].1, &mut buf, mc)
+                };
                 if n >= mc {
                     found.push((cand.clone(), buf.clone(), n));
                 }
