@@ -31,6 +31,14 @@ fn tids_bitmap(t: &[u32], words: usize) -> Vec<u64> {
     b
 }
 
+/// The id-list buffer of a Hybrid output, reused when it has one.
+fn take_tids(out: &mut Hybrid) -> Vec<u32> {
+    match std::mem::replace(out, Hybrid::Tids(vec![])) {
+        Hybrid::Tids(v) => v,
+        Hybrid::Bits(_) => Vec::new(),
+    }
+}
+
 /// Keep the ids of `t` whose bit is set; stop once `need` is out of reach.
 fn filter_tids(t: &[u32], bits: &[u64], v: &mut Vec<u32>, need: u64) -> u64 {
     v.clear();
@@ -181,28 +189,13 @@ impl Cover for Hybrid {
                 n
             }
             (Hybrid::Tids(t), Hybrid::Bits(b)) | (Hybrid::Bits(b), Hybrid::Tids(t)) => {
-                let mut v = match std::mem::replace(out, Hybrid::Tids(vec![])) {
-                    Hybrid::Tids(v) => v,
-                    _ => Vec::new(),
-                };
-                v.clear();
-                for (k, &x) in t.iter().enumerate() {
-                    if ((v.len() + t.len() - k) as u64) < need {
-                        break;
-                    }
-                    if b[x as usize / 64] & (1 << (x % 64)) != 0 {
-                        v.push(x);
-                    }
-                }
-                let n = v.len() as u64;
+                let mut v = take_tids(out);
+                let n = filter_tids(t, b, &mut v, need);
                 *out = Hybrid::Tids(v);
                 n
             }
             (Hybrid::Tids(a), Hybrid::Tids(b)) => {
-                let mut v = match std::mem::replace(out, Hybrid::Tids(vec![])) {
-                    Hybrid::Tids(v) => v,
-                    _ => Vec::new(),
-                };
+                let mut v = take_tids(out);
                 let n = a.intersect(b, &mut v, need);
                 *out = Hybrid::Tids(v);
                 n
@@ -224,10 +217,7 @@ impl Cover for Hybrid {
     fn intersect_bitmap(other: &Self, bits: &[u64], out: &mut Self, need: u64) -> u64 {
         match other {
             Hybrid::Tids(t) => {
-                let mut v = match std::mem::replace(out, Hybrid::Tids(vec![])) {
-                    Hybrid::Tids(v) => v,
-                    _ => Vec::new(),
-                };
+                let mut v = take_tids(out);
                 let n = filter_tids(t, bits, &mut v, need);
                 *out = Hybrid::Tids(v);
                 n
