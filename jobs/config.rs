@@ -79,6 +79,10 @@ pub struct JobsConfig {
     pub association_rules: AssociationRulesConfig,
     #[serde(default)]
     pub report: ReportConfig,
+    #[serde(default)]
+    pub user_profiles: UserProfilesConfig,
+    #[serde(default)]
+    pub rfm_segments: RfmConfig,
     #[serde(flatten)]
     pub other: BTreeMap<String, toml::Table>,
 }
@@ -108,6 +112,126 @@ pub struct ReportConfig {
 impl Default for ReportConfig {
     fn default() -> Self {
         ReportConfig { enabled: true }
+    }
+}
+
+/// `[jobs.user_profiles]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UserProfilesConfig {
+    /// Preferences (categories, brand, channel, weekday, hour) use the last N order days.
+    pub preference_days: u32,
+}
+
+impl Default for UserProfilesConfig {
+    fn default() -> Self {
+        UserProfilesConfig { preference_days: 365 }
+    }
+}
+
+/// One line of the RFM segment map: a segment and the score ranges (inclusive) it covers.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentRule {
+    pub segment: String,
+    pub r: [u8; 2],
+    pub f: [u8; 2],
+    #[serde(default = "all_scores")]
+    pub m: [u8; 2],
+}
+
+fn all_scores() -> [u8; 2] {
+    [1, 5]
+}
+
+impl SegmentRule {
+    pub fn matches(&self, r: u8, f: u8, m: u8) -> bool {
+        let within = |x: u8, [lo, hi]: [u8; 2]| x >= lo && x <= hi;
+        within(r, self.r) && within(f, self.f) && within(m, self.m)
+    }
+
+    /// "r 4-5, f 2-3, m 1-5"
+    pub fn ranges(&self) -> String {
+        let fmt = |n: &str, [lo, hi]: [u8; 2]| if lo == hi { format!("{n} {lo}") } else { format!("{n} {lo}-{hi}") };
+        format!("{}, {}, {}", fmt("r", self.r), fmt("f", self.f), fmt("m", self.m))
+    }
+}
+
+/// The common 11-segment map over recency and frequency scores (every one of the 25 cells is
+/// covered exactly once).
+pub fn default_segment_map() -> Vec<SegmentRule> {
+    let rule = |segment: &str, r: [u8; 2], f: [u8; 2]| SegmentRule { segment: segment.into(), r, f, m: all_scores() };
+    vec![
+        rule("Champions", [5, 5], [4, 5]),
+        rule("Loyal Customers", [3, 4], [4, 5]),
+        rule("Potential Loyalist", [4, 5], [2, 3]),
+        rule("New Customers", [5, 5], [1, 1]),
+        rule("Promising", [4, 4], [1, 1]),
+        rule("Need Attention", [3, 3], [3, 3]),
+        rule("About To Sleep", [3, 3], [1, 2]),
+        rule("At Risk", [1, 2], [3, 4]),
+        rule("Cannot Lose Them", [1, 2], [5, 5]),
+        rule("Hibernating", [2, 2], [1, 2]),
+        rule("Lost", [1, 1], [1, 2]),
+    ]
+}
+
+/// `[jobs.rfm_segments]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RfmConfig {
+    /// Frequency and monetary count the purchases of the last N days (D-N+1 .. D).
+    pub lookback_days: u32,
+    /// Number of k-means clusters; unset = chosen by silhouette over `k_min..=k_max`.
+    pub clusters: Option<usize>,
+    pub k_min: usize,
+    pub k_max: usize,
+    /// Seed of k-means and of its samples, so a rerun gives the same clusters.
+    pub seed: u64,
+    /// Segment map: the first rule (in this order) whose ranges hold the scores wins.
+    pub segments: Vec<SegmentRule>,
+}
+
+impl Default for RfmConfig {
+    fn default() -> Self {
+        RfmConfig { lookback_days: 365, clusters: None, k_min: 3, k_max: 8, seed: 42, segments: default_segment_map() }
+    }
+}
+
+impl RfmConfig {
+    pub fn check(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Config(format!("[jobs.rfm_segments] {m}")));
+        if self.lookback_days == 0 {
+            return bad("lookback_days must be at least 1".into());
+        }
+        if self.k_min < 2 || self.k_max < self.k_min || self.k_max > 20 {
+            return bad(format!("k_min = {}, k_max = {}: need 2 <= k_min <= k_max <= 20", self.k_min, self.k_max));
+        }
+        if let Some(k) = self.clusters {
+            if !(1..=20).contains(&k) {
+                return bad(format!("clusters = {k} must be 1..20"));
+            }
+        }
+        for s in &self.segments {
+            for (n, [lo, hi]) in [("r", s.r), ("f", s.f), ("m", s.m)] {
+                if lo < 1 || hi > 5 || lo > hi {
+                    return bad(format!("segment '{}': {n} = [{lo}, {hi}] must be a range within 1..5", s.segment));
+                }
+            }
+        }
+        let uncovered: Vec<String> = (1..=5u8)
+            .flat_map(|r| (1..=5u8).flat_map(move |f| (1..=5u8).map(move |m| (r, f, m))))
+            .filter(|&(r, f, m)| !self.segments.iter().any(|s| s.matches(r, f, m)))
+            .map(|(r, f, m)| format!("{r}{f}{m}"))
+            .collect();
+        if !uncovered.is_empty() {
+            return bad(format!("the segment map leaves RFM cells without a segment: {}", uncovered.join(", ")));
+        }
+        Ok(())
+    }
+
+    pub fn segment(&self, r: u8, f: u8, m: u8) -> &str {
+        self.segments.iter().find(|s| s.matches(r, f, m)).map(|s| s.segment.as_str()).unwrap_or("Other")
     }
 }
 
@@ -266,6 +390,10 @@ impl Config {
             parse_bytes(m)?;
         }
         self.jobs.association_rules.check()?;
+        self.jobs.rfm_segments.check()?;
+        if self.jobs.user_profiles.preference_days == 0 {
+            return Err(Error::Config("[jobs.user_profiles] preference_days must be at least 1".into()));
+        }
         Ok(())
     }
 
@@ -335,12 +463,34 @@ kind = "mailchimp"
 "#;
         let cfg = Config::parse(text).unwrap();
         assert_eq!(cfg.audiences.len(), 1);
-        assert!(cfg.jobs.other.contains_key("rfm_segments"));
+        assert_eq!(cfg.jobs.rfm_segments.lookback_days, 365);
+        assert_eq!(cfg.jobs.rfm_segments.segments, default_segment_map());
         assert_eq!(cfg.jobs.association_rules.max_len, 3);
         let e = Config::parse("[jobs.association_rules]\nmin_suport = 0.1").unwrap_err().to_string();
         assert!(e.contains("min_suport"), "{e}");
         let e = Config::parse("[jobs.association_rules]\nlevel = 'brand'").unwrap_err().to_string();
         assert!(e.contains("brand"), "{e}");
+    }
+
+    #[test]
+    fn segment_map_must_cover_every_cell() {
+        let cfg = RfmConfig::default();
+        cfg.check().unwrap();
+        // Each of the 125 cells has exactly one rule in the default map.
+        for r in 1..=5 {
+            for f in 1..=5 {
+                let n = cfg.segments.iter().filter(|s| s.matches(r, f, 3)).count();
+                assert_eq!(n, 1, "cell {r}{f}");
+            }
+        }
+        assert_eq!(cfg.segment(5, 5, 1), "Champions");
+        assert_eq!(cfg.segment(1, 5, 5), "Cannot Lose Them");
+        assert_eq!(cfg.segment(1, 1, 1), "Lost");
+        let text = "[jobs.rfm_segments]\nsegments = [{ segment = 'Best', r = [4, 5], f = [1, 5] }]";
+        let e = Config::parse(text).unwrap_err().to_string();
+        assert!(e.contains("without a segment") && e.contains("111"), "{e}");
+        let text = "[jobs.rfm_segments]\nsegments = [{ segment = 'All', r = [1, 5], f = [1, 5], m = [1, 5] }]";
+        assert_eq!(Config::parse(text).unwrap().jobs.rfm_segments.segment(2, 3, 4), "All");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod association_rules;
 pub mod cli;
 pub mod config;
+pub mod daily_aggregates;
 pub mod engine;
 pub mod error;
 pub mod generate;
@@ -13,9 +14,11 @@ pub mod output;
 pub mod pipeline;
 pub mod registry;
 pub mod report;
+pub mod rfm_segments;
 pub mod schemas;
 pub mod sqlfiles;
 pub mod staging;
 pub mod storage;
+pub mod user_profiles;
 
 pub use error::{Error, Result};

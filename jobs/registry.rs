@@ -58,6 +58,40 @@ impl RunContext<'_> {
         Ok(published.rows)
     }
 
+    /// Run a query into scratch Parquet under `_tmp/<run>/landing/<name>` and register it as
+    /// `landing.<name>`, so several SQL files can read one intermediate result. Returns its rows
+    /// and folder (delete it with `staging::cleanup`).
+    pub async fn scratch_query(&self, name: &str, sql: &str, p: &Params) -> Result<(u64, String)> {
+        let e = self.engine;
+        let dir = format!("_tmp/{}/landing/{name}", self.run_id);
+        let df = e.query(sql, p).await?;
+        let schema = df.schema().inner().clone();
+        let mut stream = df.execute_stream().await?;
+        let scratch = crate::storage::warehouse::Warehouse { local_dir: None, ..e.wh.clone() };
+        let mut w = PartitionWriter::new(&scratch, &Default::default(), "_", "_", "_", self.run_id, schema, usize::MAX);
+        w.set_dir(&dir);
+        while let Some(batch) = futures::StreamExt::next(&mut stream).await {
+            w.write(&batch?).await?;
+        }
+        let rows = w.finish_scratch().await?;
+        e.register_landing(name, &dir).await?;
+        Ok((rows, dir))
+    }
+
+    /// Fail with a clear message when a table this job reads has never been published.
+    pub fn require(&self, job: &str, tables: &[(&str, &str)], hint: &str) -> Result<()> {
+        for (layer, table) in tables {
+            if !self.engine.has_table(layer, table) {
+                return Err(crate::error::Error::MissingDependency {
+                    table: format!("{layer}.{table}"),
+                    date: self.dt(),
+                    hint: format!("{job} reads it: {hint}"),
+                });
+            }
+        }
+        Ok(())
+    }
+
     pub fn progress(&self, msg: &str) {
         self.progress.set_message(msg.to_string());
     }
@@ -77,6 +111,9 @@ pub trait Job: Send + Sync {
 pub fn jobs() -> Vec<Box<dyn Job>> {
     vec![
         Box::new(crate::staging::Staging),
+        Box::new(crate::daily_aggregates::DailyAggregates),
+        Box::new(crate::user_profiles::UserProfiles),
+        Box::new(crate::rfm_segments::RfmSegments),
         Box::new(crate::association_rules::AssociationRules),
         Box::new(crate::report::Report),
     ]

@@ -9,6 +9,14 @@ const FILES: &[(&str, &str)] = &[
     ("staging/order_items", include_str!("../sql/staging/order_items.sql")),
     ("staging/events", include_str!("../sql/staging/events.sql")),
     ("staging/suppressions", include_str!("../sql/staging/suppressions.sql")),
+    ("marts/_restated_order_lines", include_str!("../sql/marts/_restated_order_lines.sql")),
+    ("marts/customer_orders_day", include_str!("../sql/marts/customer_orders_day.sql")),
+    ("marts/customer_product_day", include_str!("../sql/marts/customer_product_day.sql")),
+    ("marts/product_day", include_str!("../sql/marts/product_day.sql")),
+    ("marts/customer_events_day", include_str!("../sql/marts/customer_events_day.sql")),
+    ("marts/user_profiles", include_str!("../sql/marts/user_profiles.sql")),
+    ("marts/rfm_segments", include_str!("../sql/marts/rfm_segments.sql")),
+    ("marts/rfm_segment_summary", include_str!("../sql/marts/rfm_segment_summary.sql")),
     ("marts/association_rules", include_str!("../sql/marts/association_rules.sql")),
 ];
 

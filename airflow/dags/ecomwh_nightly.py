@@ -33,8 +33,12 @@ from airflow.sdk import DAG, Asset, CronDataIntervalTimetable
 # A test checks this against the binary, so a new job cannot be forgotten here.
 JOBS: dict[str, list[str]] = {
     "staging": [],
+    "daily_aggregates": ["staging"],
+    "user_profiles": ["daily_aggregates"],
+    "rfm_segments": ["daily_aggregates"],
     "association_rules": ["staging"],
-    "report": ["association_rules"],
+    # The morning report shows every table, so it waits for all of them.
+    "report": ["user_profiles", "rfm_segments", "association_rules"],
 }
 
 # Tables each job publishes, declared as Assets so downstream DAGs can be scheduled on them.
@@ -44,6 +48,11 @@ OUTPUTS: dict[str, list[str]] = {
         for layer in ("staging", "quarantine")
         for table in ("customers", "products", "orders", "order_items", "events", "suppressions")
     ],
+    "daily_aggregates": [
+        "marts/customer_orders_day", "marts/customer_product_day", "marts/product_day", "marts/customer_events_day",
+    ],
+    "user_profiles": ["marts/user_profiles"],
+    "rfm_segments": ["marts/rfm_segments", "marts/rfm_clusters", "marts/rfm_segment_summary"],
     "association_rules": ["marts/frequent_itemsets", "marts/association_rules"],
 }
 

@@ -3,4 +3,5 @@
 pub mod apriori;
 pub mod baskets;
 pub mod fpgrowth;
+pub mod kmeans;
 pub mod rules;

@@ -1,0 +1,48 @@
+-- Scratch input of the daily_aggregates job (not a warehouse table): every order line of the
+-- customer-days that tonight's staged order versions touch, with the latest version of each
+-- order as of the run date. The job restates those customer-days whole, so a refund or a
+-- cancellation arriving days later replaces the day's earlier figures.
+-- Order rows of day X are staged on dt >= X - 1 ($since is the earliest touched day - 1).
+-- Orders without staged lines keep one row with NULL line columns.
+WITH touched AS (
+  SELECT DISTINCT customer_id, shop_date(order_ts) AS day
+  FROM staging.orders WHERE dt = $run_date
+),
+versions AS (
+  SELECT o.order_id, o.customer_id, t.day, o.order_ts, o.status, o.total_amount,
+         coalesce(o.discount_amount, CAST(0 AS DECIMAL(18, 2))) AS discount_amount,
+         o.shipping_amount, o.channel,
+         row_number() OVER (PARTITION BY o.order_id ORDER BY o.updated_at DESC, o.dt DESC) AS rn
+  FROM staging.orders o
+  JOIN touched t ON o.customer_id = t.customer_id AND shop_date(o.order_ts) = t.day
+  WHERE o.dt >= $since AND o.dt <= $run_date
+),
+orders AS (
+  SELECT order_id, customer_id, day, shop_hour(order_ts) AS hour, status,
+         status IN ('paid', 'shipped') AS is_purchase,
+         total_amount, discount_amount, shipping_amount, channel
+  FROM versions WHERE rn = 1
+),
+lines AS (
+  SELECT order_id, line_no, product_id, quantity, unit_price, discount FROM (
+    SELECT i.order_id, i.line_no, i.product_id, i.quantity, i.unit_price, i.discount,
+           row_number() OVER (PARTITION BY i.order_id, i.line_no ORDER BY i.dt DESC) AS rn
+    FROM staging.order_items i
+    WHERE i.dt >= $since AND i.dt <= $run_date
+      AND i.order_id IN (SELECT order_id FROM orders)
+  ) WHERE rn = 1
+),
+products AS (
+  SELECT product_id, category, brand FROM (
+    SELECT product_id, category, brand,
+           row_number() OVER (PARTITION BY product_id ORDER BY updated_at DESC, dt DESC) AS rn
+    FROM staging.products WHERE dt <= $run_date
+  ) WHERE rn = 1
+)
+SELECT o.customer_id, o.day, o.order_id, o.hour, o.status, o.is_purchase, o.channel,
+       o.total_amount, o.discount_amount, o.shipping_amount,
+       l.line_no, l.product_id, p.category, p.brand, l.quantity,
+       l.quantity * l.unit_price - l.discount AS line_revenue
+FROM orders o
+LEFT JOIN lines l ON o.order_id = l.order_id
+LEFT JOIN products p ON l.product_id = p.product_id

@@ -1,0 +1,25 @@
+-- marts.product_day: one row per product and order day with an order line; a day is restated
+-- whole (every product of it) when one of its customer-days is, so the current rows of a day
+-- are those of the newest partition holding that day.
+-- units and revenue count purchases; units_ordered every order placed.
+WITH days AS (SELECT DISTINCT day FROM landing.restated_order_lines),
+current_keys AS (
+  SELECT c.customer_id, c.day, max(c.dt) AS cdt
+  FROM marts.customer_orders_day c
+  WHERE c.dt >= $since AND c.dt <= $run_date AND c.day IN (SELECT day FROM days)
+  GROUP BY c.customer_id, c.day
+)
+SELECT
+  p.product_id,
+  p.day,
+  max(p.category) AS category,
+  sum(p.units) AS units,
+  CAST(sum(p.revenue) AS DECIMAL(18, 2)) AS revenue,
+  sum(p.units_ordered) AS units_ordered,
+  sum(p.orders) AS orders,
+  count(DISTINCT CASE WHEN p.units > 0 THEN p.customer_id END) AS customers
+FROM marts.customer_product_day p
+JOIN current_keys k ON p.customer_id = k.customer_id AND p.day = k.day AND p.dt = k.cdt
+WHERE p.dt >= $since AND p.dt <= $run_date
+GROUP BY p.product_id, p.day
+ORDER BY p.day, p.product_id
