@@ -473,6 +473,15 @@ kind = "mailchimp"
     }
 
     #[test]
+    fn readme_configuration_parses_and_shows_the_default_map() {
+        let readme = include_str!("../README.md");
+        let section = readme.split("## Configuration").nth(1).expect("configuration section");
+        let block = section.split("```toml").nth(1).and_then(|b| b.split("```").next()).expect("toml block");
+        let cfg = Config::parse(block).unwrap();
+        assert_eq!(cfg.jobs.rfm_segments.segments, default_segment_map());
+    }
+
+    #[test]
     fn segment_map_must_cover_every_cell() {
         let cfg = RfmConfig::default();
         cfg.check().unwrap();

@@ -2,9 +2,10 @@
 # Benchmarks against peers, on a release build, in one run each:
 #   scripts/bench.sh staging [--customers N] [--days D]       staging vs DuckDB
 #   scripts/bench.sh rules [--sizes groceries,100000,1000000]  rules vs pyfim, efficient-apriori, mlxtend
+#   scripts/bench.sh nightly [--customers N] [--days 30,365]   night 30 vs night 365, RFM vs DuckDB
 set -euo pipefail
 cd "$(dirname "$0")/.."
-what=${1:?usage: scripts/bench.sh staging|rules [options]}
+what=${1:?usage: scripts/bench.sh staging|rules|nightly [options]}
 shift
 . scripts/pyenv.sh
 ensure_venv bench scripts/requirements-bench.txt scripts/constraints-bench.txt

@@ -28,12 +28,16 @@ pub struct Args {
     /// Write all history into the last day's partition, as a first load does
     #[arg(long)]
     pub first_load: bool,
+    /// Write the first N days into day N's partition (a first load), later days one by one
+    #[arg(long)]
+    pub first_load_days: Option<u32>,
 }
 
 pub async fn run(app: &super::App, a: Args) -> Result<()> {
     let wh = app.warehouse()?;
     let mut opts = options(app, a.customers, a.days, a.start, a.seed, a.dirty_rate, a.formats.as_deref())?;
     opts.first_load = a.first_load;
+    opts.first_load_days = a.first_load_days;
     let s = generate(&wh, &opts).await?;
     println!(
         "generated {} customers, {} products, {} days ({} .. {}) into {}",
@@ -83,5 +87,6 @@ pub(super) fn options(
         rows_per_file: app.cfg.generate.rows_per_file,
         timezone: app.cfg.tz()?,
         first_load: false,
+        first_load_days: None,
     })
 }

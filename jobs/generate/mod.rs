@@ -35,6 +35,8 @@ pub struct GenerateOptions {
     pub timezone: chrono_tz::Tz,
     /// Put all history into the last day's partition (a first load).
     pub first_load: bool,
+    /// Write the first N days into day N's partition (a first load), the rest day by day.
+    pub first_load_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -172,7 +174,9 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
     let offsets: Vec<FixedOffset> =
         COUNTRIES.iter().map(|c| c.2.parse::<FixedOffset>().expect("static offsets")).collect();
     let started = std::time::Instant::now();
-    let last_dt = (o.start + Duration::days(days - 1)).format("%Y-%m-%d").to_string();
+    // Days [0, first_load) go into one partition, that of the last of them.
+    let first_load = if o.first_load { days } else { o.first_load_days.map(|n| (n as i64).clamp(1, days)).unwrap_or(0) };
+    let last_dt = (o.start + Duration::days(first_load.max(1) - 1)).format("%Y-%m-%d").to_string();
     let mut sinks: HashMap<&'static str, TableSink> = HashMap::new();
 
     for day in 0..days {
@@ -186,7 +190,7 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
             .unwrap_or_else(|| date.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp());
         let season = seasonality(date);
         if sinks.is_empty() {
-            let part_dt = if o.first_load { &last_dt } else { &dt };
+            let part_dt = if day < first_load { &last_dt } else { &dt };
             for t in RAW_TABLES {
                 let format = o.formats.get(*t).map(String::as_str).unwrap_or("csv");
                 sinks.insert(t, TableSink::new(wh, t, part_dt, format, columns[t].clone(), o.rows_per_file));
@@ -461,7 +465,7 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
             }
         }
 
-        if !o.first_load || day == days - 1 {
+        if day >= first_load - 1 {
             for (t, s) in d.sinks.drain() {
                 let n = s.finish().await?;
                 *summary.rows.entry(t.to_string()).or_default() += n;

@@ -127,6 +127,20 @@ pub fn render(data: &Value) -> String {
         section(&mut body, "section-rules", "Bought together", &format!("{text}{}{t}", chart("chart-rules")));
     }
 
+    if let Some(seg) = data["segments"].as_array() {
+        let mut t = String::from("<table><tr><th>segment</th><th>customers</th><th>share</th><th>revenue (lookback)</th><th>share</th><th>scores</th></tr>");
+        for x in seg {
+            t.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(x["segment"].as_str().unwrap_or("")), int(x["customers"].as_u64().unwrap_or(0)),
+                pct(num(&x["customer_share"])), money(num(&x["revenue"])), pct(num(&x["revenue_share"])),
+                escape(x["score_ranges"].as_str().unwrap_or(""))
+            ));
+        }
+        t.push_str("</table>");
+        section(&mut body, "section-segments", "Customer segments (RFM)", &format!("{}{t}", chart("chart-segments")));
+    }
+
     // `</` would end the script element early.
     let json = data.to_string().replace("</", "<\\/");
     format!(
@@ -194,6 +208,12 @@ const SCRIPT: &str = r#"
     options: { plugins: { title: { display: true, text: 'Rules: support against confidence' },
       tooltip: { callbacks: { label: c => c.raw.name + ' (lift ' + c.raw.lift.toFixed(1) + ')' } } },
       scales: { x: { title: { display: true, text: 'support' }, ticks: { callback: v => pct.format(v) } }, y: { title: { display: true, text: 'confidence' }, ticks: { callback: v => pct.format(v) } } } } });
+  const g = data.segments || [];
+  make('chart-segments', { type: 'bar', data: { labels: g.map(x => x.segment), datasets: [
+      { label: 'customers', data: g.map(x => x.customer_share), backgroundColor: '#91a7ff' },
+      { label: 'revenue', data: g.map(x => x.revenue_share), backgroundColor: '#2b8a3e' }] },
+    options: { plugins: { title: { display: true, text: 'Share of customers and revenue per segment' } },
+      scales: { y: { ticks: { callback: v => pct.format(v) } } } } });
   document.body.dataset.ready = 'true';
 })();
 "#;

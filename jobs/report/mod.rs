@@ -146,5 +146,13 @@ pub async fn build(engine: &Engine, date: chrono::NaiveDate, current: &[JobRepor
                    FROM marts.association_rules WHERE dt = $run_date ORDER BY lift DESC, confidence DESC LIMIT 200";
         data.insert("rules".into(), Value::Array(rows(engine, sql, &p).await?));
     }
+    if engine.has_table("marts", "rfm_segment_summary") {
+        let sql = "SELECT segment, customers, CAST(revenue AS DOUBLE) AS revenue, customer_share, revenue_share, score_ranges \
+                   FROM marts.rfm_segment_summary WHERE dt = $run_date";
+        let seg = rows(engine, sql, &p).await?;
+        if !seg.is_empty() {
+            data.insert("segments".into(), Value::Array(seg));
+        }
+    }
     Ok(render(&Value::Object(data)))
 }

@@ -1,0 +1,110 @@
+"""Benchmark: the nightly pipeline for day 30 and for day 365 of the same generated shop.
+
+usage: bench_nightly.py [--customers N] [--days 30,365] [--bin PATH] [--dir DIR]
+For each day X: history up to X-8 is one first-load partition, nights X-7 .. X-1 run as usual
+(so aggregates and yesterday's profiles exist), then night X is timed: wall seconds, peak
+memory, seconds per job. The goal is night 365 within 1.2x of night 30.
+Peer: DuckDB recomputing the RFM and BG/NBD columns from all staged orders at the last day,
+the "rescan history every night" way, against ecomwh's rfm_segments job.
+"""
+import argparse
+import datetime as dtm
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+START = dtm.date(2024, 1, 1)
+WARMUP = 7
+
+
+def measure(cmd, env=None):
+    """Wall seconds and peak RSS (MiB) of a child process."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    secs = time.perf_counter() - t0
+    out, err = p.stdout.read().decode(), p.stderr.read().decode()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{out}\n{err}")
+    return secs, usage.ru_maxrss / 1024, out
+
+
+PEER_SQL = """
+WITH o AS (
+  SELECT customer_id, CAST(order_ts AS DATE) AS day, status, total_amount - shipping_amount AS net,
+         row_number() OVER (PARTITION BY order_id ORDER BY updated_at DESC, dt DESC) AS rn
+  FROM read_parquet('{wh}/staging/orders/*/*.parquet', hive_partitioning = true) WHERE dt <= DATE '{d}'
+), days AS (
+  SELECT customer_id, day, count(*) AS purchases, sum(net) AS net FROM o
+  WHERE rn = 1 AND status IN ('paid', 'shipped') AND day <= DATE '{d}' GROUP BY 1, 2
+), c AS (
+  SELECT customer_id, min(day) AS first_day, max(day) AS last_day, count(*) AS purchase_days,
+         sum(purchases) FILTER (WHERE day > DATE '{d}' - 365) AS frequency,
+         sum(net) FILTER (WHERE day > DATE '{d}' - 365) AS monetary,
+         sum(net) - arg_min(net, day) AS repeat_value
+  FROM days GROUP BY 1
+)
+SELECT count(*) FROM (
+  SELECT customer_id, DATE '{d}' - last_day AS recency_days, frequency, monetary,
+         1 + (5 * (rank() OVER (ORDER BY last_day) - 1)) // count(*) OVER () AS r_score,
+         1 + (5 * (rank() OVER (ORDER BY frequency) - 1)) // count(*) OVER () AS f_score,
+         1 + (5 * (rank() OVER (ORDER BY monetary) - 1)) // count(*) OVER () AS m_score,
+         purchase_days - 1, last_day - first_day, DATE '{d}' - first_day,
+         CASE WHEN purchase_days > 1 THEN repeat_value / (purchase_days - 1) ELSE 0 END
+  FROM c
+)
+"""
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--customers", type=int, default=100_000)
+    ap.add_argument("--days", default="30,365")
+    ap.add_argument("--bin", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release/ecomwh"))
+    ap.add_argument("--dir", default="/tmp/ecomwh-bench")
+    a = ap.parse_args()
+    env = dict(os.environ, ECOMWH_LOG="warn")
+    results = {}
+    for x in [int(d) for d in a.days.split(",")]:
+        wh = os.path.join(a.dir, f"nightly-{a.customers}-{x}")
+        url = f"file://{wh}"
+        shutil.rmtree(wh, ignore_errors=True)
+        secs, rss, _ = measure([a.bin, "--warehouse", url, "generate", "--customers", str(a.customers), "--days", str(x),
+                                "--start", START.isoformat(), "--first-load-days", str(x - WARMUP - 1)], env)
+        print(f"day {x}: generated in {secs:.0f}s", flush=True)
+        first = START + dtm.timedelta(days=x - WARMUP - 2)
+        secs, rss, _ = measure([a.bin, "--warehouse", url, "run", "--date", first.isoformat()], env)
+        print(f"day {x}: first load of {x - WARMUP - 1} days ({first}) in {secs:.0f}s, peak {rss:.0f} MiB", flush=True)
+        for i in range(WARMUP):
+            d = first + dtm.timedelta(days=i + 1)
+            measure([a.bin, "--warehouse", url, "run", "--date", d.isoformat()], env)
+        d = START + dtm.timedelta(days=x - 1)
+        secs, rss, _ = measure([a.bin, "--warehouse", url, "run", "--date", d.isoformat()], env)
+        report = json.load(open(os.path.join(wh, f"_state/runs/dt={d}/latest.json")))
+        jobs = {j["job"]: j["seconds"] for j in report["jobs"]}
+        rows = {t["table"]: t["rows_out"] for j in report["jobs"] for t in j["tables"]}
+        results[x] = (secs, rss, jobs)
+        print(f"night {x} ({d}): {secs:.2f}s, peak {rss:.0f} MiB; profiles {rows.get('user_profiles')}, "
+              f"rfm {rows.get('rfm_segments')} rows; jobs: " + ", ".join(f"{k} {v:.2f}s" for k, v in jobs.items()), flush=True)
+        last_wh, last_d = wh, d
+    xs = sorted(results)
+    if len(xs) >= 2:
+        lo, hi = results[xs[0]][0], results[xs[-1]][0]
+        print(f"night {xs[-1]} / night {xs[0]}: {hi / lo:.2f}x (goal: within 1.2x)")
+
+    import duckdb
+    con = duckdb.connect()
+    t0 = time.perf_counter()
+    n = con.execute(PEER_SQL.format(wh=last_wh, d=last_d)).fetchone()[0]
+    peer = time.perf_counter() - t0
+    ours = results[xs[-1]][2].get("rfm_segments", float("nan"))
+    print(f"RFM at night {xs[-1]}: ecomwh rfm_segments job {ours:.2f}s (incl. k-means) vs DuckDB rescanning all "
+          f"staged orders {peer:.2f}s for {n} customers: ecomwh/DuckDB = {ours / peer:.2f}")
+
+
+if __name__ == "__main__":
+    main()
