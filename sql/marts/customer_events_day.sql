@@ -61,4 +61,3 @@ SELECT c.customer_id, c.day, c.events,
        coalesce(s.tablet_sessions, 0) AS tablet_sessions,
        c.active_hours, c.search_terms, c.last_event_ts
 FROM c LEFT JOIN s ON c.customer_id = s.customer_id AND c.day = s.day
-ORDER BY c.customer_id, c.day

@@ -30,4 +30,3 @@ SELECT
   array_agg(hour ORDER BY hour) FILTER (WHERE is_purchase) AS purchase_hours
 FROM orders
 GROUP BY customer_id, day
-ORDER BY customer_id, day

@@ -15,4 +15,3 @@ SELECT
 FROM landing.restated_order_lines
 WHERE product_id IS NOT NULL
 GROUP BY customer_id, day, product_id
-ORDER BY customer_id, day, product_id

@@ -22,4 +22,3 @@ FROM marts.customer_product_day p
 JOIN current_keys k ON p.customer_id = k.customer_id AND p.day = k.day AND p.dt = k.cdt
 WHERE p.dt >= $since AND p.dt <= $run_date
 GROUP BY p.product_id, p.day
-ORDER BY p.day, p.product_id

@@ -54,4 +54,3 @@ SELECT
        THEN CAST(total_value - first_day_value AS DOUBLE) / (purchase_days - 1)
        ELSE 0.0 END AS avg_repeat_purchase_value
 FROM scored
-ORDER BY customer_id

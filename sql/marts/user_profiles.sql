@@ -4,6 +4,8 @@
 -- $pref_start .. D; browsing and email figures the last 7, 30 and 90 days (days D-6 .. D, ...).
 -- A purchase is an order whose latest status is paid or shipped (see customer_orders_day).
 -- Ties of a preference go to the smaller name (or hour). Rates are NULL when undefined.
+-- No final ORDER BY: sorting this wide result trips DataFusion's external-sort memory
+-- accounting for string views (apache/datafusion#12136) on large shops.
 WITH customers AS (
   SELECT customer_id, country, signup_ts, birth_year FROM (
     SELECT customer_id, country, signup_ts, birth_year,
@@ -233,4 +235,3 @@ LEFT JOIN hour ON c.customer_id = hour.customer_id
 LEFT JOIN browse w ON c.customer_id = w.customer_id
 LEFT JOIN top_terms t ON c.customer_id = t.customer_id
 LEFT JOIN landing.last_visits v ON c.customer_id = v.customer_id
-ORDER BY c.customer_id
