@@ -36,6 +36,15 @@ async fn earliest_touched_day(rc: &RunContext<'_>, p: &Params) -> Result<NaiveDa
     Ok(day.map(|d| d.min(rc.date)).unwrap_or(rc.date))
 }
 
+/// Materialise the current row of every customer-day as `landing.current_orders_day` (for the
+/// jobs that read it several times); returns the scratch folder to clean up.
+pub async fn current_orders_day(rc: &RunContext<'_>) -> Result<String> {
+    let p = params([("run_date", date_param(rc.date))]);
+    let (rows, dir) = rc.scratch_query("current_orders_day", &sqlfiles::sql("marts", "_current_orders_day")?, &p).await?;
+    tracing::info!(rows, "current customer-days");
+    Ok(dir)
+}
+
 #[async_trait]
 impl Job for DailyAggregates {
     fn name(&self) -> &'static str {

@@ -142,19 +142,28 @@ impl Job for RfmSegments {
         let window_start = rc.date - Duration::days(cfg.lookback_days as i64 - 1);
         let p = params([("run_date", date_param(rc.date)), ("window_start", date_param(window_start))]);
         rc.progress("rfm_segments: scores");
-        let df = rc.engine.query(&sqlfiles::sql("marts", "rfm_segments")?, &p).await?;
-        let schema = df.schema().inner().clone();
-        // k-means needs every customer's point at once; the rows are a few numbers each.
-        let batches = df.collect().await?;
+        let t0 = std::time::Instant::now();
+        let current = crate::daily_aggregates::current_orders_day(rc).await?;
+        let scored = async {
+            let df = rc.engine.query(&sqlfiles::sql("marts", "rfm_segments")?, &p).await?;
+            let schema = df.schema().inner().clone();
+            // k-means needs every customer's point at once; the rows are a few numbers each.
+            Ok::<_, Error>((schema, df.collect().await?))
+        }
+        .await;
+        crate::staging::cleanup(rc.engine, &current).await;
+        let (schema, batches) = scored?;
         let scored = arrow::compute::concat_batches(&schema, &batches)?;
         drop(batches);
+        tracing::info!(customers = scored.num_rows(), seconds = t0.elapsed().as_secs_f64(), "scored");
         rc.progress("rfm_segments: clusters");
+        let t1 = std::time::Instant::now();
         let c2 = cfg.clone();
         let (labelled, clustering, rfm) = tokio::task::spawn_blocking(move || label(&scored, &c2))
             .await
             .map_err(|e| Error::job("rfm_segments", format!("clustering stopped: {e}")))??;
         tracing::info!(customers = labelled.num_rows(), k = clustering.k, silhouette = ?clustering.silhouette,
-            candidates = ?clustering.candidates, "clustered");
+            candidates = ?clustering.candidates, seconds = t1.elapsed().as_secs_f64(), "clustered");
         let n = rc.publish_batches("marts", "rfm_segments", labelled.schema(), &[labelled]).await?;
         let cb = clusters_batch(&clustering, &rfm)?;
         let nc = rc.publish_batches("marts", "rfm_clusters", cb.schema(), &[cb]).await?;

@@ -14,6 +14,7 @@ const FILES: &[(&str, &str)] = &[
     ("marts/customer_product_day", include_str!("../sql/marts/customer_product_day.sql")),
     ("marts/product_day", include_str!("../sql/marts/product_day.sql")),
     ("marts/customer_events_day", include_str!("../sql/marts/customer_events_day.sql")),
+    ("marts/_current_orders_day", include_str!("../sql/marts/_current_orders_day.sql")),
     ("marts/user_profiles", include_str!("../sql/marts/user_profiles.sql")),
     ("marts/rfm_segments", include_str!("../sql/marts/rfm_segments.sql")),
     ("marts/rfm_segment_summary", include_str!("../sql/marts/rfm_segment_summary.sql")),

@@ -70,8 +70,14 @@ impl Job for UserProfiles {
         };
         tracing::info!(previous_profiles = prev.as_deref().unwrap_or("none"), "last visits from");
         let (_, scratch) = rc.scratch_query("last_visits", visits_sql, &p).await?;
-        rc.progress("user_profiles: profiles");
-        let result = rc.publish_query("marts", "user_profiles", &sqlfiles::sql("marts", "user_profiles")?, &p).await;
+        let result = async {
+            let current = crate::daily_aggregates::current_orders_day(rc).await?;
+            rc.progress("user_profiles: profiles");
+            let r = rc.publish_query("marts", "user_profiles", &sqlfiles::sql("marts", "user_profiles")?, &p).await;
+            crate::staging::cleanup(rc.engine, &current).await;
+            r
+        }
+        .await;
         crate::staging::cleanup(rc.engine, &scratch).await;
         let rows = result?;
         Ok(vec![TableStats { table: "user_profiles".into(), rows_out: rows, ..Default::default() }])

@@ -10,7 +10,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 /// Points used to fit each candidate k (the final model then labels every customer).
-pub const FIT_SAMPLE: usize = 20_000;
+pub const FIT_SAMPLE: usize = 10_000;
 /// Points used to score a candidate k by silhouette.
 pub const SILHOUETTE_SAMPLE: usize = 1_000;
 
@@ -88,7 +88,7 @@ pub fn silhouette(x: &Array2<f64>, labels: &[usize], k: usize) -> f64 {
 fn fit(x: &Array2<f64>, k: usize, seed: u64) -> Result<KMeans<f64, linfa_nn::distance::L2Dist>, ClusterError> {
     let rng = ChaCha8Rng::seed_from_u64(seed);
     KMeans::params_with_rng(k, rng)
-        .n_runs(3)
+        .n_runs(2)
         .max_n_iterations(300)
         .tolerance(1e-6)
         .fit(&DatasetBase::from(x.clone()))

@@ -9,13 +9,7 @@
 -- as observation end, over all purchases up to D: repeat_purchase_days = purchase days - 1,
 -- days_first_to_last_purchase, days_since_first_purchase, and avg_repeat_purchase_value = the
 -- mean net revenue of the purchase days after the first (0 when there are none).
-WITH od AS (
-  SELECT customer_id, day, purchases, net_revenue FROM (
-    SELECT customer_id, day, purchases, net_revenue,
-           row_number() OVER (PARTITION BY customer_id, day ORDER BY dt DESC) AS rn
-    FROM marts.customer_orders_day WHERE dt <= $run_date AND day <= $run_date
-  ) WHERE rn = 1 AND purchases > 0
-),
+WITH od AS (SELECT customer_id, day, purchases, net_revenue FROM landing.current_orders_day WHERE purchases > 0),
 per_customer AS (
   SELECT customer_id,
          min(day) AS first_day,
@@ -23,21 +17,18 @@ per_customer AS (
          count(*) AS purchase_days,
          coalesce(sum(purchases) FILTER (WHERE day >= $window_start), 0) AS frequency,
          CAST(coalesce(sum(net_revenue) FILTER (WHERE day >= $window_start), 0) AS DECIMAL(18, 2)) AS monetary,
-         sum(net_revenue) AS total_value
+         sum(net_revenue) AS total_value,
+         first_value(net_revenue ORDER BY day) AS first_day_value
   FROM od GROUP BY customer_id
 ),
-first_value AS (
-  SELECT od.customer_id, od.net_revenue AS first_day_value
-  FROM od JOIN per_customer p ON od.customer_id = p.customer_id AND od.day = p.first_day
-),
 scored AS (
-  SELECT p.*, f.first_day_value,
+  SELECT p.*,
          CAST($run_date - p.last_day AS BIGINT) AS recency_days,
          count(*) OVER () AS n,
          rank() OVER (ORDER BY p.last_day ASC) - 1 AS r_worse,
          rank() OVER (ORDER BY p.frequency ASC) - 1 AS f_worse,
          rank() OVER (ORDER BY p.monetary ASC) - 1 AS m_worse
-  FROM per_customer p JOIN first_value f ON p.customer_id = f.customer_id
+  FROM per_customer p
 )
 SELECT
   customer_id,

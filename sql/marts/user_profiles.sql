@@ -13,15 +13,9 @@ WITH customers AS (
     FROM staging.customers WHERE dt <= $run_date
   ) WHERE rn = 1
 ),
--- Current row of every customer-day (the newest restatement).
-od AS (
-  SELECT * FROM (
-    SELECT customer_id, day, dt AS cdt, orders, purchases, cancelled, refunded, net_revenue,
-           discount_amount, units, purchases_web, purchases_app, purchases_marketplace, purchase_hours,
-           row_number() OVER (PARTITION BY customer_id, day ORDER BY dt DESC) AS rn
-    FROM marts.customer_orders_day WHERE dt <= $run_date AND day <= $run_date
-  ) WHERE rn = 1
-),
+-- landing.current_orders_day: the current row of every customer-day (its newest
+-- restatement), materialised once by the job (sql/marts/_current_orders_day.sql).
+od AS (SELECT * FROM landing.current_orders_day),
 buy AS (
   SELECT customer_id,
          min(day) FILTER (WHERE orders > 0) AS first_order_date,
@@ -30,19 +24,13 @@ buy AS (
          max(day) FILTER (WHERE purchases > 0) AS last_purchase_date,
          sum(orders) AS orders, sum(purchases) AS purchases,
          sum(cancelled) AS cancelled, sum(refunded) AS refunded,
-         sum(units) AS items, sum(net_revenue) AS net_revenue, sum(discount_amount) AS discount_amount
+         sum(units) AS items, sum(net_revenue) AS net_revenue, sum(discount_amount) AS discount_amount,
+         sum(purchases_app) FILTER (WHERE day >= $pref_start) AS app,
+         sum(purchases_marketplace) FILTER (WHERE day >= $pref_start) AS marketplace,
+         sum(purchases_web) FILTER (WHERE day >= $pref_start) AS web
   FROM od GROUP BY customer_id
 ),
 pref_days AS (SELECT * FROM od WHERE day >= $pref_start AND purchases > 0),
-channel AS (
-  SELECT customer_id, ch AS preferred_channel FROM (
-    SELECT customer_id, ch, row_number() OVER (PARTITION BY customer_id ORDER BY n DESC, ch) AS r FROM (
-      SELECT customer_id, 'web' AS ch, sum(purchases_web) AS n FROM pref_days GROUP BY customer_id
-      UNION ALL SELECT customer_id, 'app', sum(purchases_app) FROM pref_days GROUP BY customer_id
-      UNION ALL SELECT customer_id, 'marketplace', sum(purchases_marketplace) FROM pref_days GROUP BY customer_id
-    ) WHERE n > 0
-  ) WHERE r = 1
-),
 weekday AS (
   SELECT customer_id, wd AS preferred_weekday FROM (
     SELECT customer_id, wd, row_number() OVER (PARTITION BY customer_id ORDER BY n DESC, dow) AS r FROM (
@@ -124,17 +112,9 @@ browse AS (
          sum(purchase_sessions) FILTER (WHERE day >= $w30) AS purchase_sessions_30d,
          sum(purchase_sessions) AS purchase_sessions_90d,
          sum(email_opens) FILTER (WHERE day >= $w30) AS email_opens_30d,
-         sum(email_clicks) FILTER (WHERE day >= $w30) AS email_clicks_30d
+         sum(email_clicks) FILTER (WHERE day >= $w30) AS email_clicks_30d,
+         sum(desktop_sessions) AS desktop, sum(mobile_sessions) AS mobile, sum(tablet_sessions) AS tablet
   FROM ev GROUP BY customer_id
-),
-device AS (
-  SELECT customer_id, dv AS preferred_device FROM (
-    SELECT customer_id, dv, row_number() OVER (PARTITION BY customer_id ORDER BY n DESC, dv) AS r FROM (
-      SELECT customer_id, 'desktop' AS dv, sum(desktop_sessions) AS n FROM ev GROUP BY customer_id
-      UNION ALL SELECT customer_id, 'mobile', sum(mobile_sessions) FROM ev GROUP BY customer_id
-      UNION ALL SELECT customer_id, 'tablet', sum(tablet_sessions) FROM ev GROUP BY customer_id
-    ) WHERE n > 0
-  ) WHERE r = 1
 ),
 terms AS (
   SELECT customer_id, day, unnest(search_terms) AS term FROM ev WHERE searches > 0
@@ -195,8 +175,12 @@ SELECT
   cats.top_category_2, cats.top_category_2_share,
   cats.top_category_3, cats.top_category_3_share,
   brand.favourite_brand,
-  channel.preferred_channel,
-  device.preferred_device,
+  CASE WHEN greatest(b.app, b.marketplace, b.web) > 0 THEN
+    CASE greatest(b.app, b.marketplace, b.web) WHEN b.app THEN 'app' WHEN b.marketplace THEN 'marketplace' ELSE 'web' END
+  END AS preferred_channel,
+  CASE WHEN greatest(w.desktop, w.mobile, w.tablet) > 0 THEN
+    CASE greatest(w.desktop, w.mobile, w.tablet) WHEN w.desktop THEN 'desktop' WHEN w.mobile THEN 'mobile' ELSE 'tablet' END
+  END AS preferred_device,
   weekday.preferred_weekday,
   hour.preferred_hour,
   coalesce(w.sessions_7d, 0) AS sessions_7d,
@@ -228,8 +212,6 @@ FROM customers c
 LEFT JOIN buy b ON c.customer_id = b.customer_id
 LEFT JOIN cats ON c.customer_id = cats.customer_id
 LEFT JOIN brand ON c.customer_id = brand.customer_id
-LEFT JOIN channel ON c.customer_id = channel.customer_id
-LEFT JOIN device ON c.customer_id = device.customer_id
 LEFT JOIN weekday ON c.customer_id = weekday.customer_id
 LEFT JOIN hour ON c.customer_id = hour.customer_id
 LEFT JOIN browse w ON c.customer_id = w.customer_id
