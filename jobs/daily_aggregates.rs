@@ -20,10 +20,10 @@ pub struct DailyAggregates;
 
 pub const ORDER_TABLES: [&str; 3] = ["customer_orders_day", "customer_product_day", "product_day"];
 
-/// The earliest order day touched by tonight's staged orders (else the run date).
-async fn earliest_touched_day(rc: &RunContext<'_>, p: &Params) -> Result<NaiveDate> {
-    let sql = "SELECT CAST(min(shop_date(order_ts)) AS VARCHAR) FROM staging.orders WHERE dt = $run_date";
-    let batches = rc.engine.query(sql, p).await?.collect().await?;
+/// The earliest restated day (else the run date), from `landing.touched_customer_days`.
+async fn earliest_touched_day(rc: &RunContext<'_>) -> Result<NaiveDate> {
+    let sql = "SELECT CAST(min(day) AS VARCHAR) FROM landing.touched_customer_days";
+    let batches = rc.engine.query(sql, &Params::new()).await?.collect().await?;
     let day = batches
         .first()
         .filter(|b| b.num_rows() > 0)
@@ -36,13 +36,48 @@ async fn earliest_touched_day(rc: &RunContext<'_>, p: &Params) -> Result<NaiveDa
     Ok(day.map(|d| d.min(rc.date)).unwrap_or(rc.date))
 }
 
-/// Materialise the current row of every customer-day as `landing.current_orders_day` (for the
-/// jobs that read it several times); returns the scratch folder to clean up.
-pub async fn current_orders_day(rc: &RunContext<'_>) -> Result<String> {
-    let p = params([("run_date", date_param(rc.date))]);
+/// Materialise the current row of every customer-day from `from_day` to the run date as
+/// `landing.current_orders_day` (for jobs that read it several times); returns the scratch
+/// folder to clean up.
+pub async fn current_orders_day(rc: &RunContext<'_>, from_day: NaiveDate) -> Result<String> {
+    let p = params([
+        ("run_date", date_param(rc.date)),
+        ("from_day", date_param(from_day)),
+        // Rows of day X are written on dt >= X - 1.
+        ("from_dt", date_param(from_day - Duration::days(1))),
+    ]);
     let (rows, dir) = rc.scratch_query("current_orders_day", &sqlfiles::sql("marts", "_current_orders_day")?, &p).await?;
     tracing::info!(rows, "current customer-days");
     Ok(dir)
+}
+
+/// All-time totals per customer: yesterday's rows carried over, customers touched since then
+/// recomputed from their own customer-days.
+async fn order_totals(rc: &RunContext<'_>) -> Result<u64> {
+    let prev = rc
+        .engine
+        .manifests
+        .get("marts", "customer_order_totals")
+        .and_then(|m| m.partitions.keys().filter(|k| k.as_str() < rc.dt().as_str()).next_back().cloned())
+        .and_then(|k| NaiveDate::parse_from_str(&k, "%Y-%m-%d").ok());
+    let mut sql = sqlfiles::sql("marts", "customer_order_totals")?;
+    let touched_from = match prev {
+        Some(prev) => {
+            sql.push_str(
+                "\nUNION ALL\nSELECT * EXCLUDE (dt) FROM marts.customer_order_totals \
+                 WHERE dt = $prev_dt AND customer_id NOT IN (SELECT customer_id FROM touched)",
+            );
+            prev + Duration::days(1)
+        }
+        None => NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN),
+    };
+    tracing::info!(previous = ?prev, "customer totals carried over from");
+    let p = params([
+        ("run_date", date_param(rc.date)),
+        ("touched_from", date_param(touched_from)),
+        ("prev_dt", date_param(prev.unwrap_or(rc.date))),
+    ]);
+    rc.publish_query("marts", "customer_order_totals", &sql, &p).await
 }
 
 #[async_trait]
@@ -60,13 +95,15 @@ impl Job for DailyAggregates {
             ["customers", "products", "orders", "order_items", "events"].iter().map(|t| ("staging", *t)).collect();
         rc.require("daily_aggregates", &needed, "run the staging job for this date first")?;
         let mut p = params([("run_date", date_param(rc.date))]);
-        // Order versions of day X are staged on dt >= X - 1 (a day's slack for clocks).
-        let since = earliest_touched_day(rc, &p).await? - Duration::days(1);
-        p.insert("since".into(), date_param(since));
-        tracing::info!(since = %since, "restating customer-days from");
-
         rc.progress("daily_aggregates: restated orders");
-        let (lines, scratch) = rc.scratch_query("restated_order_lines", &sqlfiles::sql("marts", "_restated_order_lines")?, &p).await?;
+        let (days, touched) = rc.scratch_query("touched_customer_days", &sqlfiles::sql("marts", "_touched_customer_days")?, &p).await?;
+        // Order versions of day X are staged on dt >= X - 1 (a day's slack for clocks).
+        let since = earliest_touched_day(rc).await? - Duration::days(1);
+        p.insert("since".into(), date_param(since));
+        tracing::info!(customer_days = days, since = %since, "restating customer-days");
+        let restated = rc.scratch_query("restated_order_lines", &sqlfiles::sql("marts", "_restated_order_lines")?, &p).await;
+        crate::staging::cleanup(rc.engine, &touched).await;
+        let (lines, scratch) = restated?;
         let mut out = vec![];
         let result = async {
             for table in ORDER_TABLES.iter().chain(["customer_events_day"].iter()) {
@@ -80,6 +117,10 @@ impl Job for DailyAggregates {
         .await;
         crate::staging::cleanup(rc.engine, &scratch).await;
         result?;
+
+        rc.progress("daily_aggregates: customer_order_totals");
+        let rows = order_totals(rc).await?;
+        out.push(TableStats { table: "customer_order_totals".into(), rows_out: rows, ..Default::default() });
         Ok(out)
     }
 }

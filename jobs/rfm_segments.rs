@@ -138,12 +138,12 @@ impl Job for RfmSegments {
 
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
         let cfg = &rc.cfg.jobs.rfm_segments;
-        rc.require("rfm_segments", &[("marts", "customer_orders_day")], "run daily_aggregates for this date first")?;
+        rc.require("rfm_segments", &[("marts", "customer_orders_day"), ("marts", "customer_order_totals")], "run daily_aggregates for this date first")?;
         let window_start = rc.date - Duration::days(cfg.lookback_days as i64 - 1);
         let p = params([("run_date", date_param(rc.date)), ("window_start", date_param(window_start))]);
         rc.progress("rfm_segments: scores");
         let t0 = std::time::Instant::now();
-        let current = crate::daily_aggregates::current_orders_day(rc).await?;
+        let current = crate::daily_aggregates::current_orders_day(rc, window_start).await?;
         let scored = async {
             let df = rc.engine.query(&sqlfiles::sql("marts", "rfm_segments")?, &p).await?;
             let schema = df.schema().inner().clone();

@@ -27,7 +27,13 @@ impl Job for UserProfiles {
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
         rc.require(
             "user_profiles",
-            &[("staging", "customers"), ("marts", "customer_orders_day"), ("marts", "customer_product_day"), ("marts", "customer_events_day")],
+            &[
+                ("staging", "customers"),
+                ("marts", "customer_orders_day"),
+                ("marts", "customer_order_totals"),
+                ("marts", "customer_product_day"),
+                ("marts", "customer_events_day"),
+            ],
             "run daily_aggregates for this date first",
         )?;
         let d = rc.date;
@@ -53,14 +59,15 @@ impl Job for UserProfiles {
             .and_then(|m| m.partitions.keys().filter(|k| k.as_str() < rc.dt().as_str()).next_back().cloned());
         let visits_sql = match &prev {
             Some(prev_dt) => {
-                let prev_date = chrono::NaiveDate::parse_from_str(prev_dt, "%Y-%m-%d").unwrap_or(d);
+                let prev_date = chrono::NaiveDate::parse_from_str(prev_dt, "%Y-%m-%d")
+                    .map_err(|e| crate::error::Error::job("user_profiles", format!("bad partition dt={prev_dt}: {e}")))?;
                 p.insert("prev_dt".into(), date_param(prev_date));
                 "SELECT customer_id, max(last_visit_date) AS last_visit_date FROM ( \
                    SELECT customer_id, last_visit_date FROM marts.user_profiles \
                    WHERE dt = $prev_dt AND last_visit_date IS NOT NULL \
                    UNION ALL \
                    SELECT customer_id, max(day) FROM marts.customer_events_day \
-                   WHERE dt > $prev_dt AND dt <= $run_date AND day <= $run_date AND sessions > 0 GROUP BY customer_id \
+                   WHERE dt >= $prev_dt AND dt <= $run_date AND day <= $run_date AND sessions > 0 GROUP BY customer_id \
                  ) GROUP BY customer_id"
             }
             None => {
@@ -71,7 +78,7 @@ impl Job for UserProfiles {
         tracing::info!(previous_profiles = prev.as_deref().unwrap_or("none"), "last visits from");
         let (_, scratch) = rc.scratch_query("last_visits", visits_sql, &p).await?;
         let result = async {
-            let current = crate::daily_aggregates::current_orders_day(rc).await?;
+            let current = crate::daily_aggregates::current_orders_day(rc, pref_start).await?;
             rc.progress("user_profiles: profiles");
             let r = rc.publish_query("marts", "user_profiles", &sqlfiles::sql("marts", "user_profiles")?, &p).await;
             crate::staging::cleanup(rc.engine, &current).await;

@@ -313,5 +313,55 @@ fn published_marts_match_their_contracts() {
         assert_eq!(got, expected, "marts.{table} differs from {}", path.display());
         checked += 1;
     }
-    assert_eq!(checked, 10);
+    assert_eq!(checked, 11);
+}
+
+/// Order lines that arrive a night after their order, and an order version that moves the order
+/// to another day, restate the right customer-days; totals of untouched customers carry over.
+#[test]
+fn late_lines_and_moved_orders_restate_their_days() {
+    let wh = local_wh();
+    write(&wh, "customers", D1, &[
+        "X,x@example.com,X,X,DE,2025-01-01T00:00:00Z,1980,,true,2025-01-01T00:00:00Z".into(),
+        "Y,y@example.com,Y,Y,DE,2025-01-01T00:00:00Z,1980,,true,2025-01-01T00:00:00Z".into(),
+    ]);
+    write(&wh, "products", D1, &["P1,Acme beans,Coffee,Acme,10.00,EUR,2025-01-01T00:00:00Z".into()]);
+    write(&wh, "orders", D1, &[
+        order("Q1", "X", "2025-03-01T10:00:00Z", "paid", "10.00", "0.00", "0.00", "web", "2025-03-01T10:00:00Z"),
+        order("QY", "Y", "2025-03-01T11:00:00Z", "paid", "30.00", "0.00", "0.00", "web", "2025-03-01T11:00:00Z"),
+    ]);
+    write(&wh, "order_items", D1, &["QY,1,P1,3,10.00,0.00".into()]);
+    // Q1's line comes a night late; Q2 is placed for D1, then moved to D2 by its next version.
+    write(&wh, "orders", D2, &[order("Q2", "X", "2025-03-01T15:00:00Z", "paid", "20.00", "0.00", "0.00", "app", "2025-03-02T09:00:00Z")]);
+    write(&wh, "order_items", D2, &["Q1,1,P1,1,10.00,0.00".into(), "Q2,1,P1,2,10.00,0.00".into()]);
+    write(&wh, "orders", D3, &[order("Q2", "X", "2025-03-02T09:00:00Z", "paid", "20.00", "0.00", "0.00", "app", "2025-03-03T08:00:00Z")]);
+    write(&wh, "order_items", D3, &[]);
+    for d in [D1, D2, D3] {
+        for t in ["customers", "products", "events"] {
+            if !wh.path(&format!("raw/{t}/dt={d}")).exists() {
+                write(&wh, t, d, &[]);
+            }
+        }
+        ok(&wh.url, &["run", "--date", d, "--jobs", "staging,daily_aggregates"]);
+    }
+    let url = &wh.url;
+    let current = |c: &str, day: &str| one(url, &format!(
+        "SELECT * FROM marts.customer_orders_day WHERE customer_id = '{c}' AND day = '{day}' \
+         AND dt = (SELECT max(dt) FROM marts.customer_orders_day WHERE customer_id = '{c}' AND day = '{day}')"));
+    // After D2: Q1 has its unit, Q2 counts on D1.
+    let x1 = one(url, &format!("SELECT * FROM marts.customer_orders_day WHERE customer_id = 'X' AND day = '{D1}' AND dt = '{D2}'"));
+    check(&x1, &[("orders", "2"), ("units", "3"), ("lines", "2"), ("net_revenue", "30.00")]);
+    // After D3: Q2 moved to D2, so D1 holds Q1 alone.
+    check(&current("X", D1), &[("dt", D3), ("orders", "1"), ("units", "1"), ("net_revenue", "10.00"), ("purchases_web", "1")]);
+    check(&current("X", D2), &[("dt", D3), ("orders", "1"), ("units", "2"), ("net_revenue", "20.00"), ("purchases_app", "1")]);
+    let p1 = one(url, &format!(
+        "SELECT * FROM marts.product_day WHERE product_id = 'P1' AND day = '{D1}' \
+         AND dt = (SELECT max(dt) FROM marts.product_day WHERE day = '{D1}')"));
+    check(&p1, &[("units", "4"), ("revenue", "40.00"), ("customers", "2")]);
+    let totals = |c: &str| one(url, &format!("SELECT * FROM marts.customer_order_totals WHERE dt = '{D3}' AND customer_id = '{c}'"));
+    check(&totals("X"), &[("orders", "2"), ("purchases", "2"), ("purchase_days", "2"), ("units", "3"), ("net_revenue", "30.00"),
+        ("first_purchase_date", D1), ("last_purchase_date", D2), ("first_purchase_day_value", "10.00")]);
+    // Y was untouched after D1: carried over unchanged.
+    check(&totals("Y"), &[("orders", "1"), ("units", "3"), ("net_revenue", "30.00"), ("first_purchase_date", D1)]);
+    assert_eq!(count(url, &format!("SELECT count(*) FROM marts.customer_order_totals WHERE dt = '{D3}'")), 2);
 }

@@ -50,6 +50,7 @@ OUTPUTS: dict[str, list[str]] = {
     ],
     "daily_aggregates": [
         "marts/customer_orders_day", "marts/customer_product_day", "marts/product_day", "marts/customer_events_day",
+        "marts/customer_order_totals",
     ],
     "user_profiles": ["marts/user_profiles"],
     "rfm_segments": ["marts/rfm_segments", "marts/rfm_clusters", "marts/rfm_segment_summary"],

@@ -1,12 +1,14 @@
 -- Scratch input of user_profiles and rfm_segments (not a warehouse table): the current row
--- of every customer-day of customer_orders_day as of the run date, i.e. the row of its newest
--- partition (the latest restatement), with that partition as cdt. Materialised once per job
--- because several parts of a query read it.
+-- of every customer-day of customer_orders_day in the window $from_day .. $run_date, i.e. the
+-- row of its newest partition (the latest restatement), with that partition as cdt. Rows of
+-- day X are written on dt >= X - 1, so only the window's partitions are read. Materialised
+-- once per job because several parts of a query read it.
 SELECT customer_id, day, cdt, orders, purchases, cancelled, refunded, net_revenue, discount_amount,
        units, purchases_web, purchases_app, purchases_marketplace, purchase_hours
 FROM (
   SELECT customer_id, day, dt AS cdt, orders, purchases, cancelled, refunded, net_revenue,
          discount_amount, units, purchases_web, purchases_app, purchases_marketplace, purchase_hours,
          row_number() OVER (PARTITION BY customer_id, day ORDER BY dt DESC) AS rn
-  FROM marts.customer_orders_day WHERE dt <= $run_date AND day <= $run_date
+  FROM marts.customer_orders_day
+  WHERE dt >= $from_dt AND dt <= $run_date AND day >= $from_day AND day <= $run_date
 ) WHERE rn = 1

@@ -1,27 +1,35 @@
 -- Scratch input of the daily_aggregates job (not a warehouse table): every order line of the
--- customer-days that tonight's staged order versions touch, with the latest version of each
--- order as of the run date. The job restates those customer-days whole, so a refund or a
--- cancellation arriving days later replaces the day's earlier figures.
+-- customer-days the run restates (landing.touched_customer_days), with the latest version of
+-- each order as of the run date. The job restates those customer-days whole, so a refund or a
+-- cancellation arriving days later replaces the day's earlier figures, and an order whose
+-- latest version moved to another day leaves the old one.
 -- Order rows of day X are staged on dt >= X - 1 ($since is the earliest touched day - 1).
 -- Orders without staged lines keep one row with NULL line columns.
-WITH touched AS (
-  SELECT DISTINCT customer_id, shop_date(order_ts) AS day
-  FROM staging.orders WHERE dt = $run_date
+WITH candidates AS (
+  SELECT DISTINCT o.order_id
+  FROM staging.orders o
+  JOIN landing.touched_customer_days t ON o.customer_id = t.customer_id AND shop_date(o.order_ts) = t.day
+  WHERE o.dt >= $since AND o.dt <= $run_date
 ),
 versions AS (
-  SELECT o.order_id, o.customer_id, t.day, o.order_ts, o.status, o.total_amount,
+  SELECT o.order_id, o.customer_id, shop_date(o.order_ts) AS day, o.order_ts, o.status, o.total_amount,
          coalesce(o.discount_amount, CAST(0 AS DECIMAL(18, 2))) AS discount_amount,
          o.shipping_amount, o.channel,
          row_number() OVER (PARTITION BY o.order_id ORDER BY o.updated_at DESC, o.dt DESC) AS rn
   FROM staging.orders o
-  JOIN touched t ON o.customer_id = t.customer_id AND shop_date(o.order_ts) = t.day
-  WHERE o.dt >= $since AND o.dt <= $run_date
+  WHERE o.dt >= $since AND o.dt <= $run_date AND o.order_id IN (SELECT order_id FROM candidates)
+),
+latest AS (
+  -- The latest version, kept only when it lies on a restated customer-day.
+  SELECT v.* FROM versions v
+  JOIN landing.touched_customer_days t ON v.customer_id = t.customer_id AND v.day = t.day
+  WHERE v.rn = 1
 ),
 orders AS (
   SELECT order_id, customer_id, day, shop_hour(order_ts) AS hour, status,
          status IN ('paid', 'shipped') AS is_purchase,
          total_amount, discount_amount, shipping_amount, channel
-  FROM versions WHERE rn = 1
+  FROM latest
 ),
 lines AS (
   SELECT order_id, line_no, product_id, quantity, unit_price, discount FROM (

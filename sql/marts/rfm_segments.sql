@@ -9,17 +9,24 @@
 -- as observation end, over all purchases up to D: repeat_purchase_days = purchase days - 1,
 -- days_first_to_last_purchase, days_since_first_purchase, and avg_repeat_purchase_value = the
 -- mean net revenue of the purchase days after the first (0 when there are none).
-WITH od AS (SELECT customer_id, day, purchases, net_revenue FROM landing.current_orders_day WHERE purchases > 0),
+WITH win AS (
+  -- Purchases of the lookback window, from its current customer-days.
+  SELECT customer_id, sum(purchases) AS frequency, sum(net_revenue) AS monetary
+  FROM landing.current_orders_day WHERE purchases > 0 GROUP BY customer_id
+),
 per_customer AS (
-  SELECT customer_id,
-         min(day) AS first_day,
-         max(day) AS last_day,
-         count(*) AS purchase_days,
-         coalesce(sum(purchases) FILTER (WHERE day >= $window_start), 0) AS frequency,
-         CAST(coalesce(sum(net_revenue) FILTER (WHERE day >= $window_start), 0) AS DECIMAL(18, 2)) AS monetary,
-         sum(net_revenue) AS total_value,
-         first_value(net_revenue ORDER BY day) AS first_day_value
-  FROM od GROUP BY customer_id
+  -- All history, from the incrementally kept totals.
+  SELECT t.customer_id,
+         t.first_purchase_date AS first_day,
+         t.last_purchase_date AS last_day,
+         t.purchase_days,
+         coalesce(w.frequency, 0) AS frequency,
+         CAST(coalesce(w.monetary, 0) AS DECIMAL(18, 2)) AS monetary,
+         t.net_revenue AS total_value,
+         t.first_purchase_day_value AS first_day_value
+  FROM marts.customer_order_totals t
+  LEFT JOIN win w ON t.customer_id = w.customer_id
+  WHERE t.dt = $run_date AND t.purchase_days > 0
 ),
 scored AS (
   SELECT p.*,

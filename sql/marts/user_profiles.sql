@@ -3,7 +3,9 @@
 -- Purchase behaviour is all history up to D; preferences cover the order days
 -- $pref_start .. D; browsing and email figures the last 7, 30 and 90 days (days D-6 .. D, ...).
 -- A purchase is an order whose latest status is paid or shipped (see customer_orders_day).
--- Ties of a preference go to the smaller name (or hour). Rates are NULL when undefined.
+-- Ties of a preference go to the earlier weekday (Monday first), the smaller hour or the
+-- alphabetically smaller name. The preferred device uses the 90-day window of events.
+-- Rates are NULL when undefined.
 -- No final ORDER BY: sorting this wide result trips DataFusion's external-sort memory
 -- accounting for string views (apache/datafusion#12136) on large shops.
 WITH customers AS (
@@ -13,24 +15,17 @@ WITH customers AS (
     FROM staging.customers WHERE dt <= $run_date
   ) WHERE rn = 1
 ),
--- landing.current_orders_day: the current row of every customer-day (its newest
--- restatement), materialised once by the job (sql/marts/_current_orders_day.sql).
+-- All-time totals per customer (customer_order_totals) and, for the preferences, the
+-- current customer-days of the preference window (landing.current_orders_day, materialised
+-- by the job from sql/marts/_current_orders_day.sql).
+tot AS (SELECT * FROM marts.customer_order_totals WHERE dt = $run_date),
 od AS (SELECT * FROM landing.current_orders_day),
-buy AS (
+pref AS (
   SELECT customer_id,
-         min(day) FILTER (WHERE orders > 0) AS first_order_date,
-         max(day) FILTER (WHERE orders > 0) AS last_order_date,
-         min(day) FILTER (WHERE purchases > 0) AS first_purchase_date,
-         max(day) FILTER (WHERE purchases > 0) AS last_purchase_date,
-         sum(orders) AS orders, sum(purchases) AS purchases,
-         sum(cancelled) AS cancelled, sum(refunded) AS refunded,
-         sum(units) AS items, sum(net_revenue) AS net_revenue, sum(discount_amount) AS discount_amount,
-         sum(purchases_app) FILTER (WHERE day >= $pref_start) AS app,
-         sum(purchases_marketplace) FILTER (WHERE day >= $pref_start) AS marketplace,
-         sum(purchases_web) FILTER (WHERE day >= $pref_start) AS web
+         sum(purchases_app) AS app, sum(purchases_marketplace) AS marketplace, sum(purchases_web) AS web
   FROM od GROUP BY customer_id
 ),
-pref_days AS (SELECT * FROM od WHERE day >= $pref_start AND purchases > 0),
+pref_days AS (SELECT * FROM od WHERE purchases > 0),
 weekday AS (
   SELECT customer_id, wd AS preferred_weekday FROM (
     SELECT customer_id, wd, row_number() OVER (PARTITION BY customer_id ORDER BY n DESC, dow) AS r FROM (
@@ -160,7 +155,7 @@ SELECT
   b.last_purchase_date,
   coalesce(b.orders, 0) AS orders,
   coalesce(b.purchases, 0) AS purchases,
-  coalesce(b.items, 0) AS items,
+  coalesce(b.units, 0) AS items,
   CAST(coalesce(b.net_revenue, 0) AS DECIMAL(18, 2)) AS net_revenue,
   CASE WHEN b.purchases > 0 THEN CAST(b.net_revenue AS DOUBLE) / b.purchases END AS avg_order_value,
   CASE WHEN b.purchases > 1
@@ -175,8 +170,8 @@ SELECT
   cats.top_category_2, cats.top_category_2_share,
   cats.top_category_3, cats.top_category_3_share,
   brand.favourite_brand,
-  CASE WHEN greatest(b.app, b.marketplace, b.web) > 0 THEN
-    CASE greatest(b.app, b.marketplace, b.web) WHEN b.app THEN 'app' WHEN b.marketplace THEN 'marketplace' ELSE 'web' END
+  CASE WHEN greatest(pr.app, pr.marketplace, pr.web) > 0 THEN
+    CASE greatest(pr.app, pr.marketplace, pr.web) WHEN pr.app THEN 'app' WHEN pr.marketplace THEN 'marketplace' ELSE 'web' END
   END AS preferred_channel,
   CASE WHEN greatest(w.desktop, w.mobile, w.tablet) > 0 THEN
     CASE greatest(w.desktop, w.mobile, w.tablet) WHEN w.desktop THEN 'desktop' WHEN w.mobile THEN 'mobile' ELSE 'tablet' END
@@ -209,7 +204,8 @@ SELECT
   coalesce(w.email_opens_30d, 0) AS email_opens_30d,
   coalesce(w.email_clicks_30d, 0) AS email_clicks_30d
 FROM customers c
-LEFT JOIN buy b ON c.customer_id = b.customer_id
+LEFT JOIN tot b ON c.customer_id = b.customer_id
+LEFT JOIN pref pr ON c.customer_id = pr.customer_id
 LEFT JOIN cats ON c.customer_id = cats.customer_id
 LEFT JOIN brand ON c.customer_id = brand.customer_id
 LEFT JOIN weekday ON c.customer_id = weekday.customer_id
