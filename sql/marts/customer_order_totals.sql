@@ -3,7 +3,8 @@
 -- incrementally so no night rescans all history: customers touched by tonight's restated
 -- customer-days are recomputed from their own history, everyone else is carried over from the
 -- previous partition (the job appends that part). Touched = customers with a row in a
--- partition after the previous one ($touched_from .. D); with no previous partition, everyone.
+-- partition from the previous one on ($touched_from .. D: the previous partition too, as it may
+-- hold rows of day D, which the previous night left out); with no previous partition, everyone.
 WITH touched AS (
   SELECT DISTINCT customer_id FROM marts.customer_orders_day
   WHERE dt >= $touched_from AND dt <= $run_date
