@@ -17,6 +17,7 @@ const FILES: &[(&str, &str)] = &[
     ("marts/customer_order_totals", include_str!("../sql/marts/customer_order_totals.sql")),
     ("marts/customer_events_day", include_str!("../sql/marts/customer_events_day.sql")),
     ("marts/_current_orders_day", include_str!("../sql/marts/_current_orders_day.sql")),
+    ("marts/_preference_spend", include_str!("../sql/marts/_preference_spend.sql")),
     ("marts/user_profiles", include_str!("../sql/marts/user_profiles.sql")),
     ("marts/rfm_segments", include_str!("../sql/marts/rfm_segments.sql")),
     ("marts/rfm_segment_summary", include_str!("../sql/marts/rfm_segment_summary.sql")),

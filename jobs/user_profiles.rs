@@ -79,8 +79,14 @@ impl Job for UserProfiles {
         let (_, scratch) = rc.scratch_query("last_visits", visits_sql, &p).await?;
         let result = async {
             let current = crate::daily_aggregates::current_orders_day(rc, pref_start).await?;
-            rc.progress("user_profiles: profiles");
-            let r = rc.publish_query("marts", "user_profiles", &sqlfiles::sql("marts", "user_profiles")?, &p).await;
+            let r = async {
+                let (_, spend) = rc.scratch_query("preference_spend", &sqlfiles::sql("marts", "_preference_spend")?, &p).await?;
+                rc.progress("user_profiles: profiles");
+                let r = rc.publish_query("marts", "user_profiles", &sqlfiles::sql("marts", "user_profiles")?, &p).await;
+                crate::staging::cleanup(rc.engine, &spend).await;
+                r
+            }
+            .await;
             crate::staging::cleanup(rc.engine, &current).await;
             r
         }

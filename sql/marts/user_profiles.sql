@@ -44,20 +44,16 @@ hour AS (
     )
   ) WHERE r = 1
 ),
--- Spend per category and brand over the preference window, from current customer-days only.
-cp AS (
-  SELECT p.customer_id, p.category, p.brand, p.revenue
-  FROM marts.customer_product_day p
-  JOIN pref_days d ON p.customer_id = d.customer_id AND p.day = d.day AND p.dt = d.cdt
-  WHERE p.dt >= $pref_dt_start AND p.dt <= $run_date AND p.revenue > 0
-),
+-- Spend per category and brand over the preference window (landing.preference_spend,
+-- materialised by the job from sql/marts/_preference_spend.sql).
+cp AS (SELECT * FROM landing.preference_spend),
 cat AS (
   SELECT customer_id, category, spend, r,
          CAST(spend AS DOUBLE) / CAST(sum(spend) OVER (PARTITION BY customer_id) AS DOUBLE) AS share
   FROM (
     SELECT customer_id, category, spend,
            row_number() OVER (PARTITION BY customer_id ORDER BY spend DESC, category) AS r
-    FROM (SELECT customer_id, coalesce(category, '(unknown)') AS category, sum(revenue) AS spend FROM cp GROUP BY 1, 2)
+    FROM (SELECT customer_id, category, sum(spend) AS spend FROM cp GROUP BY 1, 2)
   )
 ),
 cats AS (
@@ -73,7 +69,7 @@ cats AS (
 brand AS (
   SELECT customer_id, brand AS favourite_brand FROM (
     SELECT customer_id, brand, row_number() OVER (PARTITION BY customer_id ORDER BY spend DESC, brand) AS r
-    FROM (SELECT customer_id, brand, sum(revenue) AS spend FROM cp WHERE brand IS NOT NULL GROUP BY 1, 2)
+    FROM (SELECT customer_id, brand, sum(spend) AS spend FROM cp WHERE brand IS NOT NULL GROUP BY 1, 2)
   ) WHERE r = 1
 ),
 ev AS (
