@@ -37,6 +37,11 @@ impl RunContext<'_> {
     /// Run a query and publish its result, streamed, as partition dt=D of `<layer>.<table>`.
     pub async fn publish_query(&self, layer: &str, table: &str, sql: &str, p: &Params) -> Result<u64> {
         let df = self.engine.query(sql, p).await?;
+        if std::env::var_os("ECOMWH_EXPLAIN").is_some() {
+            let plan = df.clone().create_physical_plan().await?;
+            let text = datafusion::physical_plan::displayable(plan.as_ref()).indent(true).to_string();
+            tracing::info!(table = %format!("{layer}.{table}"), "physical plan:\n{text}");
+        }
         let schema = df.schema().inner().clone();
         let stream = df.execute_stream().await?;
         let published = self.writer(layer, table, schema).write_stream(stream).await?;

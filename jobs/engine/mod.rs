@@ -45,6 +45,10 @@ impl Engine {
         }
         // Runs are batch jobs: parquet reads may push filters down.
         config.options_mut().execution.parquet.pushdown_filters = false;
+        // Strings as plain Utf8, not views: sorts and joins account a view array by the whole
+        // buffers it points into, so wide results of joins looked many GB large and spilled
+        // over and over (apache/datafusion#12136): a 1M-customer profile build took minutes.
+        config.options_mut().execution.parquet.schema_force_view_types = false;
 
         let pool_bytes = match cfg.memory_limit_bytes()? {
             Some(b) => b,
