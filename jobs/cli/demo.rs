@@ -42,5 +42,7 @@ pub async fn run(app: &super::App, a: Args) -> Result<()> {
     }
     println!("\ntry:\n  ecomwh sql \"SELECT status, count(*) AS orders FROM staging.orders GROUP BY status\"");
     println!("  ecomwh sql \"SELECT reason, count(*) FROM quarantine.orders GROUP BY reason\"");
+    println!("  ecomwh sql \"SELECT segment, customers, revenue_share FROM rfm_segment_summary WHERE dt = '{last}'\"");
+    println!("  ecomwh sql \"SELECT * FROM user_profiles WHERE dt = '{last}' AND purchases > 1 LIMIT 3\" --format json");
     Ok(())
 }
