@@ -54,12 +54,7 @@ pub async fn current_orders_day(rc: &RunContext<'_>, from_day: NaiveDate) -> Res
 /// All-time totals per customer: yesterday's rows carried over, customers touched since then
 /// recomputed from their own customer-days.
 async fn order_totals(rc: &RunContext<'_>) -> Result<u64> {
-    let prev = rc
-        .engine
-        .manifests
-        .get("marts", "customer_order_totals")
-        .and_then(|m| m.partitions.keys().filter(|k| k.as_str() < rc.dt().as_str()).next_back().cloned())
-        .and_then(|k| NaiveDate::parse_from_str(&k, "%Y-%m-%d").ok());
+    let prev = rc.previous_partition("marts", "customer_order_totals")?;
     let mut sql = sqlfiles::sql("marts", "customer_order_totals")?;
     let touched_from = match prev {
         Some(prev) => {

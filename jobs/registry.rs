@@ -83,6 +83,23 @@ impl RunContext<'_> {
         Ok((rows, dir))
     }
 
+    /// The newest published partition of `<layer>.<table>` before the run date (the jobs that
+    /// carry state forward start from it).
+    pub fn previous_partition(&self, layer: &str, table: &str) -> Result<Option<NaiveDate>> {
+        let dt = self.dt();
+        let Some(key) = self
+            .engine
+            .manifests
+            .get(layer, table)
+            .and_then(|m| m.partitions.keys().filter(|k| k.as_str() < dt.as_str()).next_back().cloned())
+        else {
+            return Ok(None);
+        };
+        NaiveDate::parse_from_str(&key, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|e| crate::error::Error::job(layer, format!("{layer}.{table} has a bad partition dt={key}: {e}")))
+    }
+
     /// Fail with a clear message when a table this job reads has never been published.
     pub fn require(&self, job: &str, tables: &[(&str, &str)], hint: &str) -> Result<()> {
         for (layer, table) in tables {

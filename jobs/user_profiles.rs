@@ -52,15 +52,9 @@ impl Job for UserProfiles {
         ]);
 
         rc.progress("user_profiles: last visits");
-        let prev = rc
-            .engine
-            .manifests
-            .get("marts", "user_profiles")
-            .and_then(|m| m.partitions.keys().filter(|k| k.as_str() < rc.dt().as_str()).next_back().cloned());
-        let visits_sql = match &prev {
-            Some(prev_dt) => {
-                let prev_date = chrono::NaiveDate::parse_from_str(prev_dt, "%Y-%m-%d")
-                    .map_err(|e| crate::error::Error::job("user_profiles", format!("bad partition dt={prev_dt}: {e}")))?;
+        let prev = rc.previous_partition("marts", "user_profiles")?;
+        let visits_sql = match prev {
+            Some(prev_date) => {
                 p.insert("prev_dt".into(), date_param(prev_date));
                 "SELECT customer_id, max(last_visit_date) AS last_visit_date FROM ( \
                    SELECT customer_id, last_visit_date FROM marts.user_profiles \
@@ -75,7 +69,7 @@ impl Job for UserProfiles {
                  WHERE dt <= $run_date AND day <= $run_date AND sessions > 0 GROUP BY customer_id"
             }
         };
-        tracing::info!(previous_profiles = prev.as_deref().unwrap_or("none"), "last visits from");
+        tracing::info!(previous_profiles = ?prev, "last visits from");
         let (_, scratch) = rc.scratch_query("last_visits", visits_sql, &p).await?;
         let result = async {
             let current = crate::daily_aggregates::current_orders_day(rc, pref_start).await?;

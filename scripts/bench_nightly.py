@@ -13,25 +13,14 @@ import datetime as dtm
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
+
+from benchlib import measure
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 START = dtm.date(2024, 1, 1)
 WARMUP = 7
-
-
-def measure(cmd, env=None):
-    """Wall seconds and peak RSS (MiB) of a child process."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(p.pid, 0)
-    secs = time.perf_counter() - t0
-    out, err = p.stdout.read().decode(), p.stderr.read().decode()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{out}\n{err}")
-    return secs, usage.ru_maxrss / 1024, out
 
 
 PEER_SQL = """

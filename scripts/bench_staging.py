@@ -7,23 +7,11 @@ The raw data is a first load (all history in one partition) made by `ecomwh gene
 import argparse
 import os
 import shutil
-import subprocess
 import sys
-import time
+
+from benchlib import measure
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def measure(cmd, env=None):
-    """Wall seconds and peak RSS (MiB) of a child process."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(p.pid, 0)
-    secs = time.perf_counter() - t0
-    out, err = p.stdout.read().decode(), p.stderr.read().decode()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{cmd[0]} failed:\n{out}\n{err}")
-    return secs, usage.ru_maxrss / 1024, out
 
 
 def main():

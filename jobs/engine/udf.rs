@@ -9,6 +9,19 @@ use datafusion::common::Result;
 use chrono::Timelike;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 
+/// Call `f` with each timestamp of the first argument in the shop's time zone (None for NULL).
+fn for_each_local(args: &ScalarFunctionArgs, tz: &chrono_tz::Tz, mut f: impl FnMut(Option<chrono::DateTime<chrono_tz::Tz>>)) -> Result<()> {
+    let input = args.args[0].clone().into_array(args.number_rows)?;
+    let utc = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    let micros: ArrayRef = arrow::compute::cast(&input, &utc)?;
+    let micros = micros.as_primitive::<TimestampMicrosecondType>();
+    for i in 0..micros.len() {
+        let t = (!micros.is_null(i)).then(|| chrono::DateTime::from_timestamp_micros(micros.value(i))).flatten();
+        f(t.map(|t| t.with_timezone(tz)));
+    }
+    Ok(())
+}
+
 /// `shop_date(ts)`: the calendar day of a timestamp in the shop's time zone (the `timezone`
 /// setting), which is what "the day of an order" means everywhere in ecomwh.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -37,22 +50,9 @@ impl ScalarUDFImpl for ShopDate {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let input = args.args[0].clone().into_array(args.number_rows)?;
-        let utc = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
-        let micros: ArrayRef = arrow::compute::cast(&input, &utc)?;
-        let micros = micros.as_primitive::<TimestampMicrosecondType>();
         let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-        let mut out = Date32Builder::with_capacity(micros.len());
-        for i in 0..micros.len() {
-            if micros.is_null(i) {
-                out.append_null();
-                continue;
-            }
-            match chrono::DateTime::from_timestamp_micros(micros.value(i)) {
-                Some(t) => out.append_value((t.with_timezone(&self.tz).date_naive() - epoch).num_days() as i32),
-                None => out.append_null(),
-            }
-        }
+        let mut out = Date32Builder::with_capacity(args.number_rows);
+        for_each_local(&args, &self.tz, |t| out.append_option(t.map(|t| (t.date_naive() - epoch).num_days() as i32)))?;
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
     }
 }
@@ -84,15 +84,8 @@ impl ScalarUDFImpl for ShopHour {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let input = args.args[0].clone().into_array(args.number_rows)?;
-        let utc = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
-        let micros: ArrayRef = arrow::compute::cast(&input, &utc)?;
-        let micros = micros.as_primitive::<TimestampMicrosecondType>();
-        let mut out = Int32Builder::with_capacity(micros.len());
-        for i in 0..micros.len() {
-            let t = (!micros.is_null(i)).then(|| chrono::DateTime::from_timestamp_micros(micros.value(i))).flatten();
-            out.append_option(t.map(|t| t.with_timezone(&self.tz).hour() as i32));
-        }
+        let mut out = Int32Builder::with_capacity(args.number_rows);
+        for_each_local(&args, &self.tz, |t| out.append_option(t.map(|t| t.hour() as i32)))?;
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
     }
 }

@@ -141,7 +141,7 @@ pub fn cluster(rfm: &[[f64; 3]], fixed_k: Option<usize>, k_range: (usize, usize)
                     best = Some((m, k, s));
                 }
             }
-            let (m, k, s) = best.expect("at least one candidate k");
+            let (m, k, s) = best.ok_or(ClusterError::Fit { k: max_k, message: "no candidate k to try".into() })?;
             (m, k, Some(s), candidates)
         }
     };
