@@ -2,6 +2,7 @@
 
 pub mod apriori;
 pub mod baskets;
+pub mod forecast;
 pub mod fpgrowth;
 pub mod kmeans;
 pub mod rules;

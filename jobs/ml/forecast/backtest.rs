@@ -1,0 +1,345 @@
+//! Rolling-origin backtests: the last `folds` windows of `horizon` periods are forecast from
+//! the history before each; the model with the lowest mean MASE is chosen per series, refitted
+//! on all history, and given 80%/95% intervals from its backtest errors (empirical quantiles,
+//! pooled over folds and steps). Coverage per fold uses the errors of the other folds only, so
+//! it is measured out of sample.
+
+use super::naive::usable_season;
+use super::{Calendar, Model};
+
+#[derive(Debug, Clone)]
+pub struct BacktestOptions {
+    pub horizon: usize,
+    pub folds: usize,
+    /// Sales cannot be negative: forecasts and interval bounds are clipped at zero.
+    pub nonnegative: bool,
+}
+
+/// How one model did on one series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelScore {
+    pub model: &'static str,
+    pub spec: String,
+    pub mase: Option<f64>,
+    pub smape: Option<f64>,
+    pub coverage80: Option<f64>,
+    pub coverage95: Option<f64>,
+    pub folds: usize,
+    pub chosen: bool,
+    /// Why the model could not be scored, if it could not.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SeriesForecast {
+    pub model: &'static str,
+    pub spec: String,
+    pub yhat: Vec<f64>,
+    /// (lo80, hi80, lo95, hi95) per period; None when there were too few errors to learn from.
+    pub intervals: Vec<Option<[f64; 4]>>,
+    pub scores: Vec<ModelScore>,
+    pub folds: usize,
+    /// Set when the series was too short to backtest.
+    pub note: Option<String>,
+}
+
+/// Fold origins, earliest first: the last `folds` windows of `h` periods.
+pub fn origins(n: usize, h: usize, folds: usize, min_train: usize) -> Vec<usize> {
+    let usable = if h == 0 || n < min_train + h { 0 } else { ((n - min_train) / h).min(folds) };
+    (1..=usable).rev().map(|j| n - j * h).collect()
+}
+
+/// Smallest history a fold trains on: one season and a bit, at least 8 periods.
+pub fn min_train(m: usize) -> usize {
+    (m + 1).max(8)
+}
+
+/// MASE's scale: the in-sample mean absolute error of the seasonal naive forecast.
+pub fn mase_scale(train: &[f64], m: usize) -> Option<f64> {
+    let m = usable_season(train.len(), m);
+    if train.len() <= m {
+        return None;
+    }
+    let s = (m..train.len()).map(|t| (train[t] - train[t - m]).abs()).sum::<f64>() / (train.len() - m) as f64;
+    (s > 0.0 && s.is_finite()).then_some(s)
+}
+
+/// Symmetric MAPE in percent (0..200); a period where both are zero counts as exact.
+pub fn smape(actual: &[f64], pred: &[f64]) -> f64 {
+    let terms = actual.iter().zip(pred).map(|(a, f)| {
+        let d = a.abs() + f.abs();
+        if d == 0.0 {
+            0.0
+        } else {
+            200.0 * (a - f).abs() / d
+        }
+    });
+    terms.sum::<f64>() / actual.len().max(1) as f64
+}
+
+/// Linear-interpolation quantile (type 7) of sorted values.
+pub fn quantile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let pos = p.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+/// Error quantiles (lo80, hi80, lo95, hi95) of forecast errors (actual - forecast).
+fn error_bands(errors: &[f64]) -> Option<[f64; 4]> {
+    if errors.len() < 2 {
+        return None;
+    }
+    let mut e = errors.to_vec();
+    e.sort_by(f64::total_cmp);
+    Some([quantile(&e, 0.10), quantile(&e, 0.90), quantile(&e, 0.025), quantile(&e, 0.975)])
+}
+
+fn band(yhat: f64, b: &[f64; 4], nonnegative: bool) -> [f64; 4] {
+    let c = |v: f64| if nonnegative { v.max(0.0) } else { v };
+    [c(yhat + b[0]), c(yhat + b[1]), c(yhat + b[2]), c(yhat + b[3])]
+}
+
+struct Trial {
+    score: ModelScore,
+    /// Errors per fold.
+    errors: Vec<Vec<f64>>,
+    preds: Vec<Vec<f64>>,
+}
+
+fn clip(mut v: Vec<f64>, nonnegative: bool) -> Vec<f64> {
+    if nonnegative {
+        v.iter_mut().for_each(|x| *x = x.max(0.0));
+    }
+    v
+}
+
+fn try_model(model: &dyn Model, y: &[f64], cal: &Calendar, origins: &[usize], o: &BacktestOptions) -> Trial {
+    let (h, m) = (o.horizon, cal.grain.season_length());
+    let mut score = ModelScore {
+        model: model.name(),
+        spec: String::new(),
+        mase: None,
+        smape: None,
+        coverage80: None,
+        coverage95: None,
+        folds: origins.len(),
+        chosen: false,
+        error: None,
+    };
+    let (mut errors, mut preds, mut mases, mut smapes) = (vec![], vec![], vec![], vec![]);
+    let mut hint: Option<String> = None;
+    for &origin in origins {
+        let (train, test) = (&y[..origin], &y[origin..origin + h]);
+        let fitted = match model.fit_predict(train, cal, h, hint.as_deref()) {
+            Ok(f) => f,
+            Err(e) => {
+                score.error = Some(e.to_string());
+                return Trial { score, errors: vec![], preds: vec![] };
+            }
+        };
+        let pred = clip(fitted.point, o.nonnegative);
+        let err: Vec<f64> = test.iter().zip(&pred).map(|(a, f)| a - f).collect();
+        let mae = err.iter().map(|e| e.abs()).sum::<f64>() / h as f64;
+        mases.push(mase_scale(train, m).map(|s| mae / s));
+        smapes.push(smape(test, &pred));
+        errors.push(err);
+        preds.push(pred);
+        if hint.is_none() {
+            score.spec = fitted.spec.clone();
+            hint = Some(fitted.spec);
+        }
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    if !mases.is_empty() && mases.iter().all(Option::is_some) {
+        score.mase = Some(mean(&mases.iter().flatten().copied().collect::<Vec<_>>()));
+    }
+    if !smapes.is_empty() {
+        score.smape = Some(mean(&smapes));
+    }
+    // Out-of-sample coverage: fold j's intervals come from the other folds' errors.
+    if origins.len() >= 2 {
+        let (mut in80, mut in95, mut total) = (0usize, 0usize, 0usize);
+        for (j, &origin) in origins.iter().enumerate() {
+            let others: Vec<f64> = errors.iter().enumerate().filter(|(k, _)| *k != j).flat_map(|(_, e)| e.iter().copied()).collect();
+            let Some(b) = error_bands(&others) else { continue };
+            for (k, f) in preds[j].iter().enumerate() {
+                let a = y[origin + k];
+                let [l80, h80, l95, h95] = band(*f, &b, o.nonnegative);
+                in80 += (a >= l80 && a <= h80) as usize;
+                in95 += (a >= l95 && a <= h95) as usize;
+                total += 1;
+            }
+        }
+        if total > 0 {
+            score.coverage80 = Some(in80 as f64 / total as f64);
+            score.coverage95 = Some(in95 as f64 / total as f64);
+        }
+    }
+    Trial { score, errors, preds }
+}
+
+/// Mean absolute error of a trial, to rank models when MASE has no scale (a flat history).
+fn mae(t: &Trial) -> Option<f64> {
+    let all: Vec<f64> = t.errors.iter().flatten().map(|e| e.abs()).collect();
+    (!all.is_empty()).then(|| all.iter().sum::<f64>() / all.len() as f64)
+}
+
+/// Backtest every model on `y`, choose one, and forecast the next `horizon` periods.
+/// `models[0]` must be the fallback (seasonal naive) used when history is too short.
+pub fn forecast_series(y: &[f64], cal: &Calendar, models: &[Box<dyn Model>], o: &BacktestOptions) -> SeriesForecast {
+    let (n, h, m) = (y.len(), o.horizon, cal.grain.season_length());
+    let origins = origins(n, h, o.folds, min_train(m));
+    let fallback = &models[0];
+    if origins.is_empty() {
+        let f = fallback.fit_predict(y, cal, h, None);
+        let (yhat, spec) = match f {
+            Ok(f) => (clip(f.point, o.nonnegative), f.spec),
+            Err(_) => (vec![0.0; h], "no history".to_string()),
+        };
+        // Intervals from the in-sample errors of the same rule (one season back).
+        let ms = usable_season(n, m);
+        let errs: Vec<f64> = (ms..n).map(|t| y[t] - y[t - ms]).collect();
+        let bands = error_bands(&errs);
+        let intervals = yhat.iter().map(|v| bands.map(|b| band(*v, &b, o.nonnegative))).collect();
+        let note = format!(
+            "history of {n} periods is shorter than {} (one backtest window of {h} after {} periods of training): {} without backtest",
+            min_train(m) + h,
+            min_train(m),
+            fallback.name()
+        );
+        let score = ModelScore {
+            model: fallback.name(),
+            spec: spec.clone(),
+            mase: None,
+            smape: None,
+            coverage80: None,
+            coverage95: None,
+            folds: 0,
+            chosen: true,
+            error: None,
+        };
+        return SeriesForecast { model: fallback.name(), spec, yhat, intervals, scores: vec![score], folds: 0, note: Some(note) };
+    }
+
+    let mut trials: Vec<Trial> = models.iter().map(|m| try_model(m.as_ref(), y, cal, &origins, o)).collect();
+    let use_mase = trials.iter().filter(|t| t.score.error.is_none()).all(|t| t.score.mase.is_some());
+    let key = |t: &Trial| if use_mase { t.score.mase } else { mae(t) };
+    let mut best: Option<usize> = None;
+    for (i, t) in trials.iter().enumerate() {
+        if t.score.error.is_some() {
+            continue;
+        }
+        let Some(k) = key(t) else { continue };
+        if best.and_then(|b| key(&trials[b])).is_none_or(|bk| k < bk) {
+            best = Some(i);
+        }
+    }
+    // The fallback always fits (it has at least min_train periods).
+    let mut chosen = best.unwrap_or(0);
+    let mut final_fit = models[chosen].fit_predict(y, cal, h, Some(&trials[chosen].score.spec).filter(|s| !s.is_empty()).map(|s| s.as_str()));
+    if final_fit.is_err() && chosen != 0 {
+        chosen = 0;
+        final_fit = models[0].fit_predict(y, cal, h, None);
+    }
+    trials[chosen].score.chosen = true;
+    let (yhat, spec) = match final_fit {
+        Ok(f) => (clip(f.point, o.nonnegative), f.spec),
+        Err(_) => (vec![0.0; h], "no fit".to_string()),
+    };
+    let pooled: Vec<f64> = trials[chosen].errors.iter().flatten().copied().collect();
+    let bands = error_bands(&pooled);
+    let intervals = yhat.iter().map(|v| bands.map(|b| band(*v, &b, o.nonnegative))).collect();
+    let _ = &trials[chosen].preds;
+    SeriesForecast {
+        model: models[chosen].name(),
+        spec,
+        yhat,
+        intervals,
+        folds: origins.len(),
+        scores: trials.into_iter().map(|t| t.score).collect(),
+        note: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ml::forecast::{default_models, Grain};
+    use chrono::NaiveDate;
+
+    fn cal() -> Calendar {
+        Calendar::new(Grain::Day, NaiveDate::from_ymd_opt(2025, 1, 6).unwrap())
+    }
+
+    #[test]
+    fn folds_are_the_last_windows() {
+        assert_eq!(origins(100, 10, 3, 8), vec![70, 80, 90]);
+        // Not enough history for three: as many as fit after min_train.
+        assert_eq!(origins(30, 10, 3, 8), vec![10, 20]);
+        assert_eq!(origins(17, 10, 3, 8), Vec::<usize>::new());
+        assert_eq!(origins(18, 10, 3, 8), vec![8]);
+        assert_eq!(min_train(7), 8);
+        assert_eq!(min_train(12), 13);
+    }
+
+    #[test]
+    fn metrics() {
+        assert_eq!(mase_scale(&[1.0, 2.0, 4.0], 1), Some(1.5));
+        assert_eq!(mase_scale(&[3.0, 3.0, 3.0], 1), None);
+        assert!((smape(&[100.0, 0.0], &[50.0, 0.0]) - 33.333333333333336).abs() < 1e-12);
+        assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.9), 4.6);
+    }
+
+    #[test]
+    fn a_pure_season_is_forecast_exactly_by_the_chosen_model() {
+        let pattern = [10.0, 12.0, 9.0, 14.0, 20.0, 30.0, 25.0];
+        let y: Vec<f64> = (0..140).map(|i| pattern[i % 7]).collect();
+        let o = BacktestOptions { horizon: 14, folds: 3, nonnegative: true };
+        let f = forecast_series(&y, &cal(), &default_models(), &o);
+        assert_eq!(f.folds, 3);
+        // Seasonal naive is exact and simplest, so it wins the tie.
+        assert_eq!(f.model, "seasonal_naive");
+        let sn = &f.scores[0];
+        assert_eq!(sn.mase, None, "flat scale: MASE undefined");
+        assert_eq!(sn.coverage95, Some(1.0));
+        for (k, v) in f.yhat.iter().enumerate() {
+            assert_eq!(*v, pattern[(140 + k) % 7]);
+        }
+        assert_eq!(f.intervals[0], Some([10.0, 10.0, 10.0, 10.0]));
+    }
+
+    #[test]
+    fn trend_beats_seasonal_naive_and_intervals_cover() {
+        // Trend + weekly season + deterministic noise: the regression wins.
+        let y: Vec<f64> = (0..200)
+            .map(|i| 100.0 + 0.5 * i as f64 + [0.0, 3.0, 6.0, 2.0, 8.0, 20.0, 15.0][i % 7] + ((i * 7919) % 13) as f64 - 6.0)
+            .collect();
+        let o = BacktestOptions { horizon: 14, folds: 4, nonnegative: true };
+        let f = forecast_series(&y, &cal(), &default_models(), &o);
+        let by = |m: &str| f.scores.iter().find(|s| s.model == m).unwrap().clone();
+        assert!(by("regression").mase.unwrap() < by("seasonal_naive").mase.unwrap());
+        assert_ne!(f.model, "seasonal_naive");
+        assert!(f.scores.iter().filter(|s| s.chosen).count() == 1);
+        let c = by(f.model);
+        assert!(c.coverage95.unwrap() >= 0.8, "{c:?}");
+        for (k, iv) in f.intervals.iter().enumerate() {
+            let [l80, h80, l95, h95] = iv.unwrap();
+            assert!(l95 <= l80 && l80 <= f.yhat[k] && f.yhat[k] <= h80 && h80 <= h95);
+        }
+    }
+
+    #[test]
+    fn short_history_gets_seasonal_naive_and_says_so() {
+        let y = vec![5.0, 0.0, 3.0, 9.0, 2.0, 1.0, 4.0, 6.0, 2.0, 0.0];
+        let o = BacktestOptions { horizon: 28, folds: 3, nonnegative: true };
+        let f = forecast_series(&y, &cal(), &default_models(), &o);
+        assert_eq!((f.model, f.folds), ("seasonal_naive", 0));
+        assert!(f.note.as_deref().unwrap().contains("shorter than 36"), "{:?}", f.note);
+        assert_eq!(f.yhat[0], y[3]);
+        // Bounds never below zero.
+        assert!(f.intervals.iter().flatten().all(|b| b.iter().all(|v| *v >= 0.0)));
+    }
+}
