@@ -83,6 +83,8 @@ pub struct JobsConfig {
     pub user_profiles: UserProfilesConfig,
     #[serde(default)]
     pub rfm_segments: RfmConfig,
+    #[serde(default)]
+    pub sales_forecast: SalesForecastConfig,
     #[serde(flatten)]
     pub other: BTreeMap<String, toml::Table>,
 }
@@ -295,6 +297,93 @@ impl AssociationRulesConfig {
     }
 }
 
+/// `[jobs.sales_forecast]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SalesForecastConfig {
+    /// "day", "week" (from Monday), "month" or "quarter".
+    pub grain: String,
+    /// Periods forecast after the last complete one.
+    pub horizon: usize,
+    /// Which series: "total", "category", "top_products:N" (top N by revenue).
+    pub series: Vec<String>,
+    /// Backtest windows of `horizon` periods at the end of history.
+    pub backtest_folds: usize,
+    /// History the models see, in days before the run date.
+    pub history_days: u32,
+    /// Top products are ranked by revenue over the last N days.
+    pub top_products_days: u32,
+    /// The shop's own peak days (sales, launches), learned by the regression like the built-in
+    /// retail peaks (Black Friday, Cyber Monday, Christmas, New Year, Valentine's Day).
+    pub holidays: Vec<chrono::NaiveDate>,
+}
+
+impl Default for SalesForecastConfig {
+    fn default() -> Self {
+        SalesForecastConfig {
+            grain: "day".into(),
+            horizon: 28,
+            series: vec!["total".into(), "category".into(), "top_products:50".into()],
+            backtest_folds: 3,
+            history_days: 1095,
+            top_products_days: 90,
+            holidays: vec![],
+        }
+    }
+}
+
+/// The series a `series` setting asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SeriesSelection {
+    pub total: bool,
+    pub category: bool,
+    pub top_products: usize,
+}
+
+impl SalesForecastConfig {
+    pub fn selection(&self) -> Result<SeriesSelection> {
+        let mut sel = SeriesSelection::default();
+        for s in &self.series {
+            match s.as_str() {
+                "total" => sel.total = true,
+                "category" => sel.category = true,
+                other => match other.strip_prefix("top_products:").map(str::parse::<usize>) {
+                    Some(Ok(n)) if n > 0 => sel.top_products = n,
+                    _ => {
+                        return Err(Error::Config(format!(
+                            "[jobs.sales_forecast] series entry '{s}': use \"total\", \"category\" or \"top_products:N\" (N >= 1)"
+                        )))
+                    }
+                },
+            }
+        }
+        Ok(sel)
+    }
+
+    pub fn check(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Config(format!("[jobs.sales_forecast] {m}")));
+        if crate::ml::forecast::Grain::parse(&self.grain).is_none() {
+            return bad(format!("grain = '{}': use day, week, month or quarter", self.grain));
+        }
+        if self.horizon == 0 || self.horizon > 1000 {
+            return bad(format!("horizon = {} must be 1..1000 periods", self.horizon));
+        }
+        if self.backtest_folds == 0 || self.backtest_folds > 20 {
+            return bad(format!("backtest_folds = {} must be 1..20", self.backtest_folds));
+        }
+        if self.history_days < 28 {
+            return bad(format!("history_days = {} must be at least 28", self.history_days));
+        }
+        if self.top_products_days == 0 {
+            return bad("top_products_days must be at least 1".into());
+        }
+        if self.series.is_empty() {
+            return bad("series is empty: nothing to forecast".into());
+        }
+        self.selection().map(|_| ())
+    }
+}
+
 fn default_warehouse() -> String {
     DEFAULT_WAREHOUSE.to_string()
 }
@@ -391,6 +480,7 @@ impl Config {
         }
         self.jobs.association_rules.check()?;
         self.jobs.rfm_segments.check()?;
+        self.jobs.sales_forecast.check()?;
         if self.jobs.user_profiles.preference_days == 0 {
             return Err(Error::Config("[jobs.user_profiles] preference_days must be at least 1".into()));
         }

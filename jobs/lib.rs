@@ -15,6 +15,7 @@ pub mod pipeline;
 pub mod registry;
 pub mod report;
 pub mod rfm_segments;
+pub mod sales_forecast;
 pub mod schemas;
 pub mod sqlfiles;
 pub mod staging;

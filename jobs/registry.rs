@@ -137,6 +137,7 @@ pub fn jobs() -> Vec<Box<dyn Job>> {
         Box::new(crate::user_profiles::UserProfiles),
         Box::new(crate::rfm_segments::RfmSegments),
         Box::new(crate::association_rules::AssociationRules),
+        Box::new(crate::sales_forecast::SalesForecast),
         Box::new(crate::report::Report),
     ]
 }

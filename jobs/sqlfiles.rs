@@ -22,6 +22,7 @@ const FILES: &[(&str, &str)] = &[
     ("marts/rfm_segments", include_str!("../sql/marts/rfm_segments.sql")),
     ("marts/rfm_segment_summary", include_str!("../sql/marts/rfm_segment_summary.sql")),
     ("marts/association_rules", include_str!("../sql/marts/association_rules.sql")),
+    ("marts/sales_forecast", include_str!("../sql/marts/sales_forecast.sql")),
 ];
 
 /// The SQL that builds `<layer>.<table>`, without its comment header.

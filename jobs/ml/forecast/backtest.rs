@@ -87,26 +87,49 @@ pub fn quantile(sorted: &[f64], p: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
-/// Error quantiles (lo80, hi80, lo95, hi95) of forecast errors (actual - forecast).
-fn error_bands(errors: &[f64]) -> Option<[f64; 4]> {
-    if errors.len() < 2 {
-        return None;
-    }
-    let mut e = errors.to_vec();
-    e.sort_by(f64::total_cmp);
-    Some([quantile(&e, 0.10), quantile(&e, 0.90), quantile(&e, 0.025), quantile(&e, 0.975)])
+/// What intervals are built from: error quantiles (lo80, hi80, lo95, hi95) of forecast errors
+/// (actual - forecast), and the share of periods that sold nothing.
+#[derive(Debug, Clone, Copy)]
+struct Bands {
+    q: [f64; 4],
+    zero_share: f64,
 }
 
-fn band(yhat: f64, b: &[f64; 4], nonnegative: bool) -> [f64; 4] {
-    let c = |v: f64| if nonnegative { v.max(0.0) } else { v };
-    [c(yhat + b[0]), c(yhat + b[1]), c(yhat + b[2]), c(yhat + b[3])]
+impl Bands {
+    fn new(errors: &[f64], zero_share: f64) -> Option<Bands> {
+        if errors.len() < 2 {
+            return None;
+        }
+        let mut e = errors.to_vec();
+        e.sort_by(f64::total_cmp);
+        let q = [quantile(&e, 0.10), quantile(&e, 0.90), quantile(&e, 0.025), quantile(&e, 0.975)];
+        Some(Bands { q, zero_share })
+    }
+
+    fn scaled(self, s: f64) -> Bands {
+        Bands { q: self.q.map(|q| q * s), ..self }
+    }
+
+    /// (lo80, hi80, lo95, hi95) around `yhat`. For sales that are often zero (a slow product)
+    /// the lower quantile of what sells is zero itself: the lower bound is then 0, not
+    /// "forecast minus a typical miss", which would sit just above the zeros.
+    fn around(&self, yhat: f64, nonnegative: bool) -> [f64; 4] {
+        let c = |v: f64| if nonnegative { v.max(0.0) } else { v };
+        let low = |q: f64, tail: f64| if nonnegative && self.zero_share > tail { 0.0 } else { c(yhat + q) };
+        [low(self.q[0], 0.10), c(yhat + self.q[1]), low(self.q[2], 0.025), c(yhat + self.q[3])]
+    }
+}
+
+fn zero_share(values: &[f64]) -> f64 {
+    values.iter().filter(|v| **v == 0.0).count() as f64 / values.len().max(1) as f64
 }
 
 struct Trial {
     score: ModelScore,
-    /// Errors per fold.
+    /// Errors per fold, divided by that fold's scale (so folds at different sales levels pool).
     errors: Vec<Vec<f64>>,
-    preds: Vec<Vec<f64>>,
+    /// Test periods with no sales, over all folds.
+    zero_share: f64,
 }
 
 fn clip(mut v: Vec<f64>, nonnegative: bool) -> Vec<f64> {
@@ -129,7 +152,7 @@ fn try_model(model: &dyn Model, y: &[f64], cal: &Calendar, origins: &[usize], o:
         chosen: false,
         error: None,
     };
-    let (mut errors, mut preds, mut mases, mut smapes) = (vec![], vec![], vec![], vec![]);
+    let (mut errors, mut preds, mut mases, mut smapes, mut scales) = (vec![], vec![], vec![], vec![], vec![]);
     let mut hint: Option<String> = None;
     for &origin in origins {
         let (train, test) = (&y[..origin], &y[origin..origin + h]);
@@ -137,15 +160,18 @@ fn try_model(model: &dyn Model, y: &[f64], cal: &Calendar, origins: &[usize], o:
             Ok(f) => f,
             Err(e) => {
                 score.error = Some(e.to_string());
-                return Trial { score, errors: vec![], preds: vec![] };
+                return Trial { score, errors: vec![], zero_share: 0.0 };
             }
         };
         let pred = clip(fitted.point, o.nonnegative);
         let err: Vec<f64> = test.iter().zip(&pred).map(|(a, f)| a - f).collect();
         let mae = err.iter().map(|e| e.abs()).sum::<f64>() / h as f64;
-        mases.push(mase_scale(train, m).map(|s| mae / s));
+        let scale = mase_scale(train, m);
+        mases.push(scale.map(|s| mae / s));
         smapes.push(smape(test, &pred));
-        errors.push(err);
+        let sc = interval_scale(train, m);
+        errors.push(err.iter().map(|e| e / sc).collect::<Vec<f64>>());
+        scales.push(sc);
         preds.push(pred);
         if hint.is_none() {
             score.spec = fitted.spec.clone();
@@ -164,10 +190,13 @@ fn try_model(model: &dyn Model, y: &[f64], cal: &Calendar, origins: &[usize], o:
         let (mut in80, mut in95, mut total) = (0usize, 0usize, 0usize);
         for (j, &origin) in origins.iter().enumerate() {
             let others: Vec<f64> = errors.iter().enumerate().filter(|(k, _)| *k != j).flat_map(|(_, e)| e.iter().copied()).collect();
-            let Some(b) = error_bands(&others) else { continue };
+            let other_actuals: Vec<f64> =
+                origins.iter().enumerate().filter(|(k, _)| *k != j).flat_map(|(_, &oj)| y[oj..oj + h].iter().copied()).collect();
+            let Some(b) = Bands::new(&others, zero_share(&other_actuals)) else { continue };
+            let b = b.scaled(scales[j]);
             for (k, f) in preds[j].iter().enumerate() {
                 let a = y[origin + k];
-                let [l80, h80, l95, h95] = band(*f, &b, o.nonnegative);
+                let [l80, h80, l95, h95] = b.around(*f, o.nonnegative);
                 in80 += (a >= l80 && a <= h80) as usize;
                 in95 += (a >= l95 && a <= h95) as usize;
                 total += 1;
@@ -178,10 +207,19 @@ fn try_model(model: &dyn Model, y: &[f64], cal: &Calendar, origins: &[usize], o:
             score.coverage95 = Some(in95 as f64 / total as f64);
         }
     }
-    Trial { score, errors, preds }
+    let tested: Vec<f64> = origins.iter().flat_map(|&oj| y[oj..oj + h].iter().copied()).collect();
+    Trial { score, errors, zero_share: zero_share(&tested) }
 }
 
-/// Mean absolute error of a trial, to rank models when MASE has no scale (a flat history).
+/// The unit interval errors are measured in: MASE's scale, else the mean level, else 1.
+/// Errors grow with the sales level, so each fold's errors are divided by its own scale and
+/// the final bands multiplied by the scale of the whole history.
+fn interval_scale(train: &[f64], m: usize) -> f64 {
+    let mean = train.iter().map(|v| v.abs()).sum::<f64>() / train.len().max(1) as f64;
+    mase_scale(train, m).unwrap_or(if mean > 0.0 { mean } else { 1.0 })
+}
+
+/// Mean absolute scaled error of a trial, to rank models when MASE has no scale (a flat history).
 fn mae(t: &Trial) -> Option<f64> {
     let all: Vec<f64> = t.errors.iter().flatten().map(|e| e.abs()).collect();
     (!all.is_empty()).then(|| all.iter().sum::<f64>() / all.len() as f64)
@@ -202,8 +240,8 @@ pub fn forecast_series(y: &[f64], cal: &Calendar, models: &[Box<dyn Model>], o: 
         // Intervals from the in-sample errors of the same rule (one season back).
         let ms = usable_season(n, m);
         let errs: Vec<f64> = (ms..n).map(|t| y[t] - y[t - ms]).collect();
-        let bands = error_bands(&errs);
-        let intervals = yhat.iter().map(|v| bands.map(|b| band(*v, &b, o.nonnegative))).collect();
+        let bands = Bands::new(&errs, zero_share(y));
+        let intervals = yhat.iter().map(|v| bands.map(|b| b.around(*v, o.nonnegative))).collect();
         let note = format!(
             "history of {n} periods is shorter than {} (one backtest window of {h} after {} periods of training): {} without backtest",
             min_train(m) + h,
@@ -250,9 +288,9 @@ pub fn forecast_series(y: &[f64], cal: &Calendar, models: &[Box<dyn Model>], o: 
         Err(_) => (vec![0.0; h], "no fit".to_string()),
     };
     let pooled: Vec<f64> = trials[chosen].errors.iter().flatten().copied().collect();
-    let bands = error_bands(&pooled);
-    let intervals = yhat.iter().map(|v| bands.map(|b| band(*v, &b, o.nonnegative))).collect();
-    let _ = &trials[chosen].preds;
+    let scale = interval_scale(y, m);
+    let bands = Bands::new(&pooled, trials[chosen].zero_share).map(|b| b.scaled(scale));
+    let intervals = yhat.iter().map(|v| bands.map(|b| b.around(*v, o.nonnegative))).collect();
     SeriesForecast {
         model: models[chosen].name(),
         spec,

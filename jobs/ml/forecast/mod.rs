@@ -34,7 +34,7 @@ pub struct Fitted {
 
 /// A forecasting model. `Hint` carries what a model learned on an earlier fold of the same
 /// series (ETS keeps its variant), so a backtest does not redo a model search per fold.
-pub trait Model: Sync {
+pub trait Model: Send + Sync {
     fn name(&self) -> &'static str;
     fn fit_predict(&self, y: &[f64], cal: &Calendar, h: usize, hint: Option<&str>) -> Result<Fitted, ForecastError>;
 }

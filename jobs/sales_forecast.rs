@@ -1,0 +1,341 @@
+//! The sales_forecast job: daily series from the daily aggregates (SQL,
+//! `sql/marts/sales_forecast.sql`) -> complete periods of the configured grain, zero-filled ->
+//! per series a rolling-origin backtest of every model, the one with the lowest MASE refitted
+//! and forecast with intervals (`ml::forecast`, series in parallel). Publishes
+//! `marts.sales_forecast` and `marts.forecast_backtest`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
+};
+use arrow::datatypes::{DataType, Date32Type, Field, Float64Type, Schema, SchemaRef};
+use async_trait::async_trait;
+use chrono::{Duration, NaiveDate};
+use datafusion::common::ScalarValue;
+use rayon::prelude::*;
+
+use crate::config::SalesForecastConfig;
+use crate::engine::{date_param, params};
+use crate::error::{Error, Result};
+use crate::ml::forecast::{default_models, forecast_series, BacktestOptions, Calendar, Grain, SeriesForecast};
+use crate::registry::{Job, RunContext};
+use crate::sqlfiles;
+use crate::storage::report::TableStats;
+
+pub struct SalesForecast;
+
+pub const MEASURES: [&str; 2] = ["revenue", "units"];
+
+/// One series to forecast: complete periods from `first`, zero-filled.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub key: String,
+    pub measure: &'static str,
+    pub first: NaiveDate,
+    pub values: Vec<f64>,
+}
+
+fn epoch() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+}
+
+fn to_date(days: i32) -> NaiveDate {
+    epoch() + Duration::days(days as i64)
+}
+
+fn from_date(d: NaiveDate) -> i32 {
+    (d - epoch()).num_days() as i32
+}
+
+/// The periods the history covers: complete ones only, inside `history_days` and not before
+/// the first day with data. None when there is no complete period yet.
+pub fn history_periods(grain: Grain, run_date: NaiveDate, history_days: u32, data_start: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    let last = grain.last_complete(run_date);
+    let from = (run_date - Duration::days(history_days as i64 - 1)).max(data_start);
+    let mut first = grain.start(from);
+    if first < from {
+        first = grain.add(first, 1);
+    }
+    (first <= last).then_some((first, last))
+}
+
+/// Daily rows (series_key, day, revenue, units) -> one zero-filled series per key and measure,
+/// each starting at its first period with sales (a product launched last month has no
+/// history before it) and ending at `last`.
+pub fn build_series(batches: &[RecordBatch], grain: Grain, first: NaiveDate, last: NaiveDate) -> Result<Vec<Series>> {
+    let mut sums: HashMap<String, BTreeMap<NaiveDate, [f64; 2]>> = HashMap::new();
+    for b in batches {
+        let keys = arrow::compute::cast(b.column(0), &DataType::Utf8)?;
+        let keys = keys.as_string::<i32>();
+        let days = b.column(1).as_primitive::<Date32Type>();
+        let rev = b.column(2).as_primitive::<Float64Type>();
+        let units = b.column(3).as_primitive::<Float64Type>();
+        for i in 0..b.num_rows() {
+            if keys.is_null(i) || days.is_null(i) {
+                continue;
+            }
+            let p = grain.start(to_date(days.value(i)));
+            if p < first || p > last {
+                continue;
+            }
+            let e = sums.entry(keys.value(i).to_string()).or_default().entry(p).or_insert([0.0; 2]);
+            e[0] += if rev.is_null(i) { 0.0 } else { rev.value(i) };
+            e[1] += if units.is_null(i) { 0.0 } else { units.value(i) };
+        }
+    }
+    let mut out = vec![];
+    let mut keys: Vec<&String> = sums.keys().collect();
+    keys.sort();
+    for key in keys {
+        let periods = &sums[key];
+        let start = if key == "total" { first } else { *periods.keys().next().unwrap_or(&first) };
+        let n = grain.periods_between(start, last) as usize + 1;
+        for (mi, measure) in MEASURES.iter().enumerate() {
+            let mut values = vec![0.0; n];
+            for (p, v) in periods {
+                values[grain.periods_between(start, *p) as usize] = v[mi];
+            }
+            out.push(Series { key: key.clone(), measure, first: start, values });
+        }
+    }
+    Ok(out)
+}
+
+fn f64_col(v: impl IntoIterator<Item = Option<f64>>) -> ArrayRef {
+    Arc::new(v.into_iter().collect::<Float64Array>())
+}
+
+fn str_col<S: AsRef<str>>(v: impl IntoIterator<Item = Option<S>>) -> ArrayRef {
+    Arc::new(v.into_iter().collect::<StringArray>())
+}
+
+pub fn forecast_schema() -> SchemaRef {
+    let f = |n: &str, t: DataType, null: bool| Field::new(n, t, null);
+    Arc::new(Schema::new(vec![
+        f("series_key", DataType::Utf8, false),
+        f("measure", DataType::Utf8, false),
+        f("grain", DataType::Utf8, false),
+        f("period_start", DataType::Date32, false),
+        f("yhat", DataType::Float64, false),
+        // NULL when the series has too little history to learn its errors from.
+        f("yhat_lo80", DataType::Float64, true),
+        f("yhat_hi80", DataType::Float64, true),
+        f("yhat_lo95", DataType::Float64, true),
+        f("yhat_hi95", DataType::Float64, true),
+        f("model", DataType::Utf8, false),
+    ]))
+}
+
+pub fn backtest_schema() -> SchemaRef {
+    let f = |n: &str, t: DataType, null: bool| Field::new(n, t, null);
+    Arc::new(Schema::new(vec![
+        f("series_key", DataType::Utf8, false),
+        f("measure", DataType::Utf8, false),
+        f("model", DataType::Utf8, false),
+        f("mase", DataType::Float64, true),
+        f("smape", DataType::Float64, true),
+        f("coverage80", DataType::Float64, true),
+        f("coverage95", DataType::Float64, true),
+        f("chosen", DataType::Boolean, false),
+        f("grain", DataType::Utf8, false),
+        f("spec", DataType::Utf8, true),
+        f("folds", DataType::Int64, false),
+        f("horizon", DataType::Int64, false),
+        f("note", DataType::Utf8, true),
+    ]))
+}
+
+pub fn forecast_batch(series: &[Series], results: &[SeriesForecast], grain: Grain) -> Result<RecordBatch> {
+    let rows: Vec<(&Series, &SeriesForecast, usize)> =
+        series.iter().zip(results).flat_map(|(s, r)| (0..r.yhat.len()).map(move |k| (s, r, k))).collect();
+    let n_of = |s: &Series| s.values.len() as i64;
+    let band = |i: usize| f64_col(rows.iter().map(|(_, r, k)| r.intervals[*k].map(|b| b[i])));
+    let cols: Vec<ArrayRef> = vec![
+        str_col(rows.iter().map(|(s, _, _)| Some(&s.key))),
+        str_col(rows.iter().map(|(s, _, _)| Some(s.measure))),
+        str_col(rows.iter().map(|_| Some(grain.name()))),
+        Arc::new(rows.iter().map(|(s, _, k)| Some(from_date(grain.add(s.first, n_of(s) + *k as i64)))).collect::<Date32Array>()),
+        f64_col(rows.iter().map(|(_, r, k)| Some(r.yhat[*k]))),
+        band(0),
+        band(1),
+        band(2),
+        band(3),
+        str_col(rows.iter().map(|(_, r, _)| Some(r.model))),
+    ];
+    Ok(RecordBatch::try_new(forecast_schema(), cols)?)
+}
+
+pub fn backtest_batch(series: &[Series], results: &[SeriesForecast], grain: Grain, horizon: usize) -> Result<RecordBatch> {
+    let rows: Vec<(&Series, &SeriesForecast, usize)> =
+        series.iter().zip(results).flat_map(|(s, r)| (0..r.scores.len()).map(move |i| (s, r, i))).collect();
+    let sc = |(_, r, i): &(&Series, &SeriesForecast, usize)| r.scores[*i].clone();
+    let cols: Vec<ArrayRef> = vec![
+        str_col(rows.iter().map(|(s, _, _)| Some(&s.key))),
+        str_col(rows.iter().map(|(s, _, _)| Some(s.measure))),
+        str_col(rows.iter().map(|r| Some(sc(r).model))),
+        f64_col(rows.iter().map(|r| sc(r).mase)),
+        f64_col(rows.iter().map(|r| sc(r).smape)),
+        f64_col(rows.iter().map(|r| sc(r).coverage80)),
+        f64_col(rows.iter().map(|r| sc(r).coverage95)),
+        Arc::new(rows.iter().map(|r| Some(sc(r).chosen)).collect::<BooleanArray>()),
+        str_col(rows.iter().map(|_| Some(grain.name()))),
+        str_col(rows.iter().map(|r| Some(sc(r).spec).filter(|s| !s.is_empty()))),
+        Arc::new(rows.iter().map(|r| Some(sc(r).folds as i64)).collect::<Int64Array>()),
+        Arc::new(rows.iter().map(|_| Some(horizon as i64)).collect::<Int64Array>()),
+        str_col(rows.iter().map(|r| {
+            let s = sc(r);
+            s.error.or_else(|| if s.chosen { r.1.note.clone() } else { None })
+        })),
+    ];
+    Ok(RecordBatch::try_new(backtest_schema(), cols)?)
+}
+
+/// Forecast every series in parallel (rayon), reporting progress.
+pub fn forecast_all(
+    series: &[Series],
+    cfg: &SalesForecastConfig,
+    grain: Grain,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Vec<SeriesForecast> {
+    let models = default_models();
+    let o = BacktestOptions { horizon: cfg.horizon, folds: cfg.backtest_folds, nonnegative: true };
+    let done = AtomicUsize::new(0);
+    let total = series.len();
+    series
+        .par_iter()
+        .map(|s| {
+            let mut cal = Calendar::new(grain, s.first);
+            cal.holidays = cfg.holidays.clone();
+            let r = forecast_series(&s.values, &cal, &models, &o);
+            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if let Some(p) = progress {
+                if d % 10 == 0 || d == total {
+                    p.set_message(format!("sales_forecast: {d}/{total} series"));
+                }
+            }
+            r
+        })
+        .collect()
+}
+
+async fn first_data_day(rc: &RunContext<'_>) -> Result<Option<NaiveDate>> {
+    let p = params([("run_date", date_param(rc.date))]);
+    let sql = "SELECT min(day) FROM marts.product_day WHERE dt <= $run_date";
+    let batches = rc.engine.query(sql, &p).await?.collect().await?;
+    let day = batches.first().filter(|b| b.num_rows() > 0).and_then(|b| {
+        let a = b.column(0).as_primitive_opt::<Date32Type>()?;
+        (!a.is_null(0)).then(|| to_date(a.value(0)))
+    });
+    Ok(day)
+}
+
+#[async_trait]
+impl Job for SalesForecast {
+    fn name(&self) -> &'static str {
+        "sales_forecast"
+    }
+
+    fn depends_on(&self) -> &'static [&'static str] {
+        &["daily_aggregates"]
+    }
+
+    async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
+        let cfg = &rc.cfg.jobs.sales_forecast;
+        let grain = Grain::parse(&cfg.grain).ok_or_else(|| Error::Config(format!("bad grain {}", cfg.grain)))?;
+        let sel = cfg.selection()?;
+        rc.require("sales_forecast", &[("marts", "product_day")], "run daily_aggregates first")?;
+        rc.progress("sales_forecast: series");
+        let t0 = std::time::Instant::now();
+        let periods = match first_data_day(rc).await? {
+            Some(start) => history_periods(grain, rc.date, cfg.history_days, start),
+            None => None,
+        };
+        let (series, first, last) = match periods {
+            Some((first, last)) => {
+                let p = params([
+                    ("run_date", date_param(rc.date)),
+                    ("first_day", date_param(first)),
+                    ("last_day", date_param(grain.end(last))),
+                    ("top_from", date_param(rc.date - Duration::days(cfg.top_products_days as i64 - 1))),
+                    ("top_n", ScalarValue::Int64(Some(sel.top_products as i64))),
+                    ("with_total", ScalarValue::Boolean(Some(sel.total))),
+                    ("with_category", ScalarValue::Boolean(Some(sel.category))),
+                ]);
+                // One row per series and day: small (series x days), so collected.
+                let batches = rc.engine.query(&sqlfiles::sql("marts", "sales_forecast")?, &p).await?.collect().await?;
+                (build_series(&batches, grain, first, last)?, Some(first), Some(last))
+            }
+            None => (vec![], None, None),
+        };
+        tracing::info!(series = series.len(), ?first, ?last, grain = grain.name(), seconds = t0.elapsed().as_secs_f64(), "series built");
+        if series.is_empty() {
+            tracing::warn!("no complete {} with sales before {}: the forecast tables are empty", grain.name(), rc.dt());
+        }
+        let t1 = std::time::Instant::now();
+        let (c2, s2, pb) = (cfg.clone(), series.clone(), rc.progress.clone());
+        let results = tokio::task::spawn_blocking(move || forecast_all(&s2, &c2, grain, Some(&pb)))
+            .await
+            .map_err(|e| Error::job("sales_forecast", format!("forecasting stopped: {e}")))?;
+        let chosen: BTreeMap<&str, usize> = results.iter().fold(BTreeMap::new(), |mut m, r| {
+            *m.entry(r.model).or_default() += 1;
+            m
+        });
+        tracing::info!(series = series.len(), ?chosen, seconds = t1.elapsed().as_secs_f64(), "forecast");
+        let fb = forecast_batch(&series, &results, grain)?;
+        let bb = backtest_batch(&series, &results, grain, cfg.horizon)?;
+        let nf = rc.publish_batches("marts", "sales_forecast", fb.schema(), &[fb]).await?;
+        let nb = rc.publish_batches("marts", "forecast_backtest", bb.schema(), &[bb]).await?;
+        let n = series.len() as u64;
+        let stats = |t: &str, out: u64| TableStats { table: t.into(), rows_in: n, rows_out: out, ..Default::default() };
+        Ok(vec![stats("sales_forecast", nf), stats("forecast_backtest", nb)])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn history_uses_complete_periods_only() {
+        // Run on Sunday 2026-11-22: the week of Mon 16th is complete.
+        assert_eq!(history_periods(Grain::Week, d("2026-11-22"), 1095, d("2026-10-01")), Some((d("2026-10-05"), d("2026-11-16"))));
+        // Run on Saturday: that week is not complete yet.
+        assert_eq!(history_periods(Grain::Week, d("2026-11-21"), 1095, d("2026-10-01")).unwrap().1, d("2026-11-09"));
+        assert_eq!(history_periods(Grain::Month, d("2026-11-22"), 1095, d("2026-10-02")), None);
+        assert_eq!(history_periods(Grain::Day, d("2026-11-22"), 30, d("2020-01-01")), Some((d("2026-10-24"), d("2026-11-22"))));
+    }
+
+    #[test]
+    fn series_are_zero_filled_from_their_first_sale() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("series_key", DataType::Utf8, false),
+            Field::new("day", DataType::Date32, false),
+            Field::new("revenue", DataType::Float64, true),
+            Field::new("units", DataType::Float64, true),
+        ]));
+        let rows = [("total", "2026-11-02", 10.0, 1.0), ("total", "2026-11-05", 5.0, 2.0), ("product=p1", "2026-11-04", 3.0, 1.0)];
+        let b = RecordBatch::try_new(
+            schema,
+            vec![
+                str_col(rows.iter().map(|r| Some(r.0))),
+                Arc::new(rows.iter().map(|r| Some(from_date(d(r.1)))).collect::<Date32Array>()),
+                f64_col(rows.iter().map(|r| Some(r.2))),
+                f64_col(rows.iter().map(|r| Some(r.3))),
+            ],
+        )
+        .unwrap();
+        let s = build_series(&[b], Grain::Day, d("2026-11-01"), d("2026-11-06")).unwrap();
+        let get = |k: &str, m: &str| s.iter().find(|x| x.key == k && x.measure == m).unwrap().clone();
+        assert_eq!(get("total", "revenue").values, vec![0.0, 10.0, 0.0, 0.0, 5.0, 0.0]);
+        assert_eq!(get("total", "units").values, vec![0.0, 1.0, 0.0, 0.0, 2.0, 0.0]);
+        let p = get("product=p1", "revenue");
+        assert_eq!((p.first, p.values), (d("2026-11-04"), vec![3.0, 0.0, 0.0]));
+    }
+}
