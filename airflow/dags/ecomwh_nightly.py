@@ -37,8 +37,9 @@ JOBS: dict[str, list[str]] = {
     "user_profiles": ["daily_aggregates"],
     "rfm_segments": ["daily_aggregates"],
     "association_rules": ["staging"],
+    "sales_forecast": ["daily_aggregates"],
     # The morning report shows every table, so it waits for all of them.
-    "report": ["user_profiles", "rfm_segments", "association_rules"],
+    "report": ["user_profiles", "rfm_segments", "association_rules", "sales_forecast"],
 }
 
 # Tables each job publishes, declared as Assets so downstream DAGs can be scheduled on them.
@@ -55,6 +56,7 @@ OUTPUTS: dict[str, list[str]] = {
     "user_profiles": ["marts/user_profiles"],
     "rfm_segments": ["marts/rfm_segments", "marts/rfm_clusters", "marts/rfm_segment_summary"],
     "association_rules": ["marts/frequent_itemsets", "marts/association_rules"],
+    "sales_forecast": ["marts/sales_forecast", "marts/forecast_backtest"],
 }
 
 

@@ -87,11 +87,11 @@ pub fn quantile(sorted: &[f64], p: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
-/// What intervals are built from: error quantiles (lo80, hi80, lo95, hi95) of forecast errors
-/// (actual - forecast), and the share of periods that sold nothing.
+/// What intervals are built from: quantiles of forecast errors (actual - forecast) at 10%, 90%,
+/// 2.5%, 97.5%, 80% and 95%, and the share of periods that sold nothing.
 #[derive(Debug, Clone, Copy)]
 struct Bands {
-    q: [f64; 4],
+    q: [f64; 6],
     zero_share: f64,
 }
 
@@ -102,7 +102,7 @@ impl Bands {
         }
         let mut e = errors.to_vec();
         e.sort_by(f64::total_cmp);
-        let q = [quantile(&e, 0.10), quantile(&e, 0.90), quantile(&e, 0.025), quantile(&e, 0.975)];
+        let q = [0.10, 0.90, 0.025, 0.975, 0.80, 0.95].map(|p| quantile(&e, p));
         Some(Bands { q, zero_share })
     }
 
@@ -111,12 +111,22 @@ impl Bands {
     }
 
     /// (lo80, hi80, lo95, hi95) around `yhat`. For sales that are often zero (a slow product)
-    /// the lower quantile of what sells is zero itself: the lower bound is then 0, not
-    /// "forecast minus a typical miss", which would sit just above the zeros.
+    /// the lower quantile of what sells is zero itself: the interval is then one-sided,
+    /// [0, forecast + the 80% (95%) error quantile], not "forecast minus a typical miss",
+    /// which would sit just above the zeros.
     fn around(&self, yhat: f64, nonnegative: bool) -> [f64; 4] {
         let c = |v: f64| if nonnegative { v.max(0.0) } else { v };
-        let low = |q: f64, tail: f64| if nonnegative && self.zero_share > tail { 0.0 } else { c(yhat + q) };
-        [low(self.q[0], 0.10), c(yhat + self.q[1]), low(self.q[2], 0.025), c(yhat + self.q[3])]
+        // An interval always holds its forecast, even when the errors lean to one side.
+        let high = |q: f64| c(yhat + q).max(yhat);
+        let level = |lo: usize, hi: usize, one_sided: usize, tail: f64| {
+            if nonnegative && self.zero_share > tail {
+                [0.0, high(self.q[one_sided])]
+            } else {
+                [c(yhat + self.q[lo]).min(yhat), high(self.q[hi])]
+            }
+        };
+        let ([l80, h80], [l95, h95]) = (level(0, 1, 4, 0.10), level(2, 3, 5, 0.025));
+        [l80, h80.max(0.0), l95.min(l80), h95.max(h80)]
     }
 }
 

@@ -1,0 +1,99 @@
+//! End-to-end: sales forecasts and their backtests on a generated shop.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use common::*;
+
+const LAST: &str = "2026-11-22";
+
+/// A generated shop with 400 days of history up to `last`, loaded at once and aggregated.
+fn shop(last: &str, config: &[&str]) -> LocalWh {
+    let wh = local_wh();
+    let start = NaiveDate::parse_from_str(last, "%Y-%m-%d").unwrap() - chrono::Duration::days(399);
+    ok(&wh.url, &["generate", "--customers", "3000", "--days", "400", "--start", &start.to_string(), "--first-load"]);
+    let mut args: Vec<&str> = config.to_vec();
+    args.extend(["run", "--date", last, "--jobs", "staging,daily_aggregates,sales_forecast"]);
+    ok(&wh.url, &args);
+    wh
+}
+
+fn f(r: &BTreeMap<String, String>, c: &str) -> f64 {
+    r[c].parse().unwrap_or_else(|_| panic!("{c} = '{}' in {r:?}", r[c]))
+}
+
+#[test]
+fn daily_forecasts_backtests_and_their_coverage() {
+    let wh = shop(LAST, &[]);
+    // Series: total, every category, top 50 products; two measures each.
+    let series = count(&wh.url, "SELECT count(DISTINCT series_key || measure) FROM marts.forecast_backtest");
+    let categories = count(&wh.url, "SELECT count(DISTINCT category) FROM marts.product_day");
+    assert_eq!(series, 2 * (1 + categories + 50));
+    // 28 days after the run date for every series.
+    let rows = sql(&wh.url, "SELECT series_key, measure, count(*) AS n, min(period_start) AS first, max(period_start) AS last, \
+        count(DISTINCT model) AS models FROM marts.sales_forecast GROUP BY series_key, measure");
+    assert_eq!(rows.len() as u64, series);
+    for r in &rows {
+        assert_eq!((r["n"].as_str(), r["first"].as_str(), r["last"].as_str(), r["models"].as_str()), ("28", "2026-11-23", "2026-12-20", "1"), "{r:?}");
+    }
+    // Intervals nest around the forecast and never go below zero.
+    let bad = count(&wh.url, "SELECT count(*) FROM marts.sales_forecast WHERE NOT (0 <= yhat_lo95 AND yhat_lo95 <= yhat_lo80 \
+        AND yhat_lo80 <= yhat AND yhat <= yhat_hi80 AND yhat_hi80 <= yhat_hi95) OR yhat_lo95 IS NULL");
+    assert_eq!(bad, 0);
+    // Per series one chosen model, the one with the lowest MASE, and sales_forecast uses it.
+    let chosen = sql(&wh.url, "SELECT b.series_key, b.measure, b.model, b.mase, \
+        (SELECT min(x.mase) FROM marts.forecast_backtest x WHERE x.series_key = b.series_key AND x.measure = b.measure) AS best, \
+        (SELECT max(s.model) FROM marts.sales_forecast s WHERE s.series_key = b.series_key AND s.measure = b.measure) AS used \
+        FROM marts.forecast_backtest b WHERE b.chosen");
+    assert_eq!(chosen.len() as u64, series);
+    for r in &chosen {
+        assert_eq!(r["model"], r["used"], "{r:?}");
+        if !r["mase"].is_empty() {
+            assert_eq!(f(r, "mase"), f(r, "best"), "{r:?}");
+        }
+    }
+    // Three folds of 28 days for every series of this 400-day shop.
+    assert_eq!(count(&wh.url, "SELECT count(*) FROM marts.forecast_backtest WHERE folds <> 3"), 0);
+    // Coverage of the backtest intervals (from the other folds' errors) within 10 points of nominal.
+    let cov = &sql(&wh.url, "SELECT avg(coverage80) AS c80, avg(coverage95) AS c95, avg(mase) AS mase FROM marts.forecast_backtest WHERE chosen")[0];
+    eprintln!("chosen models: coverage80 {} coverage95 {} mean MASE {}", cov["c80"], cov["c95"], cov["mase"]);
+    assert!((f(cov, "c80") - 0.80).abs() <= 0.10, "{cov:?}");
+    assert!((f(cov, "c95") - 0.95).abs() <= 0.10, "{cov:?}");
+    // The total's models all beat "same day last week" on this seasonal, growing shop.
+    let total = sql(&wh.url, "SELECT model, mase FROM marts.forecast_backtest WHERE series_key = 'total' AND measure = 'revenue' AND chosen");
+    assert!(f(&total[0], "mase") < 1.2, "{total:?}");
+}
+
+#[test]
+fn weekly_grain_forecasts_the_weeks_after_the_last_complete_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("weekly.toml");
+    std::fs::write(&cfg, "[jobs.sales_forecast]\ngrain = \"week\"\nhorizon = 6\nseries = [\"total\", \"top_products:3\"]\n").unwrap();
+    let cfg = cfg.display().to_string();
+    // Saturday 2026-11-21: the week of Mon 16th is not complete, so it is forecast, not history.
+    let wh = shop("2026-11-21", &["--config", &cfg]);
+    let rows = sql(&wh.url, "SELECT DISTINCT period_start FROM marts.sales_forecast WHERE dt = '2026-11-21' ORDER BY period_start");
+    let weeks: Vec<&str> = rows.iter().map(|r| r["period_start"].as_str()).collect();
+    assert_eq!(weeks, ["2026-11-16", "2026-11-23", "2026-11-30", "2026-12-07", "2026-12-14", "2026-12-21"]);
+    for w in &weeks {
+        assert_eq!(NaiveDate::parse_from_str(w, "%Y-%m-%d").unwrap().weekday(), chrono::Weekday::Mon);
+    }
+    assert_eq!(count(&wh.url, "SELECT count(DISTINCT series_key) FROM marts.forecast_backtest WHERE dt = '2026-11-21'"), 4);
+    assert_eq!(count(&wh.url, "SELECT count(*) FROM marts.forecast_backtest WHERE dt = '2026-11-21' AND grain <> 'week'"), 0);
+    // A rerun of the date replaces its partition.
+    ok(&wh.url, &["--config", &cfg, "run", "--date", "2026-11-21", "--jobs", "sales_forecast"]);
+    assert_eq!(count(&wh.url, "SELECT count(*) FROM marts.sales_forecast WHERE dt = '2026-11-21'"), 4 * 2 * 6);
+}
+
+#[test]
+fn a_bad_series_setting_is_refused_with_exit_2() {
+    let wh = local_wh();
+    let cfg = wh.path("bad.toml");
+    std::fs::write(&cfg, "[jobs.sales_forecast]\nseries = [\"total\", \"top_products:many\"]\n").unwrap();
+    let out = run(&wh.url, &["--config", &cfg.display().to_string(), "run", "--date", LAST, "--jobs", "sales_forecast"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("top_products:many") && err.contains("top_products:N"), "{err}");
+}
