@@ -309,6 +309,9 @@ pub struct SalesForecastConfig {
     pub series: Vec<String>,
     /// Backtest windows of `horizon` periods at the end of history.
     pub backtest_folds: usize,
+    /// Candidate models (seasonal_naive is always one: the fallback for short series); with
+    /// both ets and regression their mean is a candidate too.
+    pub models: Vec<String>,
     /// History the models see, in days before the run date.
     pub history_days: u32,
     /// Top products are ranked by revenue over the last N days.
@@ -325,6 +328,7 @@ impl Default for SalesForecastConfig {
             horizon: 28,
             series: vec!["total".into(), "category".into(), "top_products:50".into()],
             backtest_folds: 3,
+            models: crate::ml::forecast::MODEL_NAMES.iter().map(|m| m.to_string()).collect(),
             history_days: 1095,
             top_products_days: 90,
             holidays: vec![],
@@ -379,6 +383,9 @@ impl SalesForecastConfig {
         }
         if self.series.is_empty() {
             return bad("series is empty: nothing to forecast".into());
+        }
+        if let Err(e) = crate::ml::forecast::models_named(&self.models) {
+            return bad(format!("models: {e}"));
         }
         self.selection().map(|_| ())
     }

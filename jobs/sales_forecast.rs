@@ -17,10 +17,9 @@ use chrono::{Duration, NaiveDate};
 use datafusion::common::ScalarValue;
 use rayon::prelude::*;
 
-use crate::config::SalesForecastConfig;
 use crate::engine::{date_param, params};
 use crate::error::{Error, Result};
-use crate::ml::forecast::{default_models, forecast_series, BacktestOptions, Calendar, Grain, SeriesForecast};
+use crate::ml::forecast::{forecast_series, BacktestOptions, Calendar, Grain, Model, SeriesForecast};
 use crate::registry::{Job, RunContext};
 use crate::sqlfiles;
 use crate::storage::report::TableStats;
@@ -33,6 +32,7 @@ pub const MEASURES: [&str; 2] = ["revenue", "units"];
 #[derive(Debug, Clone)]
 pub struct Series {
     pub key: String,
+    /// 'revenue' or 'units' (MEASURES); 'y' for series read from a file.
     pub measure: &'static str,
     pub first: NaiveDate,
     pub values: Vec<f64>,
@@ -196,20 +196,20 @@ pub fn backtest_batch(series: &[Series], results: &[SeriesForecast], grain: Grai
 /// Forecast every series in parallel (rayon), reporting progress.
 pub fn forecast_all(
     series: &[Series],
-    cfg: &SalesForecastConfig,
+    models: &[Box<dyn Model>],
+    o: &BacktestOptions,
+    holidays: &[NaiveDate],
     grain: Grain,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Vec<SeriesForecast> {
-    let models = default_models();
-    let o = BacktestOptions { horizon: cfg.horizon, folds: cfg.backtest_folds, nonnegative: true };
     let done = AtomicUsize::new(0);
     let total = series.len();
     series
         .par_iter()
         .map(|s| {
             let mut cal = Calendar::new(grain, s.first);
-            cal.holidays = cfg.holidays.clone();
-            let r = forecast_series(&s.values, &cal, &models, &o);
+            cal.holidays = holidays.to_vec();
+            let r = forecast_series(&s.values, &cal, models, o);
             let d = done.fetch_add(1, Ordering::Relaxed) + 1;
             if let Some(p) = progress {
                 if d % 10 == 0 || d == total {
@@ -275,8 +275,10 @@ impl Job for SalesForecast {
             tracing::warn!("no complete {} with sales before {}: the forecast tables are empty", grain.name(), rc.dt());
         }
         let t1 = std::time::Instant::now();
-        let (c2, s2, pb) = (cfg.clone(), series.clone(), rc.progress.clone());
-        let results = tokio::task::spawn_blocking(move || forecast_all(&s2, &c2, grain, Some(&pb)))
+        let o = BacktestOptions { horizon: cfg.horizon, folds: cfg.backtest_folds, nonnegative: true };
+        let (holidays, s2, pb) = (cfg.holidays.clone(), series.clone(), rc.progress.clone());
+        let models = crate::ml::forecast::models_named(&cfg.models).map_err(|e| Error::Config(format!("[jobs.sales_forecast] {e}")))?;
+        let results = tokio::task::spawn_blocking(move || forecast_all(&s2, &models, &o, &holidays, grain, Some(&pb)))
             .await
             .map_err(|e| Error::job("sales_forecast", format!("forecasting stopped: {e}")))?;
         let chosen: BTreeMap<&str, usize> = results.iter().fold(BTreeMap::new(), |mut m, r| {

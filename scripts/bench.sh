@@ -3,11 +3,17 @@
 #   scripts/bench.sh staging [--customers N] [--days D]       staging vs DuckDB
 #   scripts/bench.sh rules [--sizes groceries,100000,1000000]  rules vs pyfim, efficient-apriori, mlxtend
 #   scripts/bench.sh nightly [--customers N] [--days 30,365]   night 30 vs night 365, RFM vs DuckDB
+#   scripts/bench.sh forecast [--series 10000]                 forecasts vs statsforecast
 set -euo pipefail
 cd "$(dirname "$0")/.."
-what=${1:?usage: scripts/bench.sh staging|rules|nightly [options]}
+what=${1:?usage: scripts/bench.sh staging|rules|nightly|forecast [options]}
 shift
 . scripts/pyenv.sh
-ensure_venv bench scripts/requirements-bench.txt scripts/constraints-bench.txt
+if [ "$what" = forecast ]; then
+  # statsforecast pins pandas < 3: a virtualenv of its own.
+  ensure_venv bench-forecast scripts/requirements-bench-forecast.txt scripts/constraints-bench-forecast.txt
+else
+  ensure_venv bench scripts/requirements-bench.txt scripts/constraints-bench.txt
+fi
 cargo build --release --locked
 exec "$VENV_PY" "scripts/bench_$what.py" --bin "${CARGO_TARGET_DIR:-target}/release/ecomwh" "$@"

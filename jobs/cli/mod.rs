@@ -3,6 +3,7 @@
 mod backfill;
 mod check_inputs;
 mod demo;
+mod forecast;
 mod generate;
 mod jobs;
 mod mine;
@@ -46,6 +47,7 @@ pub enum Command {
     Tables(tables::Args),
     Jobs(jobs::Args),
     Mine(mine::Args),
+    Forecast(forecast::Args),
     Report(report::Args),
 }
 
@@ -80,6 +82,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Tables(a) => tables::run(&app, a).await,
         Command::Jobs(a) => jobs::run(&app, a).await,
         Command::Mine(a) => mine::run(&app, a).await,
+        Command::Forecast(a) => forecast::run(&app, a).await,
         Command::Report(a) => report::run(&app, a).await,
     }
 }

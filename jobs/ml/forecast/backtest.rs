@@ -136,6 +136,8 @@ fn zero_share(values: &[f64]) -> f64 {
 
 struct Trial {
     score: ModelScore,
+    /// Forecasts per fold (clipped like the final forecast).
+    preds: Vec<Vec<f64>>,
     /// Errors per fold, divided by that fold's scale (so folds at different sales levels pool).
     errors: Vec<Vec<f64>>,
     /// Test periods with no sales, over all folds.
@@ -149,44 +151,38 @@ fn clip(mut v: Vec<f64>, nonnegative: bool) -> Vec<f64> {
     v
 }
 
-fn try_model(model: &dyn Model, y: &[f64], cal: &Calendar, origins: &[usize], o: &BacktestOptions) -> Trial {
-    let (h, m) = (o.horizon, cal.grain.season_length());
-    let mut score = ModelScore {
-        model: model.name(),
-        spec: String::new(),
-        mase: None,
-        smape: None,
-        coverage80: None,
-        coverage95: None,
-        folds: origins.len(),
-        chosen: false,
-        error: None,
-    };
-    let (mut errors, mut preds, mut mases, mut smapes, mut scales) = (vec![], vec![], vec![], vec![], vec![]);
-    let mut hint: Option<String> = None;
+/// The name of the equal-weight combination of ETS and the regression, scored like a model.
+pub const COMBINATION: &str = "ets+regression";
+
+fn empty_score(model: &'static str, folds: usize) -> ModelScore {
+    ModelScore { model, spec: String::new(), mase: None, smape: None, coverage80: None, coverage95: None, folds, chosen: false, error: None }
+}
+
+/// Forecast every fold with `model`: the first fold searches, later folds keep its variant.
+fn fold_forecasts(model: &dyn Model, y: &[f64], cal: &Calendar, origins: &[usize], o: &BacktestOptions) -> Result<(Vec<Vec<f64>>, String), String> {
+    let mut preds = vec![];
+    let mut spec: Option<String> = None;
     for &origin in origins {
+        let fitted = model.fit_predict(&y[..origin], cal, o.horizon, spec.as_deref()).map_err(|e| e.to_string())?;
+        preds.push(clip(fitted.point, o.nonnegative));
+        spec.get_or_insert(fitted.spec);
+    }
+    Ok((preds, spec.unwrap_or_default()))
+}
+
+/// Score fold forecasts: MASE, sMAPE, and coverage of intervals from the other folds' errors.
+fn score(mut score: ModelScore, preds: Vec<Vec<f64>>, y: &[f64], m: usize, origins: &[usize], o: &BacktestOptions) -> Trial {
+    let h = o.horizon;
+    let (mut errors, mut mases, mut smapes, mut scales) = (vec![], vec![], vec![], vec![]);
+    for (pred, &origin) in preds.iter().zip(origins) {
         let (train, test) = (&y[..origin], &y[origin..origin + h]);
-        let fitted = match model.fit_predict(train, cal, h, hint.as_deref()) {
-            Ok(f) => f,
-            Err(e) => {
-                score.error = Some(e.to_string());
-                return Trial { score, errors: vec![], zero_share: 0.0 };
-            }
-        };
-        let pred = clip(fitted.point, o.nonnegative);
-        let err: Vec<f64> = test.iter().zip(&pred).map(|(a, f)| a - f).collect();
+        let err: Vec<f64> = test.iter().zip(pred).map(|(a, f)| a - f).collect();
         let mae = err.iter().map(|e| e.abs()).sum::<f64>() / h as f64;
-        let scale = mase_scale(train, m);
-        mases.push(scale.map(|s| mae / s));
-        smapes.push(smape(test, &pred));
+        mases.push(mase_scale(train, m).map(|s| mae / s));
+        smapes.push(smape(test, pred));
         let sc = interval_scale(train, m);
         errors.push(err.iter().map(|e| e / sc).collect::<Vec<f64>>());
         scales.push(sc);
-        preds.push(pred);
-        if hint.is_none() {
-            score.spec = fitted.spec.clone();
-            hint = Some(fitted.spec);
-        }
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     if !mases.is_empty() && mases.iter().all(Option::is_some) {
@@ -218,10 +214,31 @@ fn try_model(model: &dyn Model, y: &[f64], cal: &Calendar, origins: &[usize], o:
         }
     }
     let tested: Vec<f64> = origins.iter().flat_map(|&oj| y[oj..oj + h].iter().copied()).collect();
-    Trial { score, errors, zero_share: zero_share(&tested) }
+    Trial { score, preds, errors, zero_share: zero_share(&tested) }
 }
 
-/// The unit interval errors are measured in: MASE's scale, else the mean level, else 1.
+fn try_model(model: &dyn Model, y: &[f64], cal: &Calendar, origins: &[usize], o: &BacktestOptions) -> Trial {
+    let mut s = empty_score(model.name(), origins.len());
+    match fold_forecasts(model, y, cal, origins, o) {
+        Ok((preds, spec)) => {
+            s.spec = spec;
+            score(s, preds, y, cal.grain.season_length(), origins, o)
+        }
+        Err(e) => {
+            s.error = Some(e);
+            Trial { score: s, preds: vec![], errors: vec![], zero_share: 0.0 }
+        }
+    }
+}
+
+/// The mean of two scored models' fold forecasts, scored as a model of its own.
+fn combine(a: &Trial, b: &Trial, y: &[f64], m: usize, origins: &[usize], o: &BacktestOptions) -> Trial {
+    let preds = a.preds.iter().zip(&b.preds).map(|(p, q)| p.iter().zip(q).map(|(x, z)| (x + z) / 2.0).collect()).collect();
+    let mut s = empty_score(COMBINATION, origins.len());
+    s.spec = format!("mean of {} and {}", a.score.spec, b.score.spec);
+    score(s, preds, y, m, origins, o)
+}
+
 /// Errors grow with the sales level, so each fold's errors are divided by its own scale and
 /// the final bands multiplied by the scale of the whole history.
 fn interval_scale(train: &[f64], m: usize) -> f64 {
@@ -233,6 +250,11 @@ fn interval_scale(train: &[f64], m: usize) -> f64 {
 fn mae(t: &Trial) -> Option<f64> {
     let all: Vec<f64> = t.errors.iter().flatten().map(|e| e.abs()).collect();
     (!all.is_empty()).then(|| all.iter().sum::<f64>() / all.len() as f64)
+}
+
+fn fit_named(models: &[Box<dyn Model>], name: &str, y: &[f64], cal: &Calendar, h: usize) -> Result<super::Fitted, String> {
+    let model = models.iter().find(|m| m.name() == name).ok_or_else(|| format!("no model {name}"))?;
+    model.fit_predict(y, cal, h, None).map_err(|e| e.to_string())
 }
 
 /// Backtest every model on `y`, choose one, and forecast the next `horizon` periods.
@@ -273,6 +295,17 @@ pub fn forecast_series(y: &[f64], cal: &Calendar, models: &[Box<dyn Model>], o: 
     }
 
     let mut trials: Vec<Trial> = models.iter().map(|m| try_model(m.as_ref(), y, cal, &origins, o)).collect();
+    let ok = |name: &str| trials.iter().position(|t| t.score.model == name && t.score.error.is_none());
+    if let (Some(a), Some(b)) = (ok("ets"), ok("regression")) {
+        let c = combine(&trials[a], &trials[b], y, m, &origins, o);
+        trials.push(c);
+    }
+    // On intermittent sales, repeating last week's sporadic sales is a lottery that a short
+    // backtest can reward by chance: seasonal naive is scored but not chosen there.
+    let zeros = super::croston::zero_share(y);
+    if zeros >= super::croston::INTERMITTENT_ZEROS && trials.iter().skip(1).any(|t| t.score.error.is_none()) {
+        trials[0].score.error = Some(format!("not chosen on intermittent sales ({:.0}% zero periods)", zeros * 100.0));
+    }
     let use_mase = trials.iter().filter(|t| t.score.error.is_none()).all(|t| t.score.mase.is_some());
     let key = |t: &Trial| if use_mase { t.score.mase } else { mae(t) };
     let mut best: Option<usize> = None;
@@ -285,12 +318,21 @@ pub fn forecast_series(y: &[f64], cal: &Calendar, models: &[Box<dyn Model>], o: 
             best = Some(i);
         }
     }
+    // The final fit searches again on all history (as AutoETS would), not the first fold's variant.
+    let fit = |name: &str| -> Result<super::Fitted, String> {
+        if name == COMBINATION {
+            let (a, b) = (fit_named(models, "ets", y, cal, h)?, fit_named(models, "regression", y, cal, h)?);
+            let point = a.point.iter().zip(&b.point).map(|(x, z)| (x + z) / 2.0).collect();
+            return Ok(super::Fitted { point, spec: format!("mean of {} and {}", a.spec, b.spec) });
+        }
+        fit_named(models, name, y, cal, h)
+    };
     // The fallback always fits (it has at least min_train periods).
     let mut chosen = best.unwrap_or(0);
-    let mut final_fit = models[chosen].fit_predict(y, cal, h, Some(&trials[chosen].score.spec).filter(|s| !s.is_empty()).map(|s| s.as_str()));
+    let mut final_fit = fit(trials[chosen].score.model);
     if final_fit.is_err() && chosen != 0 {
         chosen = 0;
-        final_fit = models[0].fit_predict(y, cal, h, None);
+        final_fit = fit(trials[0].score.model);
     }
     trials[chosen].score.chosen = true;
     let (yhat, spec) = match final_fit {
@@ -302,7 +344,7 @@ pub fn forecast_series(y: &[f64], cal: &Calendar, models: &[Box<dyn Model>], o: 
     let bands = Bands::new(&pooled, trials[chosen].zero_share).map(|b| b.scaled(scale));
     let intervals = yhat.iter().map(|v| bands.map(|b| b.around(*v, o.nonnegative))).collect();
     SeriesForecast {
-        model: models[chosen].name(),
+        model: trials[chosen].score.model,
         spec,
         yhat,
         intervals,

@@ -16,6 +16,9 @@ pub struct Ets;
 /// regression's yearly terms.
 const MAX_SEASON: usize = 24;
 
+/// Seasons averaged for the initial seasonal states.
+const SEASONS_FOR_INIT: usize = 3;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Comp {
     None,
@@ -167,14 +170,30 @@ fn initial_state(y: &[f64], v: &Variant) -> Option<State> {
     let mut s = vec![if v.season == Comp::Mul { 1.0 } else { 0.0 }; m.max(1)];
     let mut ysa = y.to_vec();
     if v.season != Comp::None {
-        let seasons = (y.len() / m).clamp(1, 3);
-        let head = &y[..seasons * m];
-        let mean = head.iter().sum::<f64>() / head.len() as f64;
-        for (j, sj) in s.iter_mut().enumerate() {
-            let pos = (0..seasons).map(|c| head[c * m + j]).sum::<f64>() / seasons as f64;
-            *sj = if v.season == Comp::Mul { pos / mean } else { pos - mean };
+        // Each position against its own season's mean (so a trend does not leak in), averaged
+        // over the first seasons, as R's ets does.
+        let seasons = (y.len() / m).clamp(1, if m <= 7 { 10 } else { SEASONS_FOR_INIT });
+        let mut used = 0.0;
+        let mut acc = vec![0.0; m];
+        for c in 0..seasons {
+            let season = &y[c * m..(c + 1) * m];
+            let mean = season.iter().sum::<f64>() / m as f64;
+            if v.season == Comp::Mul && mean <= 0.0 {
+                continue;
+            }
+            for (j, a) in acc.iter_mut().enumerate() {
+                *a += if v.season == Comp::Mul { season[j] / mean } else { season[j] - mean };
+            }
+            used += 1.0;
         }
-        if v.season == Comp::Mul && (mean <= 0.0 || s.iter().any(|x| *x <= 0.0)) {
+        if used == 0.0 {
+            return None;
+        }
+        let centre = acc.iter().sum::<f64>() / (m as f64 * used);
+        for (sj, a) in s.iter_mut().zip(&acc) {
+            *sj = if v.season == Comp::Mul { a / used / centre } else { a / used - centre };
+        }
+        if v.season == Comp::Mul && s.iter().any(|x| *x <= 0.0 || !x.is_finite()) {
             return None;
         }
         for (t, yt) in ysa.iter_mut().enumerate() {
@@ -275,6 +294,9 @@ pub struct EtsFit {
     pub variant: Variant,
     pub aicc: f64,
     params: Params,
+    /// States before the first observation and after the last.
+    #[allow(dead_code)] // read by tests
+    start: State,
     end: State,
     n: usize,
 }
@@ -306,13 +328,33 @@ pub fn fit_variant(y: &[f64], v: Variant) -> Option<EtsFit> {
     if n <= np + 1 {
         return None;
     }
-    let objective = |x: &[f64]| run(y, &v, &params_of(&v, x), &init).map_or(f64::INFINITY, |r| r.0);
-    let x = nelder_mead(objective, &start_point(&v), 0.5, 1e-8, 200 * (1 + start_point(&v).len()));
+    // The optimiser also moves the initial level and trend (in units of the start's spread),
+    // as AutoETS does; the seasonal states keep their start.
+    let k = y.len().min((2 * v.m).max(10));
+    let mean = y[..k].iter().sum::<f64>() / k as f64;
+    let spread = (y[..k].iter().map(|x| (x - mean).powi(2)).sum::<f64>() / k as f64).sqrt().max(1e-9 * mean.abs()).max(1e-12);
+    let n_smooth = start_point(&v).len();
+    let state_of = |x: &[f64]| {
+        let mut st = init.clone();
+        st.l += 0.1 * spread * x[n_smooth];
+        if v.trend != Comp::None {
+            st.b += 0.01 * spread * x[n_smooth + 1];
+        }
+        st
+    };
+    let mut x0 = start_point(&v);
+    x0.push(0.0);
+    if v.trend != Comp::None {
+        x0.push(0.0);
+    }
+    let objective = |x: &[f64]| run(y, &v, &params_of(&v, x), &state_of(x)).map_or(f64::INFINITY, |r| r.0);
+    let x = nelder_mead(objective, &x0, 0.5, 1e-8, 200 * (1 + x0.len()));
     let params = params_of(&v, &x);
-    let (lik, end) = run(y, &v, &params, &init)?;
+    let start = state_of(&x);
+    let (lik, end) = run(y, &v, &params, &start)?;
     let np = np as f64;
     let aicc = lik + 2.0 * np + 2.0 * np * (np + 1.0) / (n as f64 - np - 1.0);
-    aicc.is_finite().then_some(EtsFit { variant: v, aicc, params, end, n })
+    aicc.is_finite().then_some(EtsFit { variant: v, aicc, params, start, end, n })
 }
 
 /// AutoETS: every admissible variant, the lowest AICc wins.
@@ -442,7 +484,7 @@ mod tests {
         let v = Variant { error: Comp::Add, trend: Comp::None, damped: false, season: Comp::None, m: 1 };
         let fit = fit_variant(&y, v).unwrap();
         let a = fit.params.alpha;
-        let mut l = initial_state(&y, &v).unwrap().l;
+        let mut l = fit.start.l;
         for yt in &y {
             l += a * (yt - l);
         }
