@@ -155,7 +155,7 @@ def scores(train, test, fc, col, m, lo=None):
     return res
 
 
-def run_ecomwh(bin_, train, grain, h, m, models="seasonal_naive,regression,ets"):
+def run_ecomwh(bin_, train, grain, h, m, models="seasonal_naive,croston,regression,ets"):
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "train.csv")
         train.assign(ds=train["ds"].dt.strftime("%Y-%m-%d")).to_csv(path, index=False)

@@ -59,12 +59,12 @@ fn the_report_renders_every_section_in_a_browser() {
     let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:?}");
     assert!(dom.contains("data-ready=\"true\""), "the report script did not finish");
-    for id in ["chart-run-jobs", "chart-run-history", "chart-quarantine", "chart-sales", "chart-rules", "chart-segments"] {
+    for id in ["chart-run-jobs", "chart-run-history", "chart-quarantine", "chart-sales", "chart-rules", "chart-segments", "chart-forecast"] {
         let at = dom.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("{id} missing"));
         let tag_end = at + dom[at..].find('>').unwrap();
         assert!(dom[at..tag_end].contains("data-drawn=\"true\""), "{id} was not drawn");
     }
-    for section in ["section-run", "section-quarantine", "section-sales", "section-rules", "section-segments"] {
+    for section in ["section-run", "section-quarantine", "section-sales", "section-rules", "section-segments", "section-forecast"] {
         assert!(dom.contains(&format!("id=\"{section}\"")), "{section} missing");
     }
     // Numbers for people: thousands separators and money.

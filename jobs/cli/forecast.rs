@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long, default_value_t = 3)]
     pub folds: usize,
     /// Candidate models, comma-separated (seasonal_naive is always one: the fallback)
-    #[arg(long, default_value = "seasonal_naive,regression,ets")]
+    #[arg(long, default_value = "seasonal_naive,croston,regression,ets")]
     pub models: String,
     /// Let forecasts and interval bounds go below zero (for series that are not sales)
     #[arg(long)]

@@ -141,6 +141,26 @@ pub fn render(data: &Value) -> String {
         section(&mut body, "section-segments", "Customer segments (RFM)", &format!("{}{t}", chart("chart-segments")));
     }
 
+    if let Some(fc) = data["forecast"].as_array() {
+        let total: f64 = fc.iter().map(|r| num(&r["yhat"])).sum();
+        let grain = fc.first().and_then(|r| r["grain"].as_str()).unwrap_or("day");
+        let mut t = String::from("<table><tr><th>chosen model</th><th>series</th><th>backtest MASE</th><th>coverage 80%</th><th>coverage 95%</th></tr>");
+        for m in data["forecast_models"].as_array().cloned().unwrap_or_default() {
+            let opt = |k: &str, f: &dyn Fn(f64) -> String| m[k].as_f64().map(f).unwrap_or_else(|| "-".into());
+            t.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(m["model"].as_str().unwrap_or("")), int(m["series"].as_u64().unwrap_or(0)),
+                opt("mase", &|x| format!("{x:.2}")), opt("coverage80", &|x| pct(x)), opt("coverage95", &|x| pct(x)),
+            ));
+        }
+        t.push_str("</table>");
+        let text = format!(
+            "<p>Net revenue forecast for the next {} {grain}s: <b>{}</b> in total (model: {}), with 80% and 95% intervals.</p>",
+            fc.len(), money(total), escape(fc[0]["model"].as_str().unwrap_or(""))
+        );
+        section(&mut body, "section-forecast", "Sales forecast", &format!("{text}{}{t}", chart("chart-forecast")));
+    }
+
     // `</` would end the script element early.
     let json = data.to_string().replace("</", "<\\/");
     format!(
@@ -214,6 +234,15 @@ const SCRIPT: &str = r#"
       { label: 'revenue', data: g.map(x => x.revenue_share), backgroundColor: '#2b8a3e' }] },
     options: { plugins: { title: { display: true, text: 'Share of customers and revenue per segment' } },
       scales: { y: { ticks: { callback: v => pct.format(v) } } } } });
+  const f = data.forecast || [];
+  make('chart-forecast', { type: 'line', data: { labels: f.map(x => x.period_start), datasets: [
+      { label: '95% interval', data: f.map(x => x.yhat_hi95), borderColor: 'transparent', backgroundColor: 'rgba(145,167,255,0.25)', fill: '+1', pointRadius: 0 },
+      { label: '', data: f.map(x => x.yhat_lo95), borderColor: 'transparent', pointRadius: 0, fill: false },
+      { label: '80% interval', data: f.map(x => x.yhat_hi80), borderColor: 'transparent', backgroundColor: 'rgba(76,110,245,0.3)', fill: '+1', pointRadius: 0 },
+      { label: '', data: f.map(x => x.yhat_lo80), borderColor: 'transparent', pointRadius: 0, fill: false },
+      { label: 'forecast', data: f.map(x => x.yhat), borderColor: '#1d2330', pointRadius: 2, fill: false }] },
+    options: { plugins: { title: { display: true, text: 'Net revenue forecast (total)' }, legend: { labels: { filter: i => i.text !== '' } } },
+      scales: { y: { ticks: { callback: v => money.format(v) } } } } });
   document.body.dataset.ready = 'true';
 })();
 "#;

@@ -154,5 +154,16 @@ pub async fn build(engine: &Engine, date: chrono::NaiveDate, current: &[JobRepor
             data.insert("segments".into(), Value::Array(seg));
         }
     }
+    if engine.has_table("marts", "sales_forecast") {
+        let sql = "SELECT CAST(period_start AS VARCHAR) AS period_start, grain, yhat, yhat_lo80, yhat_hi80, yhat_lo95, yhat_hi95, model \
+                   FROM marts.sales_forecast WHERE dt = $run_date AND series_key = 'total' AND measure = 'revenue' ORDER BY period_start";
+        let fc = rows(engine, sql, &p).await?;
+        if !fc.is_empty() {
+            data.insert("forecast".into(), Value::Array(fc));
+            let sql = "SELECT model, count(*) AS series, avg(mase) AS mase, avg(coverage80) AS coverage80, avg(coverage95) AS coverage95 \
+                       FROM marts.forecast_backtest WHERE dt = $run_date AND chosen GROUP BY model ORDER BY count(*) DESC, model";
+            data.insert("forecast_models".into(), Value::Array(rows(engine, sql, &p).await?));
+        }
+    }
     Ok(render(&Value::Object(data)))
 }

@@ -300,11 +300,17 @@ pub fn forecast_series(y: &[f64], cal: &Calendar, models: &[Box<dyn Model>], o: 
         let c = combine(&trials[a], &trials[b], y, m, &origins, o);
         trials.push(c);
     }
-    // On intermittent sales, repeating last week's sporadic sales is a lottery that a short
-    // backtest can reward by chance: seasonal naive is scored but not chosen there.
+    // On intermittent sales (a product sold on some days only) a short backtest rewards by
+    // chance the models that chase the noise: repeating last week's sporadic sales (seasonal
+    // naive) or fitting weekday and trend terms to mostly zeros (the regression and its mean
+    // with ETS). They are scored but not chosen there; ETS and Croston are. Measured on the
+    // generated shop's sparse products: MASE 1.29 this way against 1.34 choosing among all.
     let zeros = super::croston::zero_share(y);
-    if zeros >= super::croston::INTERMITTENT_ZEROS && trials.iter().skip(1).any(|t| t.score.error.is_none()) {
-        trials[0].score.error = Some(format!("not chosen on intermittent sales ({:.0}% zero periods)", zeros * 100.0));
+    let smooth = |name: &str| matches!(name, "ets" | "croston");
+    if zeros >= super::croston::INTERMITTENT_ZEROS && trials.iter().any(|t| smooth(t.score.model) && t.score.error.is_none()) {
+        for t in trials.iter_mut().filter(|t| !smooth(t.score.model) && t.score.error.is_none()) {
+            t.score.error = Some(format!("not chosen on intermittent sales ({:.0}% zero periods)", zeros * 100.0));
+        }
     }
     let use_mase = trials.iter().filter(|t| t.score.error.is_none()).all(|t| t.score.mase.is_some());
     let key = |t: &Trial| if use_mase { t.score.mase } else { mae(t) };
@@ -419,6 +425,21 @@ mod tests {
             let [l80, h80, l95, h95] = iv.unwrap();
             assert!(l95 <= l80 && l80 <= f.yhat[k] && f.yhat[k] <= h80 && h80 <= h95);
         }
+    }
+
+    #[test]
+    fn intermittent_sales_get_ets_or_croston() {
+        // A slow product: 0 on most days, a few units now and then.
+        let y: Vec<f64> = (0..200).map(|i| if (i * 7919) % 5 == 0 { ((i * 31) % 4 + 1) as f64 } else { 0.0 }).collect();
+        let o = BacktestOptions { horizon: 14, folds: 3, nonnegative: true };
+        let f = forecast_series(&y, &cal(), &crate::ml::forecast::default_models(), &o);
+        assert!(f.model == "ets" || f.model == "croston", "{}", f.model);
+        for s in f.scores.iter().filter(|s| !matches!(s.model, "ets" | "croston")) {
+            assert!(s.error.as_deref().unwrap().starts_with("not chosen on intermittent sales (80%"), "{s:?}");
+            assert!(s.mase.is_some(), "still scored: {s:?}");
+        }
+        // Often zero: the intervals start at zero.
+        assert!(f.intervals.iter().all(|b| b.unwrap()[0] == 0.0 && b.unwrap()[2] == 0.0));
     }
 
     #[test]
