@@ -276,9 +276,13 @@ impl Job for SalesForecast {
         }
         let t1 = std::time::Instant::now();
         let o = BacktestOptions { horizon: cfg.horizon, folds: cfg.backtest_folds, nonnegative: true };
-        let (holidays, s2, pb) = (cfg.holidays.clone(), series.clone(), rc.progress.clone());
+        let (holidays, pb) = (cfg.holidays.clone(), rc.progress.clone());
         let models = crate::ml::forecast::models_named(&cfg.models).map_err(|e| Error::Config(format!("[jobs.sales_forecast] {e}")))?;
-        let results = tokio::task::spawn_blocking(move || forecast_all(&s2, &models, &o, &holidays, grain, Some(&pb)))
+        // The series move to the blocking thread and come back with their forecasts.
+        let (series, results) = tokio::task::spawn_blocking(move || {
+            let r = forecast_all(&series, &models, &o, &holidays, grain, Some(&pb));
+            (series, r)
+        })
             .await
             .map_err(|e| Error::job("sales_forecast", format!("forecasting stopped: {e}")))?;
         let chosen: BTreeMap<&str, usize> = results.iter().fold(BTreeMap::new(), |mut m, r| {

@@ -79,9 +79,9 @@ pub async fn run(_app: &super::App, a: Args) -> Result<()> {
     let o = BacktestOptions { horizon: a.horizon, folds: a.folds, nonnegative: !a.allow_negative };
     let models = crate::ml::forecast::models_named(&super::parse_list(&a.models)).map_err(|e| Error::Usage(format!("--models: {e}")))?;
     let t1 = Instant::now();
-    let results = tokio::task::spawn_blocking({
-        let s = series.clone();
-        move || forecast_all(&s, &models, &o, &[], grain, None)
+    let (series, results) = tokio::task::spawn_blocking(move || {
+        let r = forecast_all(&series, &models, &o, &[], grain, None);
+        (series, r)
     })
     .await
     .map_err(|e| Error::job("forecast", format!("forecasting stopped: {e}")))?;

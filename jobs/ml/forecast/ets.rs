@@ -171,7 +171,7 @@ fn initial_state(y: &[f64], v: &Variant) -> Option<State> {
     let mut ysa = y.to_vec();
     if v.season != Comp::None {
         // Each position against its own season's mean (so a trend does not leak in), averaged
-        // over the first seasons, as R's ets does.
+        // over the first seasons: 3 as in R's ets, 10 for short seasons (weeks of noisy days).
         let seasons = (y.len() / m).clamp(1, if m <= 7 { 10 } else { SEASONS_FOR_INIT });
         let mut used = 0.0;
         let mut acc = vec![0.0; m];
