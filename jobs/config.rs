@@ -33,10 +33,10 @@ pub struct Config {
     pub generate: GenerateConfig,
     #[serde(default)]
     pub jobs: JobsConfig,
-    /// Audience definitions; checked by the audiences job.
+    /// Audiences: customers selected by a predicate over the marts, synced to destinations.
     #[serde(default)]
-    pub audiences: Vec<toml::Table>,
-    /// Destinations of exports; checked by `ecomwh export`.
+    pub audiences: Vec<AudienceConfig>,
+    /// Where audiences are synced; each entry's settings are checked by its kind.
     #[serde(default)]
     pub destinations: BTreeMap<String, toml::Table>,
 }
@@ -391,6 +391,92 @@ impl SalesForecastConfig {
     }
 }
 
+/// `[[audiences]]`: one audience.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AudienceConfig {
+    /// Its name: in tables, file paths and as the tag in email tools.
+    pub name: String,
+    /// The customer mart it selects from (the other customer marts of the date are joined to
+    /// it by customer_id, so the predicate may use their columns too).
+    pub from: String,
+    /// SQL predicate over those columns; all customers of `from` when absent.
+    #[serde(rename = "where", default = "default_predicate")]
+    pub predicate: String,
+    /// Columns sent with each contact: contact fields (first_name, last_name) or mart columns.
+    #[serde(default)]
+    pub fields: Vec<String>,
+    /// Share of members (percent) kept out of every export, to measure the campaign.
+    #[serde(default)]
+    pub holdout_pct: f64,
+    /// Destination names (keys of `[destinations]`).
+    #[serde(default)]
+    pub destinations: Vec<String>,
+    /// Days after selection over which audience_uplift compares members and holdout.
+    #[serde(default = "default_attribution_days")]
+    pub attribution_days: u32,
+}
+
+/// Customer marts an audience may select from (one row per customer_id).
+pub const AUDIENCE_SOURCES: &[&str] = &["rfm_segments", "user_profiles", "churn_scores", "clv"];
+/// Fields that come from the contact data (staging.customers), not from the marts.
+pub const CONTACT_FIELDS: &[&str] = &["first_name", "last_name"];
+
+fn default_predicate() -> String {
+    "true".into()
+}
+fn default_attribution_days() -> u32 {
+    14
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Names used in paths and tags: letters, digits, `_` and `-`.
+pub fn is_plain_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+impl AudienceConfig {
+    fn check(&self, destinations: &BTreeMap<String, toml::Table>) -> Result<()> {
+        let bad = |m: String| Err(Error::Config(format!("[[audiences]] '{}': {m}", self.name)));
+        if !is_plain_name(&self.name) {
+            return bad("name must be 1-64 letters, digits, '_' or '-'".into());
+        }
+        if !AUDIENCE_SOURCES.contains(&self.from.as_str()) {
+            return bad(format!("from = '{}': use one of {}", self.from, AUDIENCE_SOURCES.join(", ")));
+        }
+        if self.predicate.trim().is_empty() || self.predicate.contains(';') {
+            return bad("where must be one SQL predicate (no ';')".into());
+        }
+        for f in &self.fields {
+            if !is_identifier(f) {
+                return bad(format!("field '{f}' is not a column name"));
+            }
+        }
+        if !(0.0..100.0).contains(&self.holdout_pct) {
+            return bad(format!("holdout_pct = {} must be in [0, 100)", self.holdout_pct));
+        }
+        for d in &self.destinations {
+            if !destinations.contains_key(d) {
+                return bad(format!("destination '{d}' has no [destinations.{d}] section"));
+            }
+        }
+        if self.attribution_days == 0 {
+            return bad("attribution_days must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// Holdout share in basis points (1/10,000), as audience_bucket() compares it.
+    pub fn holdout_bp(&self) -> i64 {
+        (self.holdout_pct * 100.0).round() as i64
+    }
+}
+
 fn default_warehouse() -> String {
     DEFAULT_WAREHOUSE.to_string()
 }
@@ -488,6 +574,19 @@ impl Config {
         self.jobs.association_rules.check()?;
         self.jobs.rfm_segments.check()?;
         self.jobs.sales_forecast.check()?;
+        let mut names = std::collections::BTreeSet::new();
+        for a in &self.audiences {
+            a.check(&self.destinations)?;
+            if !names.insert(a.name.as_str()) {
+                return Err(Error::Config(format!("[[audiences]] name '{}' is used twice", a.name)));
+            }
+        }
+        for (name, table) in &self.destinations {
+            if !is_plain_name(name) {
+                return Err(Error::Config(format!("[destinations.{name}]: names are letters, digits, '_' or '-'")));
+            }
+            crate::export::DestinationConfig::parse(name, table)?;
+        }
         if self.jobs.user_profiles.preference_days == 0 {
             return Err(Error::Config("[jobs.user_profiles] preference_days must be at least 1".into()));
         }
@@ -555,14 +654,28 @@ name = "win_back"
 from = "rfm_segments"
 where = "segment IN ('At Risk')"
 
+destinations = ["newsletter"]
+
 [destinations.newsletter]
-kind = "mailchimp"
+kind = "mailchimp"                    # mailchimp, klaviyo, sendgrid, file, webhook
+base_url = "https://us1.api.mailchimp.com/3.0"
+api_key_env = "MAILCHIMP_API_KEY"
+list_id = "abc123"
+mode = "mirror"                       # upsert, mirror, add_only
+max_remove_pct = 20                   # mirror refuses to remove more of the audience unless forced
 "#;
         let cfg = Config::parse(text).unwrap();
         assert_eq!(cfg.audiences.len(), 1);
         assert_eq!(cfg.jobs.rfm_segments.lookback_days, 365);
         assert_eq!(cfg.jobs.rfm_segments.segments, default_segment_map());
         assert_eq!(cfg.jobs.association_rules.max_len, 3);
+        assert_eq!(cfg.audiences[0].destinations, ["newsletter"]);
+        let e = Config::parse(&text.replace("list_id", "list")).unwrap_err().to_string();
+        assert!(e.contains("newsletter") && e.contains("list"), "{e}");
+        let e = Config::parse(&text.replace("\"mailchimp\"  ", "\"mailchump\"")).unwrap_err().to_string();
+        assert!(e.contains("mailchump"), "{e}");
+        let e = Config::parse(&text.replace("destinations = [\"newsletter\"]", "destinations = [\"news\"]")).unwrap_err().to_string();
+        assert!(e.contains("news"), "{e}");
         let e = Config::parse("[jobs.association_rules]\nmin_suport = 0.1").unwrap_err().to_string();
         assert!(e.contains("min_suport"), "{e}");
         let e = Config::parse("[jobs.association_rules]\nlevel = 'brand'").unwrap_err().to_string();

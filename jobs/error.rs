@@ -66,6 +66,10 @@ pub enum Error {
     #[error("job {job} failed: {message}")]
     Job { job: String, message: String },
 
+    /// An export ran but some contacts were not delivered (or a mirror sync refused).
+    #[error("export incomplete: {0}")]
+    Export(String),
+
     /// A failure injected on purpose by tests through ECOMWH_FAIL_AT.
     #[error("injected failure at {0} (ECOMWH_FAIL_AT)")]
     Injected(String),

@@ -3,11 +3,13 @@
 //! The binary (`jobs/main.rs`) is a thin shell over this library.
 
 pub mod association_rules;
+pub mod audiences;
 pub mod cli;
 pub mod config;
 pub mod daily_aggregates;
 pub mod engine;
 pub mod error;
+pub mod export;
 pub mod generate;
 pub mod ml;
 pub mod output;

@@ -29,7 +29,7 @@ impl RunContext<'_> {
         self.date.format("%Y-%m-%d").to_string()
     }
 
-    fn writer(&self, layer: &str, table: &str, schema: SchemaRef) -> PartitionWriter {
+    pub fn writer(&self, layer: &str, table: &str, schema: SchemaRef) -> PartitionWriter {
         let e = self.engine;
         PartitionWriter::new(&e.wh, &e.manifests, layer, table, &self.dt(), self.run_id, schema, self.cfg.jobs.staging.rows_per_file)
     }
@@ -138,7 +138,19 @@ pub fn jobs() -> Vec<Box<dyn Job>> {
         Box::new(crate::rfm_segments::RfmSegments),
         Box::new(crate::association_rules::AssociationRules),
         Box::new(crate::sales_forecast::SalesForecast),
+        Box::new(crate::audiences::Audiences),
         Box::new(crate::report::Report),
+    ]
+}
+
+/// Every destination kind of `[destinations.*]`: one file in `jobs/export/` and one line here.
+pub fn destination_kinds() -> Vec<(&'static str, crate::export::BuildFn)> {
+    vec![
+        ("mailchimp", crate::export::mailchimp::build),
+        ("klaviyo", crate::export::klaviyo::build),
+        ("sendgrid", crate::export::sendgrid::build),
+        ("file", crate::export::file::build),
+        ("webhook", crate::export::webhook::build),
     ]
 }
 

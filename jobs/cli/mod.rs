@@ -3,6 +3,7 @@
 mod backfill;
 mod check_inputs;
 mod demo;
+mod export;
 mod forecast;
 mod generate;
 mod jobs;
@@ -49,6 +50,7 @@ pub enum Command {
     Mine(mine::Args),
     Forecast(forecast::Args),
     Report(report::Args),
+    Export(export::Args),
 }
 
 /// What every subcommand gets: the checked config and the warehouse URL to use.
@@ -84,6 +86,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Mine(a) => mine::run(&app, a).await,
         Command::Forecast(a) => forecast::run(&app, a).await,
         Command::Report(a) => report::run(&app, a).await,
+        Command::Export(a) => export::run(&app, a).await,
     }
 }
 

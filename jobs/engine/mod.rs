@@ -65,6 +65,7 @@ impl Engine {
         let ctx = SessionContext::new_with_config_rt(config, runtime);
         ctx.register_udf(udf::ShopDate::udf(cfg.tz()?));
         ctx.register_udf(udf::ShopHour::udf(cfg.tz()?));
+        ctx.register_udf(udf::AudienceBucket::udf());
 
         let read_store: Arc<dyn ObjectStore> = if wh.is_local() {
             wh.store.clone()

@@ -89,3 +89,55 @@ impl ScalarUDFImpl for ShopHour {
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
     }
 }
+
+/// `audience_bucket(audience, customer_id)`: a stable bucket 0..9999 from the MD5 of both, so
+/// an audience's holdout is the same customers on every run, on any machine.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct AudienceBucket {
+    signature: Signature,
+}
+
+impl AudienceBucket {
+    pub fn udf() -> ScalarUDF {
+        ScalarUDF::from(AudienceBucket { signature: Signature::any(2, Volatility::Immutable) })
+    }
+}
+
+/// The bucket of one (audience, customer_id).
+pub fn audience_bucket(audience: &str, customer_id: &str) -> i64 {
+    use md5::{Digest, Md5};
+    let mut h = Md5::new();
+    h.update(audience.as_bytes());
+    h.update([0x1f]);
+    h.update(customer_id.as_bytes());
+    let d = h.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&d[..8]);
+    (u64::from_be_bytes(first) % 10_000) as i64
+}
+
+impl ScalarUDFImpl for AudienceBucket {
+    fn name(&self) -> &str {
+        "audience_bucket"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int64)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let n = args.number_rows;
+        let text = |i: usize| -> Result<ArrayRef> {
+            Ok(arrow::compute::cast(&args.args[i].clone().into_array(n)?, &DataType::Utf8)?)
+        };
+        let (a, c) = (text(0)?, text(1)?);
+        let (a, c) = (a.as_string::<i32>(), c.as_string::<i32>());
+        let out: arrow::array::Int64Array =
+            (0..n).map(|i| (!a.is_null(i) && !c.is_null(i)).then(|| audience_bucket(a.value(i), c.value(i)))).collect();
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}

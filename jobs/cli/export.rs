@@ -1,0 +1,46 @@
+//! `ecomwh export --date D [--audience A] [--destination X] [--dry-run] [--force]`
+
+use chrono::NaiveDate;
+
+use crate::error::{Error, Result};
+use crate::export::sync::{export, ExportOptions};
+
+/// Sync the date's audience members to their destinations (mailchimp, klaviyo, sendgrid,
+/// file, webhook): only the changes since the last confirmed sync are sent. Exit 1 when any
+/// contact could not be delivered (export_failures says which and why), or a mirror sync
+/// refused to remove too many contacts.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The run date whose audience_members are sent (YYYY-MM-DD)
+    #[arg(long, value_parser = super::parse_date)]
+    pub date: NaiveDate,
+    /// Only this audience
+    #[arg(long)]
+    pub audience: Option<String>,
+    /// Only this destination
+    #[arg(long)]
+    pub destination: Option<String>,
+    /// Print the plan (counts and a sample of the exact requests) and send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Let a mirror sync remove more than the destination's max_remove_pct
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub async fn run(app: &super::App, a: Args) -> Result<()> {
+    let engine = app.engine().await?;
+    let opts = ExportOptions { date: a.date, audience: a.audience, destination: a.destination, dry_run: a.dry_run, force: a.force };
+    let mut out = std::io::stdout();
+    let reports = export(&engine, &app.cfg, &opts, &mut out).await?;
+    let bad: Vec<String> = reports
+        .iter()
+        .filter(|r| r.status == "failed" || r.status == "refused")
+        .map(|r| format!("{} -> {}: {}", r.audience, r.destination, r.message.clone().unwrap_or_default()))
+        .collect();
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Export(bad.join("; ")))
+    }
+}

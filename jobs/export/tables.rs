@@ -1,0 +1,93 @@
+//! `marts.export_runs` (one row per sync) and `marts.export_failures` (one row per contact a
+//! sync could not deliver), partitioned by the export date. Each export appends its rows: the
+//! date's partition is rewritten whole with the earlier rows plus the new ones.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, UInt64Array};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use futures::StreamExt;
+
+use super::sync::{FailureRow, SyncReport};
+use crate::engine::{date_param, params, Engine};
+use crate::error::{Error, Result};
+use crate::storage::publish::PartitionWriter;
+
+fn runs_schema() -> SchemaRef {
+    let s = |n: &str| Field::new(n, DataType::Utf8, true);
+    let u = |n: &str| Field::new(n, DataType::UInt64, false);
+    Arc::new(Schema::new(vec![
+        s("sync_id"), s("audience"), s("destination"), s("kind"), s("mode"), s("status"), s("message"), s("started_at"),
+        Field::new("seconds", DataType::Float64, false),
+        u("members"), u("holdout"), u("adds"), u("updates"), u("removes"), u("unchanged"), u("confirmed"), u("failed"),
+        u("failed_permanent"), u("requests"), u("retries"), u("throttled"), u("resumed"),
+    ]))
+}
+
+fn failures_schema() -> SchemaRef {
+    let s = |n: &str| Field::new(n, DataType::Utf8, false);
+    Arc::new(Schema::new(vec![
+        s("sync_id"), s("audience"), s("destination"), s("customer_id"), s("operation"), s("code"), s("message"),
+        Field::new("permanent", DataType::Boolean, false),
+    ]))
+}
+
+fn runs_batch(rows: &[SyncReport]) -> Result<RecordBatch> {
+    let s = |f: fn(&SyncReport) -> Option<&str>| -> ArrayRef { Arc::new(rows.iter().map(f).collect::<StringArray>()) };
+    let u = |f: fn(&SyncReport) -> u64| -> ArrayRef { Arc::new(rows.iter().map(f).collect::<UInt64Array>()) };
+    Ok(RecordBatch::try_new(
+        runs_schema(),
+        vec![
+            s(|r| Some(&r.sync_id)), s(|r| Some(&r.audience)), s(|r| Some(&r.destination)), s(|r| Some(&r.kind)),
+            s(|r| Some(&r.mode)), s(|r| Some(&r.status)), s(|r| r.message.as_deref()), s(|r| Some(&r.started_at)),
+            Arc::new(rows.iter().map(|r| r.seconds).collect::<Float64Array>()),
+            u(|r| r.members), u(|r| r.holdout), u(|r| r.adds), u(|r| r.updates), u(|r| r.removes), u(|r| r.unchanged),
+            u(|r| r.confirmed), u(|r| r.failed), u(|r| r.failed_permanent), u(|r| r.requests), u(|r| r.retries),
+            u(|r| r.throttled), u(|r| r.resumed),
+        ],
+    )?)
+}
+
+fn failures_batch(rows: &[FailureRow]) -> Result<RecordBatch> {
+    let s = |f: fn(&FailureRow) -> &str| -> ArrayRef { Arc::new(rows.iter().map(|r| Some(f(r))).collect::<StringArray>()) };
+    Ok(RecordBatch::try_new(
+        failures_schema(),
+        vec![
+            s(|r| &r.sync_id), s(|r| &r.audience), s(|r| &r.destination), s(|r| &r.customer_id), s(|r| &r.operation),
+            s(|r| &r.code), s(|r| &r.message),
+            Arc::new(rows.iter().map(|r| Some(r.permanent)).collect::<BooleanArray>()),
+        ],
+    )?)
+}
+
+pub async fn append(engine: &Engine, dt: &str, runs: &[SyncReport], failures: &[FailureRow]) -> Result<()> {
+    let run_id = crate::storage::publish::new_run_id();
+    append_one(engine, dt, &run_id, "export_runs", runs_batch(runs)?).await?;
+    append_one(engine, dt, &run_id, "export_failures", failures_batch(failures)?).await
+}
+
+async fn append_one(engine: &Engine, dt: &str, run_id: &str, table: &str, new: RecordBatch) -> Result<()> {
+    let schema = new.schema();
+    let mut w = PartitionWriter::new(&engine.wh, &engine.manifests, "marts", table, dt, run_id, schema.clone(), 1_000_000);
+    let has_partition = engine.manifests.get("marts", table).is_some_and(|m| m.partitions.contains_key(dt));
+    if has_partition {
+        let date = chrono::NaiveDate::parse_from_str(dt, "%Y-%m-%d").map_err(|e| Error::Usage(e.to_string()))?;
+        let cols: Vec<String> = schema.fields().iter().map(|f| format!("\"{}\"", f.name())).collect();
+        let sql = format!("SELECT {} FROM marts.{table} WHERE dt = $run_date", cols.join(", "));
+        let mut stream = engine.query(&sql, &params([("run_date", date_param(date))])).await?.execute_stream().await?;
+        while let Some(b) = stream.next().await {
+            let b = b?;
+            let b = RecordBatch::try_new(schema.clone(), b.columns().to_vec())?;
+            if let Err(e) = w.write(&b).await {
+                w.abort().await;
+                return Err(e);
+            }
+        }
+    }
+    if let Err(e) = w.write(&new).await {
+        w.abort().await;
+        return Err(e);
+    }
+    w.commit().await?;
+    engine.register("marts", table).await
+}
