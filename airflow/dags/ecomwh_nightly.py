@@ -38,6 +38,7 @@ JOBS: dict[str, list[str]] = {
     "rfm_segments": ["daily_aggregates"],
     "association_rules": ["staging"],
     "sales_forecast": ["daily_aggregates"],
+    "audiences": ["user_profiles", "rfm_segments"],
     # The morning report shows every table, so it waits for all of them.
     "report": ["user_profiles", "rfm_segments", "association_rules", "sales_forecast"],
 }
@@ -57,6 +58,7 @@ OUTPUTS: dict[str, list[str]] = {
     "rfm_segments": ["marts/rfm_segments", "marts/rfm_clusters", "marts/rfm_segment_summary"],
     "association_rules": ["marts/frequent_itemsets", "marts/association_rules"],
     "sales_forecast": ["marts/sales_forecast", "marts/forecast_backtest"],
+    "audiences": ["marts/audience_members", "marts/audience_uplift"],
 }
 
 
@@ -136,3 +138,13 @@ with DAG(
             tasks[u] >> tasks[job]
         if not upstream:
             check_inputs >> tasks[job]
+
+    # Audiences reach the email tools after the marts are built. A retry is safe: each sync
+    # resumes from the batches the destination confirmed and sends only the rest.
+    export = BashOperator(
+        task_id="export",
+        bash_command=f"{ECOMWH} export --date {{{{ ds }}}}",
+        outlets=[asset("marts/export_runs"), asset("marts/export_failures")],
+        append_env=True,
+    )
+    tasks["audiences"] >> export

@@ -33,8 +33,10 @@ def load_dag(**env):
 def test_dag_loads_with_the_intended_shape(ecomwh_bin):
     dag = load_dag()
     jobs = run_ecomwh("jobs").split()
-    # One task per job the CLI offers, named like the job, plus the input sensor.
-    assert sorted(dag.task_ids) == sorted(["check_inputs", *jobs])
+    # One task per job the CLI offers, named like the job, plus the input sensor and the
+    # export of the audiences.
+    assert sorted(dag.task_ids) == sorted(["check_inputs", *jobs, "export"])
+    assert dag.get_task("export").upstream_task_ids == {"audiences"}
     assert dag.get_task(jobs[0]).upstream_task_ids == {"check_inputs"}
     # Every job runs after the one before it in `ecomwh jobs` or after what it depends on.
     order = {t: i for i, t in enumerate(jobs)}

@@ -111,7 +111,7 @@ impl SyncState {
         for op in file.ops {
             apply(&mut self.contacts, op);
         }
-        crate::error::pause_point("export:batch_confirmed");
+        crate::error::pause_point(&format!("export:batch_confirmed:{}", self.seq));
         Ok(())
     }
 

@@ -73,6 +73,10 @@ pub struct FailureRow {
 pub async fn export(engine: &Engine, cfg: &Config, opts: &ExportOptions, out: &mut dyn Write) -> Result<Vec<SyncReport>> {
     let dt = opts.date.format("%Y-%m-%d").to_string();
     let pairs = select(cfg, opts)?;
+    if pairs.is_empty() {
+        writeln!(out, "no audience has a destination in the config: nothing to export")?;
+        return Ok(vec![]);
+    }
     let published = engine.manifests.get("marts", "audience_members").is_some_and(|m| m.partitions.contains_key(&dt));
     if !published {
         return Err(Error::MissingDependency {
@@ -121,6 +125,9 @@ pub async fn export(engine: &Engine, cfg: &Config, opts: &ExportOptions, out: &m
 
 /// The (audience, destination) pairs a command asks for.
 fn select<'a>(cfg: &'a Config, opts: &ExportOptions) -> Result<Vec<(&'a AudienceConfig, String)>> {
+    if opts.audience.is_none() && opts.destination.is_none() && cfg.audiences.iter().all(|a| a.destinations.is_empty()) {
+        return Ok(vec![]);
+    }
     if let Some(a) = &opts.audience {
         if !cfg.audiences.iter().any(|x| &x.name == a) {
             return Err(Error::Usage(format!("no audience named '{a}' in the config")));

@@ -77,7 +77,10 @@ async fn append_one(engine: &Engine, dt: &str, run_id: &str, table: &str, new: R
         let mut stream = engine.query(&sql, &params([("run_date", date_param(date))])).await?.execute_stream().await?;
         while let Some(b) = stream.next().await {
             let b = b?;
-            let b = RecordBatch::try_new(schema.clone(), b.columns().to_vec())?;
+            let cols = (0..schema.fields().len())
+                .map(|i| arrow::compute::cast(b.column(i), schema.field(i).data_type()))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            let b = RecordBatch::try_new(schema.clone(), cols)?;
             if let Err(e) = w.write(&b).await {
                 w.abort().await;
                 return Err(e);

@@ -120,3 +120,50 @@ pub fn python() -> PathBuf {
 pub fn script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py").join(name)
 }
+
+/// A vendor API emulator (tests/emulators/<vendor>.py) on 127.0.0.1, killed when dropped.
+pub struct Emulator {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Emulator {
+    pub fn start(vendor: &str, args: &[&str]) -> Emulator {
+        use std::io::BufRead;
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/emulators").join(format!("{vendor}.py"));
+        let mut child = Command::new(python())
+            .arg(script)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("emulator starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).expect("emulator says where it listens");
+        let port = line.trim().strip_prefix("LISTENING ").and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("emulator said {line:?}"));
+        Emulator { child, port }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// GET /_emulator/state: members, request log and stats.
+    pub fn state(&self) -> serde_json::Value {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        write!(s, "GET /_emulator/state HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).expect("answer");
+        let body = text.split_once("\r\n\r\n").map(|(_, b)| b).expect("body");
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("state is not JSON ({e}): {body:.300}"))
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
