@@ -368,4 +368,5 @@ fn webhook_batches_are_signed_and_files_hold_the_audience() {
     let runs = sql(&wh.url, "SELECT destination, status, confirmed FROM marts.export_runs ORDER BY started_at");
     assert_eq!(runs.len(), 3, "{runs:?}");
     assert!(runs.iter().all(|r| r["status"] == "ok"));
+    assert_eq!(check_contracts(&wh, |built_by| built_by == "export"), 2);
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, UInt64Array};
+use arrow::array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, Int64Array};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use futures::StreamExt;
 
@@ -15,7 +15,7 @@ use crate::storage::publish::PartitionWriter;
 
 fn runs_schema() -> SchemaRef {
     let s = |n: &str| Field::new(n, DataType::Utf8, true);
-    let u = |n: &str| Field::new(n, DataType::UInt64, false);
+    let u = |n: &str| Field::new(n, DataType::Int64, false);
     Arc::new(Schema::new(vec![
         s("sync_id"), s("audience"), s("destination"), s("kind"), s("mode"), s("status"), s("message"), s("started_at"),
         Field::new("seconds", DataType::Float64, false),
@@ -34,16 +34,16 @@ fn failures_schema() -> SchemaRef {
 
 fn runs_batch(rows: &[SyncReport]) -> Result<RecordBatch> {
     let s = |f: fn(&SyncReport) -> Option<&str>| -> ArrayRef { Arc::new(rows.iter().map(f).collect::<StringArray>()) };
-    let u = |f: fn(&SyncReport) -> u64| -> ArrayRef { Arc::new(rows.iter().map(f).collect::<UInt64Array>()) };
+    let u = |f: fn(&SyncReport) -> i64| -> ArrayRef { Arc::new(rows.iter().map(f).collect::<Int64Array>()) };
     Ok(RecordBatch::try_new(
         runs_schema(),
         vec![
             s(|r| Some(&r.sync_id)), s(|r| Some(&r.audience)), s(|r| Some(&r.destination)), s(|r| Some(&r.kind)),
             s(|r| Some(&r.mode)), s(|r| Some(&r.status)), s(|r| r.message.as_deref()), s(|r| Some(&r.started_at)),
             Arc::new(rows.iter().map(|r| r.seconds).collect::<Float64Array>()),
-            u(|r| r.members), u(|r| r.holdout), u(|r| r.adds), u(|r| r.updates), u(|r| r.removes), u(|r| r.unchanged),
-            u(|r| r.confirmed), u(|r| r.failed), u(|r| r.failed_permanent), u(|r| r.requests), u(|r| r.retries),
-            u(|r| r.throttled), u(|r| r.resumed),
+            u(|r| r.members as i64), u(|r| r.holdout as i64), u(|r| r.adds as i64), u(|r| r.updates as i64), u(|r| r.removes as i64), u(|r| r.unchanged as i64),
+            u(|r| r.confirmed as i64), u(|r| r.failed as i64), u(|r| r.failed_permanent as i64), u(|r| r.requests as i64), u(|r| r.retries as i64),
+            u(|r| r.throttled as i64), u(|r| r.resumed as i64),
         ],
     )?)
 }

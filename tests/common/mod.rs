@@ -167,3 +167,56 @@ impl Drop for Emulator {
         let _ = self.child.wait();
     }
 }
+
+/// The arrow type name of information_schema, in the contracts' words.
+pub fn contract_type(t: &str) -> String {
+    let t = t.trim();
+    if let Some(inner) = t.strip_prefix("List(").and_then(|x| x.strip_suffix(')')) {
+        return format!("list<{}>", contract_type(inner));
+    }
+    if t.starts_with("Utf8") || t == "LargeUtf8" {
+        return "string".into();
+    }
+    if t.starts_with("Decimal128") {
+        let n: Vec<&str> = t.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).collect();
+        return format!("decimal({},{})", n[1], n[2]);
+    }
+    if t.starts_with("Timestamp") {
+        return "timestamp".into();
+    }
+    match t {
+        "Int64" => "int64", "Int32" => "int32", "Float64" => "double", "Date32" => "date", "Boolean" => "bool",
+        other => other,
+    }
+    .into()
+}
+
+/// Check the published marts tables whose contract (schemas/marts/) `built_by` selects;
+/// returns how many were checked.
+pub fn check_contracts(wh: &LocalWh, select: impl Fn(&str) -> bool) -> usize {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/marts");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let contract: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        if !select(contract["built_by"].as_str().unwrap()) {
+            continue;
+        }
+        let table = contract["table"].as_str().unwrap();
+        let expected: Vec<(String, String)> = contract["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["name"].as_str().unwrap().to_string(), c["type"].as_str().unwrap().to_string()))
+            .collect();
+        let got: Vec<(String, String)> = sql(&wh.url, &format!(
+            "SELECT column_name, data_type FROM information_schema.columns \
+             WHERE table_schema = 'marts' AND table_name = '{table}' AND column_name <> 'dt' ORDER BY ordinal_position"))
+        .into_iter()
+        .map(|r| (r["column_name"].clone(), contract_type(&r["data_type"])))
+        .collect();
+        assert_eq!(got, expected, "marts.{table} differs from {}", path.display());
+        checked += 1;
+    }
+    checked
+}
