@@ -5,6 +5,7 @@
 pub mod association_rules;
 pub mod audiences;
 pub mod cli;
+pub mod clv;
 pub mod config;
 pub mod daily_aggregates;
 pub mod engine;

@@ -1,6 +1,6 @@
 """Benchmark: the first sync of a ~1M-member audience to the Mailchimp emulator, then the next
 night's sync, when about 1% of the members changed (new orders change their fields, new
-customers join): wall seconds, peak memory, HTTP requests and contacts sent, from one run.
+customers join, some withdraw consent): wall seconds, peak memory, HTTP requests and contacts sent, from one run.
 
 usage: bench_export.py [--customers 1700000] [--bin PATH] [--dir DIR]
 About 60% of generated customers consent to marketing, so 1.7M customers make ~1M members.
@@ -19,7 +19,7 @@ from benchlib import measure
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KEY = "bench-key-not-secret"
-DAY1, DAY2 = "2026-01-01", "2026-01-02"
+START, DAY1, DAY2 = "2025-12-03", "2026-01-01", "2026-01-02"
 
 
 def main():
@@ -56,8 +56,8 @@ mode = "mirror"
     jobs = "staging,daily_aggregates,user_profiles,rfm_segments,audiences"
     try:
         if not os.path.exists(os.path.join(wh, "raw")):
-            print(f"generating {a.customers} customers over 2 days ...", flush=True)
-            measure(base + ["generate", "--customers", str(a.customers), "--days", "2", "--start", DAY1, "--first-load-days", "1"], env)
+            print(f"generating {a.customers} customers over 31 days (30 as a first load) ...", flush=True)
+            measure(base + ["generate", "--customers", str(a.customers), "--days", "31", "--start", START, "--first-load-days", "30"], env)
         rows = []
         for day in (DAY1, DAY2):
             secs, _, _ = measure(base + ["run", "--date", day, "--jobs", jobs], env)

@@ -322,3 +322,42 @@ fn late_lines_and_moved_orders_restate_their_days() {
     check(&totals("Y"), &[("orders", "1"), ("units", "3"), ("net_revenue", "30.00"), ("first_purchase_date", D1)]);
     assert_eq!(count(url, &format!("SELECT count(*) FROM marts.customer_order_totals WHERE dt = '{D3}'")), 2);
 }
+
+/// audience_uplift on the hand fixture: the members selected on D1 (consent: everyone but B),
+/// measured on D3 with attribution_days = 2. Only A buys in D2..D3 (O5, 27.00 net); B's O4 does
+/// not count (B has no consent, so is no member), nor does A's O1 (placed on D1, later refunded).
+#[test]
+fn audience_uplift_compares_exported_members_with_the_holdout() {
+    let wh = shop();
+    let cfg = wh.path("ecomwh.toml");
+    std::fs::write(
+        &cfg,
+        "[[audiences]]\nname = \"all\"\nfrom = \"user_profiles\"\nholdout_pct = 40\nattribution_days = 2\n",
+    )
+    .unwrap();
+    let cfg = cfg.display().to_string();
+    ok(&wh.url, &["--config", &cfg, "run", "--date", D1, "--jobs", "audiences"]);
+    let members = sql(&wh.url, &format!("SELECT customer_id, holdout FROM marts.audience_members WHERE dt = '{D1}'"));
+    let ids: Vec<&str> = members.iter().map(|m| m["customer_id"].as_str()).collect();
+    assert_eq!(ids.len(), 7, "{ids:?}");
+    assert!(!ids.contains(&"B"));
+    let held = |id: &str| members.iter().any(|m| m["customer_id"] == id && m["holdout"] == "true");
+    let (hn, tn) = (members.iter().filter(|m| m["holdout"] == "true").count() as f64, members.iter().filter(|m| m["holdout"] == "false").count() as f64);
+    assert!(hn > 0.0 && tn > 0.0, "the fixture needs both groups: {members:?}");
+
+    ok(&wh.url, &["--config", &cfg, "run", "--date", D3, "--jobs", "audiences"]);
+    let u = &sql(&wh.url, &format!("SELECT * FROM marts.audience_uplift WHERE dt = '{D3}'"))[0];
+    let f = |c: &str| u[c].parse::<f64>().unwrap_or_else(|_| panic!("{c} = {:?}", u[c]));
+    assert_eq!(u["cohort_dt"], D1);
+    assert_eq!((f("exported_members"), f("holdout_members")), (tn, hn));
+    let (a_t, a_h) = if held("A") { (0.0, 1.0) } else { (1.0, 0.0) };
+    let close = |x: f64, y: f64| (x - y).abs() < 1e-9;
+    assert!(close(f("exported_conversion_rate"), a_t / tn) && close(f("holdout_conversion_rate"), a_h / hn), "{u:?}");
+    assert!(close(f("exported_revenue_per_member"), 27.0 * a_t / tn) && close(f("holdout_revenue_per_member"), 27.0 * a_h / hn));
+    assert!(close(f("conversion_diff"), a_t / tn - a_h / hn));
+    // Wald interval of the difference of two proportions.
+    let (pt, ph) = (a_t / tn, a_h / hn);
+    let se = (pt * (1.0 - pt) / tn + ph * (1.0 - ph) / hn).sqrt();
+    assert!(close(f("conversion_diff_lo95"), pt - ph - 1.959964 * se) && close(f("conversion_diff_hi95"), pt - ph + 1.959964 * se));
+    assert!(f("revenue_diff_lo95") <= f("revenue_diff") && f("revenue_diff") <= f("revenue_diff_hi95"));
+}

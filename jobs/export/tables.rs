@@ -6,12 +6,9 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, Int64Array};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use futures::StreamExt;
-
 use super::sync::{FailureRow, SyncReport};
-use crate::engine::{date_param, params, Engine};
-use crate::error::{Error, Result};
-use crate::storage::publish::PartitionWriter;
+use crate::engine::{merge_partition, Engine};
+use crate::error::Result;
 
 fn runs_schema() -> SchemaRef {
     let s = |n: &str| Field::new(n, DataType::Utf8, true);
@@ -61,36 +58,6 @@ fn failures_batch(rows: &[FailureRow]) -> Result<RecordBatch> {
 }
 
 pub async fn append(engine: &Engine, dt: &str, runs: &[SyncReport], failures: &[FailureRow]) -> Result<()> {
-    let run_id = crate::storage::publish::new_run_id();
-    append_one(engine, dt, &run_id, "export_runs", runs_batch(runs)?).await?;
-    append_one(engine, dt, &run_id, "export_failures", failures_batch(failures)?).await
-}
-
-async fn append_one(engine: &Engine, dt: &str, run_id: &str, table: &str, new: RecordBatch) -> Result<()> {
-    let schema = new.schema();
-    let mut w = PartitionWriter::new(&engine.wh, &engine.manifests, "marts", table, dt, run_id, schema.clone(), 1_000_000);
-    let has_partition = engine.manifests.get("marts", table).is_some_and(|m| m.partitions.contains_key(dt));
-    if has_partition {
-        let date = chrono::NaiveDate::parse_from_str(dt, "%Y-%m-%d").map_err(|e| Error::Usage(e.to_string()))?;
-        let cols: Vec<String> = schema.fields().iter().map(|f| format!("\"{}\"", f.name())).collect();
-        let sql = format!("SELECT {} FROM marts.{table} WHERE dt = $run_date", cols.join(", "));
-        let mut stream = engine.query(&sql, &params([("run_date", date_param(date))])).await?.execute_stream().await?;
-        while let Some(b) = stream.next().await {
-            let b = b?;
-            let cols = (0..schema.fields().len())
-                .map(|i| arrow::compute::cast(b.column(i), schema.field(i).data_type()))
-                .collect::<std::result::Result<Vec<_>, _>>()?;
-            let b = RecordBatch::try_new(schema.clone(), cols)?;
-            if let Err(e) = w.write(&b).await {
-                w.abort().await;
-                return Err(e);
-            }
-        }
-    }
-    if let Err(e) = w.write(&new).await {
-        w.abort().await;
-        return Err(e);
-    }
-    w.commit().await?;
-    engine.register("marts", table).await
+    merge_partition(engine, "marts", "export_runs", dt, "true", &runs_batch(runs)?).await?;
+    merge_partition(engine, "marts", "export_failures", dt, "true", &failures_batch(failures)?).await
 }
