@@ -39,7 +39,7 @@ impl Job for Audiences {
     }
 
     fn depends_on(&self) -> &'static [&'static str] {
-        &["staging", "daily_aggregates", "user_profiles", "rfm_segments", "clv"]
+        &["staging", "daily_aggregates", "user_profiles", "rfm_segments", "churn_scores", "clv"]
     }
 
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {

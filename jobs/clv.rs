@@ -40,7 +40,7 @@ pub fn metrics_batch(rows: &[(&str, String, f64)]) -> Result<RecordBatch> {
 /// Replace this job's models' rows of the date's model_metrics partition.
 pub async fn publish_metrics(rc: &RunContext<'_>, models: &[&str], rows: &[(&str, String, f64)]) -> Result<u64> {
     let keep = format!("model NOT IN ({})", models.iter().map(|m| format!("'{m}'")).collect::<Vec<_>>().join(", "));
-    crate::engine::merge_partition(rc.engine, "marts", "model_metrics", &rc.dt(), &keep, &metrics_batch(rows)?).await?;
+    crate::engine::merge_partition(rc.engine, rc.run_id, "marts", "model_metrics", &rc.dt(), &keep, &metrics_batch(rows)?).await?;
     Ok(rows.len() as u64)
 }
 

@@ -85,6 +85,8 @@ pub struct JobsConfig {
     pub rfm_segments: RfmConfig,
     #[serde(default)]
     pub sales_forecast: SalesForecastConfig,
+    #[serde(default)]
+    pub churn_scores: ChurnConfig,
     #[serde(flatten)]
     pub other: BTreeMap<String, toml::Table>,
 }
@@ -391,6 +393,23 @@ impl SalesForecastConfig {
     }
 }
 
+/// `[jobs.churn_scores]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChurnConfig {
+    /// A customer has churned at a cut-off when they buy nothing in the next N days.
+    pub churn_window_days: u32,
+    /// L2 penalty of the logistic regression (on standardised features).
+    pub l2: f64,
+    pub max_iterations: u64,
+}
+
+impl Default for ChurnConfig {
+    fn default() -> Self {
+        ChurnConfig { churn_window_days: 90, l2: 1.0, max_iterations: 300 }
+    }
+}
+
 /// `[[audiences]]`: one audience.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -586,6 +605,10 @@ impl Config {
                 return Err(Error::Config(format!("[destinations.{name}]: names are letters, digits, '_' or '-'")));
             }
             crate::export::DestinationConfig::parse(name, table)?;
+        }
+        let churn = &self.jobs.churn_scores;
+        if churn.churn_window_days < 7 || churn.churn_window_days > 730 || !(churn.l2 >= 0.0) || churn.max_iterations == 0 {
+            return Err(Error::Config("[jobs.churn_scores] churn_window_days must be 7..730, l2 >= 0, max_iterations >= 1".into()));
         }
         if self.jobs.user_profiles.preference_days == 0 {
             return Err(Error::Config("[jobs.user_profiles] preference_days must be at least 1".into()));

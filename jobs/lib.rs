@@ -4,6 +4,7 @@
 
 pub mod association_rules;
 pub mod audiences;
+pub mod churn_scores;
 pub mod cli;
 pub mod clv;
 pub mod config;

@@ -147,10 +147,12 @@ fn members_have_consent_valid_unsuppressed_emails_and_a_stable_holdout() {
     assert!(!out.status.success() && err.contains("win_back") && err.contains("segmnt"), "{err}");
 }
 
+// The emulators fail every 3rd to 7th write on purpose; 12 attempts per request keep the odds of
+// one request running out of attempts (a transient failure a rerun fixes) negligible here.
 fn mailchimp_config(em: &Emulator, predicate: &str, extra: &str) -> String {
     format!(
         "{}[destinations.newsletter]\nkind = \"mailchimp\"\nbase_url = \"{}\"\napi_key_env = \"TEST_API_KEY\"\nlist_id = \"abc123\"\n\
-         mode = \"mirror\"\nbatch_size = 40\nretry_base_ms = 20\n{extra}\n",
+         mode = \"mirror\"\nbatch_size = 40\nretry_base_ms = 20\nmax_attempts = 12\n{extra}\n",
         audience(predicate, "\"newsletter\"", 10),
         em.url("/3.0")
     )
@@ -291,7 +293,7 @@ fn a_killed_export_resumes_without_resending_confirmed_batches() {
 fn list_config(kind: &str, base_url: &str, extra: &str) -> String {
     format!(
         "[destinations.tool]\nkind = \"{kind}\"\nbase_url = \"{base_url}\"\napi_key_env = \"TEST_API_KEY\"\n\
-         mode = \"mirror\"\nmax_remove_pct = 100\nretry_base_ms = 20\npoll_interval_ms = 50\n{extra}\n"
+         mode = \"mirror\"\nmax_remove_pct = 100\nretry_base_ms = 20\nmax_attempts = 12\npoll_interval_ms = 50\n{extra}\n"
     )
 }
 
@@ -340,7 +342,7 @@ fn webhook_batches_are_signed_and_files_hold_the_audience() {
     let em = Emulator::start("webhook", &["--secret", KEY, "--rate-limit-every", "3", "--max-batch", "100"]);
     let dest = format!(
         "[destinations.hook]\nkind = \"webhook\"\nurl = \"{}\"\nsecret_env = \"TEST_API_KEY\"\nmode = \"mirror\"\nmax_remove_pct = 100\n\
-         batch_size = 100\nretry_base_ms = 20\n\n[destinations.files]\nkind = \"file\"\n",
+         batch_size = 100\nretry_base_ms = 20\nmax_attempts = 12\n\n[destinations.files]\nkind = \"file\"\n",
         em.url("/hooks/ecomwh")
     );
     let cfg = write_config(&wh, &(audience("true", "\"hook\", \"files\"", 10) + &dest));

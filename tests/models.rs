@@ -36,3 +36,24 @@ fn clv_matches_lifetimes() {
     let n = count(&wh.url, &format!("SELECT count(*) FROM marts.clv WHERE dt = '{LAST}'"));
     assert_eq!(n, count(&wh.url, &format!("SELECT count(*) FROM marts.rfm_segments WHERE dt = '{LAST}'")));
 }
+
+/// Churn: trained at D-180, judged at D-90 (AUC above 0.7 on the generated shop), every
+/// customer scored at D, the calibration table written.
+#[test]
+fn churn_model_separates_churners_on_a_time_split() {
+    let wh = shop("staging,daily_aggregates,churn_scores");
+    let m: std::collections::BTreeMap<String, f64> =
+        sql(&wh.url, &format!("SELECT metric, value FROM marts.model_metrics WHERE dt = '{LAST}' AND model = 'churn_logistic'"))
+            .into_iter()
+            .map(|r| (r["metric"].clone(), r["value"].parse().unwrap_or(f64::NAN)))
+            .collect();
+    eprintln!("{m:?}");
+    assert!(m["auc"] > 0.7, "AUC {}", m["auc"]);
+    assert!(m["log_loss"] < (2f64).ln(), "log loss {}", m["log_loss"]);
+    assert!(m["train_customers"] > 1000.0 && m["eval_customers"] > m["train_customers"]);
+    let binned: f64 = m.iter().filter(|(k, _)| k.ends_with("_customers") && k.starts_with("calibration")).map(|(_, v)| v).sum();
+    assert_eq!(binned, m["eval_customers"]);
+    let scored = count(&wh.url, &format!("SELECT count(*) FROM marts.churn_scores WHERE dt = '{LAST}' AND churn_probability BETWEEN 0 AND 1"));
+    let known = count(&wh.url, "SELECT count(DISTINCT customer_id) FROM staging.customers");
+    assert_eq!(scored, known);
+}

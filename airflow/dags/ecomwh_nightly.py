@@ -38,7 +38,9 @@ JOBS: dict[str, list[str]] = {
     "rfm_segments": ["daily_aggregates"],
     "association_rules": ["staging"],
     "sales_forecast": ["daily_aggregates"],
-    "audiences": ["user_profiles", "rfm_segments"],
+    "churn_scores": ["daily_aggregates"],
+    "clv": ["rfm_segments"],
+    "audiences": ["user_profiles", "rfm_segments", "churn_scores", "clv"],
     # The morning report shows every table, so it waits for all of them.
     "report": ["user_profiles", "rfm_segments", "association_rules", "sales_forecast"],
 }
@@ -58,6 +60,8 @@ OUTPUTS: dict[str, list[str]] = {
     "rfm_segments": ["marts/rfm_segments", "marts/rfm_clusters", "marts/rfm_segment_summary"],
     "association_rules": ["marts/frequent_itemsets", "marts/association_rules"],
     "sales_forecast": ["marts/sales_forecast", "marts/forecast_backtest"],
+    "churn_scores": ["marts/churn_scores", "marts/model_metrics"],
+    "clv": ["marts/clv", "marts/model_metrics"],
     "audiences": ["marts/audience_members", "marts/audience_uplift"],
 }
 

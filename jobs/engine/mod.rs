@@ -191,11 +191,11 @@ fn default_memory_limit() -> usize {
 /// Rewrite partition dt of `<layer>.<table>` with the rows it has that `keep` (a predicate over
 /// its columns) selects, plus `new`: for tables that several jobs or runs add rows to (export
 /// runs, model metrics). The partition is replaced whole, atomically.
-pub async fn merge_partition(engine: &Engine, layer: &str, table: &str, dt: &str, keep: &str, new: &arrow::array::RecordBatch) -> Result<()> {
+/// Scratch files go under `_tmp/<run_id>/`, which the caller's run removes at its end.
+pub async fn merge_partition(engine: &Engine, run_id: &str, layer: &str, table: &str, dt: &str, keep: &str, new: &arrow::array::RecordBatch) -> Result<()> {
     use futures::StreamExt;
     let schema = new.schema();
-    let run_id = crate::storage::publish::new_run_id();
-    let mut w = crate::storage::publish::PartitionWriter::new(&engine.wh, &engine.manifests, layer, table, dt, &run_id, schema.clone(), 1_000_000);
+    let mut w = crate::storage::publish::PartitionWriter::new(&engine.wh, &engine.manifests, layer, table, dt, run_id, schema.clone(), 1_000_000);
     let has_partition = engine.manifests.get(layer, table).is_some_and(|m| m.partitions.contains_key(dt));
     let result: Result<()> = async {
         if has_partition {

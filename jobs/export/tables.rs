@@ -58,6 +58,12 @@ fn failures_batch(rows: &[FailureRow]) -> Result<RecordBatch> {
 }
 
 pub async fn append(engine: &Engine, dt: &str, runs: &[SyncReport], failures: &[FailureRow]) -> Result<()> {
-    merge_partition(engine, "marts", "export_runs", dt, "true", &runs_batch(runs)?).await?;
-    merge_partition(engine, "marts", "export_failures", dt, "true", &failures_batch(failures)?).await
+    let run_id = crate::storage::publish::new_run_id();
+    let result = async {
+        merge_partition(engine, &run_id, "marts", "export_runs", dt, "true", &runs_batch(runs)?).await?;
+        merge_partition(engine, &run_id, "marts", "export_failures", dt, "true", &failures_batch(failures)?).await
+    }
+    .await;
+    crate::staging::cleanup(engine, &format!("_tmp/{run_id}")).await;
+    result
 }

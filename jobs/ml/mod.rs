@@ -1,6 +1,7 @@
 //! Algorithms with no I/O: they take plain data and are unit-tested beside their code.
 
 pub mod apriori;
+pub mod churn;
 pub mod clv;
 pub mod baskets;
 pub mod forecast;
