@@ -87,6 +87,8 @@ pub struct JobsConfig {
     pub sales_forecast: SalesForecastConfig,
     #[serde(default)]
     pub churn_scores: ChurnConfig,
+    #[serde(default)]
+    pub recommendations: RecommendationsConfig,
     #[serde(flatten)]
     pub other: BTreeMap<String, toml::Table>,
 }
@@ -410,6 +412,43 @@ impl Default for ChurnConfig {
     }
 }
 
+/// `[jobs.recommendations]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecommendationsConfig {
+    /// Purchases and views of the last N days make the histories.
+    pub lookback_days: u32,
+    /// "cosine" (weighted interactions) or "jaccard" (sets).
+    pub similarity: String,
+    /// Similar products kept per product.
+    pub neighbours: usize,
+    /// Recommendations per customer.
+    pub top_n: usize,
+    /// Products bought in the last N days are not recommended again.
+    pub exclude_days: u32,
+    /// Weight of a product viewed but not bought (a purchase weighs 1; 0 ignores views).
+    pub view_weight: f32,
+    /// Most recent products per customer used for similarity (caps heavy buyers' pairs).
+    pub max_items_per_customer: usize,
+    /// recall@N is measured by hiding the last N days (0: no evaluation).
+    pub holdout_days: u32,
+}
+
+impl Default for RecommendationsConfig {
+    fn default() -> Self {
+        RecommendationsConfig {
+            lookback_days: 365,
+            similarity: "cosine".into(),
+            neighbours: 20,
+            top_n: 10,
+            exclude_days: 90,
+            view_weight: 0.5,
+            max_items_per_customer: 200,
+            holdout_days: 30,
+        }
+    }
+}
+
 /// `[[audiences]]`: one audience.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -605,6 +644,12 @@ impl Config {
                 return Err(Error::Config(format!("[destinations.{name}]: names are letters, digits, '_' or '-'")));
             }
             crate::export::DestinationConfig::parse(name, table)?;
+        }
+        let r = &self.jobs.recommendations;
+        if !["cosine", "jaccard"].contains(&r.similarity.as_str()) || r.neighbours == 0 || r.top_n == 0 || r.lookback_days == 0
+            || !(0.0..=1.0).contains(&r.view_weight) || r.max_items_per_customer < 2
+        {
+            return Err(Error::Config("[jobs.recommendations] similarity is cosine or jaccard; neighbours, top_n, lookback_days >= 1; view_weight in [0, 1]; max_items_per_customer >= 2".into()));
         }
         let churn = &self.jobs.churn_scores;
         if churn.churn_window_days < 7 || churn.churn_window_days > 730 || !(churn.l2 >= 0.0) || churn.max_iterations == 0 {

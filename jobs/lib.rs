@@ -16,6 +16,7 @@ pub mod generate;
 pub mod ml;
 pub mod output;
 pub mod pipeline;
+pub mod recommendations;
 pub mod registry;
 pub mod report;
 pub mod rfm_segments;

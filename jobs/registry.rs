@@ -138,6 +138,7 @@ pub fn jobs() -> Vec<Box<dyn Job>> {
         Box::new(crate::rfm_segments::RfmSegments),
         Box::new(crate::association_rules::AssociationRules),
         Box::new(crate::sales_forecast::SalesForecast),
+        Box::new(crate::recommendations::Recommendations),
         Box::new(crate::churn_scores::ChurnScores),
         Box::new(crate::clv::Clv),
         Box::new(crate::audiences::Audiences),

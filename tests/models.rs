@@ -57,3 +57,37 @@ fn churn_model_separates_churners_on_a_time_split() {
     let known = count(&wh.url, "SELECT count(DISTINCT customer_id) FROM staging.customers");
     assert_eq!(scored, known);
 }
+
+/// Recommendations: similar products, N per customer (history or popular, marked), never a
+/// product bought in the exclusion window, and recall@10 on the last 30 days above popularity's.
+#[test]
+fn recommendations_beat_popularity_on_held_out_purchases() {
+    let wh = shop("staging,daily_aggregates,recommendations");
+    let m: std::collections::BTreeMap<(String, String), f64> =
+        sql(&wh.url, &format!("SELECT model, metric, value FROM marts.model_metrics WHERE dt = '{LAST}'"))
+            .into_iter()
+            .map(|r| ((r["model"].clone(), r["metric"].clone()), r["value"].parse().unwrap_or(f64::NAN)))
+            .collect();
+    eprintln!("{m:?}");
+    let key = |a: &str, b: &str| m[&(a.to_string(), b.to_string())];
+    let (model, baseline) = (key("item_cf", "recall_at_10"), key("popularity", "recall_at_10"));
+    assert!(model > baseline, "item_cf recall@10 {model} <= popularity {baseline}");
+    assert!(key("item_cf", "eval_customers") > 200.0);
+    // Every known customer gets 10, ranked 1..10, from history or marked popular.
+    let q = format!("SELECT count(DISTINCT customer_id) AS c, count(*) AS n, min(rank) AS lo, max(rank) AS hi FROM marts.product_recommendations WHERE dt = '{LAST}'");
+    let r = &sql(&wh.url, &q)[0];
+    let known = count(&wh.url, "SELECT count(DISTINCT customer_id) FROM staging.customers");
+    assert_eq!(r["c"].parse::<u64>().unwrap(), known);
+    assert_eq!(r["n"].parse::<u64>().unwrap(), known * 10);
+    assert_eq!((r["lo"].as_str(), r["hi"].as_str()), ("1", "10"));
+    let sources = sql(&wh.url, &format!("SELECT DISTINCT source FROM marts.product_recommendations WHERE dt = '{LAST}' ORDER BY source"));
+    assert_eq!(sources.iter().map(|s| s["source"].as_str()).collect::<Vec<_>>(), ["history", "popular"]);
+    // Nothing bought in the last 90 days is recommended back.
+    let q = format!(
+        "SELECT count(*) FROM marts.product_recommendations r JOIN marts.customer_product_day p \
+         ON p.customer_id = r.customer_id AND p.product_id = r.product_id \
+         WHERE r.dt = '{LAST}' AND p.units > 0 AND p.day > DATE '{LAST}' - INTERVAL '90' DAY");
+    assert_eq!(count(&wh.url, &q), 0);
+    let sim = count(&wh.url, &format!("SELECT count(*) FROM marts.product_similarity WHERE dt = '{LAST}' AND (score <= 0 OR rank > 20 OR product_id = similar_product_id)"));
+    assert_eq!(sim, 0);
+}

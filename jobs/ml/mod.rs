@@ -7,4 +7,5 @@ pub mod baskets;
 pub mod forecast;
 pub mod fpgrowth;
 pub mod kmeans;
+pub mod recs;
 pub mod rules;
