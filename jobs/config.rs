@@ -738,6 +738,8 @@ max_remove_pct = 20                   # mirror refuses to remove more of the aud
         assert_eq!(cfg.jobs.rfm_segments.segments, default_segment_map());
         assert_eq!(cfg.jobs.association_rules.max_len, 3);
         assert_eq!(cfg.audiences[0].destinations, ["newsletter"]);
+        let e = Config::parse(&text.replace("list_id = \"abc123\"", "list_id = \"abc123\"\nbatch_size = 501")).unwrap_err().to_string();
+        assert!(e.contains("batch_size = 501") && e.contains("1..500"), "{e}");
         let e = Config::parse(&text.replace("list_id", "list")).unwrap_err().to_string();
         assert!(e.contains("newsletter") && e.contains("list"), "{e}");
         let e = Config::parse(&text.replace("\"mailchimp\"  ", "\"mailchump\"")).unwrap_err().to_string();

@@ -5,9 +5,10 @@
 #   scripts/bench.sh nightly [--customers N] [--days 30,365]   night 30 vs night 365, RFM vs DuckDB
 #   scripts/bench.sh forecast [--series 10000]                 forecasts vs statsforecast
 #   scripts/bench.sh export [--customers 1700000]              1M-member sync to the Mailchimp emulator
+#   scripts/bench.sh recs [--customers 100000]                 recall@10 of recommendations vs popularity
 set -euo pipefail
 cd "$(dirname "$0")/.."
-what=${1:?usage: scripts/bench.sh staging|rules|nightly|forecast|export [options]}
+what=${1:?usage: scripts/bench.sh staging|rules|nightly|forecast|export|recs [options]}
 shift
 . scripts/pyenv.sh
 if [ "$what" = forecast ]; then

@@ -35,9 +35,13 @@ rust=$?
 t2=$(date +%s)
 echo "rust tests: $((t2 - t1))s"
 
+# The vendor emulators the export tests talk to: their own contract checks.
+"$ECOMWH_TEST_PYTHON" tests/emulators/selftest.py
+emulators=$?
+
 export ECOMWH_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/ecomwh"
 "$AIRFLOW_PY" -m pytest -q -p no:cacheprovider airflow/tests
 dag=$?
 echo "airflow tests: $(( $(date +%s) - t2 ))s"
 
-[ $rust -eq 0 ] && [ $dag -eq 0 ]
+[ $rust -eq 0 ] && [ $emulators -eq 0 ] && [ $dag -eq 0 ]
