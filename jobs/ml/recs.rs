@@ -1,8 +1,7 @@
 //! Item-to-item collaborative filtering on sparse customer histories: product similarity from
 //! co-purchases and co-views (cosine over weighted interactions, or Jaccard over sets), the top
 //! K neighbours per product, and per customer the N best products they have not bought
-//! recently, with the most popular products as the fallback. Only pairs that occur are stored:
-//! pairs are generated per customer (capped per customer), sorted and summed.
+//! recently, with the most popular products as the fallback.
 
 use std::collections::HashMap;
 
@@ -17,62 +16,59 @@ pub enum Metric {
     Jaccard,
 }
 
-/// Top-`k` neighbours (product, score) of every product, best first.
+/// Top-`k` neighbours (product, score) of every product, best first. Product by product (in
+/// parallel), the co-occurrences with every other product are summed in a dense scratch row
+/// through an inverted index (product -> customers), so memory is the interactions plus one row
+/// per thread: no pair is ever stored.
 pub fn neighbours(n_products: usize, histories: &[History], metric: Metric, k: usize, max_items: usize) -> Vec<Vec<(u32, f32)>> {
-    // Per product: sum of squared weights (cosine) or number of customers (Jaccard).
+    let capped: Vec<&[(u32, f32, bool)]> = histories.iter().map(|h| &h[..h.len().min(max_items)]).collect();
+    let weight = |w: f32| match metric {
+        Metric::Cosine => w as f64,
+        Metric::Jaccard => 1.0,
+    };
+    // Per product: sum of squared weights (cosine) or number of customers (Jaccard); and who.
     let mut norm = vec![0f64; n_products];
-    for h in histories {
-        for &(p, w, _) in h.iter().take(max_items) {
-            norm[p as usize] += match metric {
-                Metric::Cosine => (w as f64) * (w as f64),
-                Metric::Jaccard => 1.0,
-            };
+    let mut inverted: Vec<Vec<(u32, f32)>> = vec![vec![]; n_products];
+    for (c, h) in capped.iter().enumerate() {
+        for &(p, w, _) in h.iter() {
+            norm[p as usize] += weight(w) * weight(w);
+            inverted[p as usize].push((c as u32, w));
         }
     }
-    // Co-occurrence of every pair (i < j), summed after a parallel sort.
-    let mut pairs: Vec<(u32, u32, f32)> = histories
-        .par_iter()
-        .flat_map_iter(|h| {
-            let items = &h[..h.len().min(max_items)];
-            let mut out = Vec::with_capacity(items.len() * items.len().saturating_sub(1) / 2);
-            for (a, &(i, wi, _)) in items.iter().enumerate() {
-                for &(j, wj, _) in &items[a + 1..] {
-                    let w = match metric {
-                        Metric::Cosine => wi * wj,
-                        Metric::Jaccard => 1.0,
-                    };
-                    out.push((i.min(j), i.max(j), w));
+    (0..n_products)
+        .into_par_iter()
+        .map_init(
+            || (vec![0f64; n_products], Vec::<u32>::new()),
+            |(acc, touched), i| {
+                for &(c, wi) in &inverted[i] {
+                    for &(j, wj, _) in capped[c as usize] {
+                        if j as usize == i {
+                            continue;
+                        }
+                        if acc[j as usize] == 0.0 {
+                            touched.push(j);
+                        }
+                        acc[j as usize] += weight(wi) * weight(wj);
+                    }
                 }
-            }
-            out
-        })
-        .collect();
-    pairs.par_sort_unstable_by_key(|&(i, j, _)| (i, j));
-    let mut lists: Vec<Vec<(u32, f32)>> = vec![vec![]; n_products];
-    let mut idx = 0;
-    while idx < pairs.len() {
-        let (i, j) = (pairs[idx].0, pairs[idx].1);
-        let mut co = 0f64;
-        while idx < pairs.len() && pairs[idx].0 == i && pairs[idx].1 == j {
-            co += pairs[idx].2 as f64;
-            idx += 1;
-        }
-        let (ni, nj) = (norm[i as usize], norm[j as usize]);
-        let s = match metric {
-            Metric::Cosine => co / (ni * nj).sqrt(),
-            Metric::Jaccard => co / (ni + nj - co),
-        };
-        if s.is_finite() && s > 0.0 {
-            lists[i as usize].push((j, s as f32));
-            lists[j as usize].push((i, s as f32));
-        }
-    }
-    drop(pairs);
-    lists.par_iter_mut().for_each(|l| {
-        l.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        l.truncate(k);
-    });
-    lists
+                let mut list: Vec<(u32, f32)> = touched
+                    .drain(..)
+                    .filter_map(|j| {
+                        let co = std::mem::take(&mut acc[j as usize]);
+                        let (ni, nj) = (norm[i], norm[j as usize]);
+                        let s = match metric {
+                            Metric::Cosine => co / (ni * nj).sqrt(),
+                            Metric::Jaccard => co / (ni + nj - co),
+                        };
+                        (s.is_finite() && s > 0.0).then_some((j, s as f32))
+                    })
+                    .collect();
+                list.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                list.truncate(k);
+                list
+            },
+        )
+        .collect()
 }
 
 /// Products ranked by the number of customers who bought them (ties: smaller id first).
