@@ -35,6 +35,18 @@ fn clv_matches_lifetimes() {
     assert_eq!(bad, 0);
     let n = count(&wh.url, &format!("SELECT count(*) FROM marts.clv WHERE dt = '{LAST}'"));
     assert_eq!(n, count(&wh.url, &format!("SELECT count(*) FROM marts.rfm_segments WHERE dt = '{LAST}'")));
+
+    // Audience predicates can use the model columns: clv is joined to rfm_segments.
+    let cfg = wh.path("ecomwh.toml");
+    std::fs::write(&cfg, "[[audiences]]\nname = \"valuable\"\nfrom = \"rfm_segments\"\n\
+        where = \"expected_value_365 > 100 AND probability_alive > 0.5\"\nfields = [\"expected_value_365\"]\n").unwrap();
+    ok(&wh.url, &["--config", cfg.to_str().unwrap(), "run", "--date", LAST, "--jobs", "user_profiles,audiences"]);
+    let members = count(&wh.url, &format!("SELECT count(*) FROM marts.audience_members WHERE dt = '{LAST}'"));
+    let wrong = count(&wh.url, &format!(
+        "SELECT count(*) FROM marts.audience_members m JOIN marts.clv c ON c.customer_id = m.customer_id AND c.dt = m.dt \
+         WHERE m.dt = '{LAST}' AND NOT (c.expected_value_365 > 100 AND c.probability_alive > 0.5)"));
+    assert!(members > 20, "{members} members");
+    assert_eq!(wrong, 0);
 }
 
 /// Churn: trained at D-180, judged at D-90 (AUC above 0.7 on the generated shop), every
