@@ -398,3 +398,39 @@ fn print_dry_run(cx: &SyncCtx, dest: &dyn Destination, members: &[Contact], p: &
 fn indent(s: &str) -> String {
     s.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Batches are cut at the count limit, then halved until each request body fits the byte cap.
+    #[test]
+    fn batches_fit_the_count_and_the_byte_caps() {
+        let table: toml::Table = toml::from_str("kind = 'webhook'\nurl = 'http://127.0.0.1:9/x'\nsecret_env = 'NO_SUCH_ENV'").unwrap();
+        let cfg = DestinationConfig::parse("hook", &table).unwrap();
+        let dest = cfg.build(Purpose::Check).unwrap();
+        let cx = SyncCtx {
+            audience: "a".into(),
+            destination: "hook".into(),
+            dt: "2026-01-01".into(),
+            sync_id: "s".into(),
+            wh: crate::storage::warehouse::Warehouse::open("memory://", &Default::default()).unwrap(),
+            cfg,
+        };
+        let members: Vec<Contact> = (0..1000)
+            .map(|i| Contact::new(format!("c{i}"), format!("person.{i:04}@example.com"), format!("{{\"note\":\"{}\"}}", "x".repeat(i % 50))))
+            .collect();
+        let refs: Vec<&Contact> = members.iter().collect();
+        let limits = super::super::Limits { batch: 300, max_bytes: 8_000, remove_batch: 1, concurrency: 1 };
+        let batches = fit_batches(&cx, dest.as_ref(), &refs, limits);
+        assert_eq!(batches.iter().map(|b| b.len()).sum::<usize>(), 1000);
+        for b in &batches {
+            assert!(b.len() <= 300);
+            assert!(dest.upsert_request(&cx, b).body_len() <= 8_000, "{} contacts", b.len());
+        }
+        // Order is kept: the batches concatenated are the members.
+        let order: Vec<&str> = batches.iter().flatten().map(|c| c.email.as_str()).collect();
+        assert_eq!(order, members.iter().map(|c| c.email.as_str()).collect::<Vec<_>>());
+        assert!(batches.len() > 1000 / 300 + 1, "the byte cap split batches: {}", batches.len());
+    }
+}
