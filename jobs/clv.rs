@@ -20,30 +20,6 @@ pub struct Clv;
 
 const HORIZON_DAYS: f64 = 365.0;
 
-/// Rows of model_metrics: (model, metric, value).
-pub fn metrics_batch(rows: &[(&str, String, f64)]) -> Result<RecordBatch> {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("model", DataType::Utf8, false),
-        Field::new("metric", DataType::Utf8, false),
-        Field::new("value", DataType::Float64, true),
-    ]));
-    Ok(RecordBatch::try_new(
-        schema,
-        vec![
-            Arc::new(rows.iter().map(|r| Some(r.0)).collect::<StringArray>()),
-            Arc::new(rows.iter().map(|r| Some(r.1.as_str())).collect::<StringArray>()),
-            Arc::new(rows.iter().map(|r| r.2.is_finite().then_some(r.2)).collect::<Float64Array>()),
-        ],
-    )?)
-}
-
-/// Replace this job's models' rows of the date's model_metrics partition.
-pub async fn publish_metrics(rc: &RunContext<'_>, models: &[&str], rows: &[(&str, String, f64)]) -> Result<u64> {
-    let keep = format!("model NOT IN ({})", models.iter().map(|m| format!("'{m}'")).collect::<Vec<_>>().join(", "));
-    crate::engine::merge_partition(rc.engine, rc.run_id, "marts", "model_metrics", &rc.dt(), &keep, &metrics_batch(rows)?).await?;
-    Ok(rows.len() as u64)
-}
-
 #[async_trait]
 impl Job for Clv {
     fn name(&self) -> &'static str {
@@ -78,18 +54,12 @@ impl Job for Clv {
         let bg = fit_bgnbd(&customers);
         let gg = fit_gamma_gamma(&customers);
         tracing::info!(customers = customers.len(), ?bg, ?gg, seconds = started.elapsed().as_secs_f64(), "clv models fitted");
-        let (alive, purchases, value): (Vec<Option<f64>>, Vec<Option<f64>>, Vec<Option<f64>>) = match (bg, gg) {
-            (Some(bg), gg) => {
-                let mut out = (vec![], vec![], vec![]);
-                for c in &customers {
-                    out.0.push(Some(bg.probability_alive(c)));
-                    out.1.push(Some(bg.expected_purchases(c, HORIZON_DAYS)).filter(|v| v.is_finite()));
-                    out.2.push(gg.map(|g| g.expected_average_value(c)).filter(|v| v.is_finite() && *v >= 0.0));
-                }
-                out
-            }
-            _ => (vec![None; customers.len()], vec![None; customers.len()], vec![None; customers.len()]),
-        };
+        // Without a fit (no customers) every prediction is NULL.
+        let alive: Vec<Option<f64>> = customers.iter().map(|c| bg.map(|p| p.probability_alive(c))).collect();
+        let purchases: Vec<Option<f64>> =
+            customers.iter().map(|c| bg.map(|p| p.expected_purchases(c, HORIZON_DAYS)).filter(|v| v.is_finite())).collect();
+        let value: Vec<Option<f64>> =
+            customers.iter().map(|c| gg.map(|g| g.expected_average_value(c)).filter(|v| v.is_finite() && *v >= 0.0)).collect();
         let total: Vec<Option<f64>> = purchases.iter().zip(&value).map(|(p, v)| p.zip(*v).map(|(p, v)| p * v)).collect();
         let schema = Arc::new(Schema::new(vec![
             Field::new("customer_id", DataType::Utf8, false),
@@ -117,7 +87,7 @@ impl Job for Clv {
         if let Some(p) = gg {
             metrics.extend([("gamma_gamma", "p".into(), p.p), ("gamma_gamma", "q".into(), p.q), ("gamma_gamma", "v".into(), p.v)]);
         }
-        let m = publish_metrics(rc, &["bg_nbd", "gamma_gamma"], &metrics).await?;
+        let m = crate::model_metrics::publish(rc, &["bg_nbd", "gamma_gamma"], &metrics).await?;
         Ok(vec![
             TableStats { table: "marts.clv".into(), rows_in: customers.len() as u64, rows_out: rows, ..Default::default() },
             TableStats { table: "marts.model_metrics".into(), rows_out: m, ..Default::default() },

@@ -14,6 +14,7 @@ pub mod error;
 pub mod export;
 pub mod generate;
 pub mod ml;
+pub mod model_metrics;
 pub mod output;
 pub mod pipeline;
 pub mod recommendations;

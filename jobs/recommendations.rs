@@ -161,7 +161,7 @@ impl Job for Recommendations {
                 ("item_cf", "holdout_days".into(), cfg.holdout_days as f64),
             ]);
         }
-        let m = crate::clv::publish_metrics(rc, &["item_cf", "popularity"], &metrics).await?;
+        let m = crate::model_metrics::publish(rc, &["item_cf", "popularity"], &metrics).await?;
         Ok(vec![
             TableStats { table: "marts.product_similarity".into(), rows_in: h.products.len() as u64, rows_out: sim_rows, ..Default::default() },
             TableStats { table: "marts.product_recommendations".into(), rows_in: h.customers.len() as u64, rows_out: rec_rows, ..Default::default() },

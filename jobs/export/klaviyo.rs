@@ -5,7 +5,6 @@
 //! removals need: `DELETE /api/lists/{id}/relationships/profiles` (at most 1,000 ids).
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use reqwest::Method;
@@ -13,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::sender::{HttpRequest, SendError, Sender};
-use super::{BatchResult, Confirmed, Contact, Destination, DestinationConfig, Limits, Purpose, Removal, RowFailure, SyncCtx};
+use super::{url_under, BatchResult, Confirmed, Contact, Destination, DestinationConfig, JobPolling, Limits, Purpose, Removal, RowFailure, SyncCtx};
 use crate::error::Result;
 
 #[derive(Debug, Deserialize)]
@@ -37,8 +36,7 @@ pub struct Klaviyo {
     s: Settings,
     key: String,
     limits: Limits,
-    poll: Duration,
-    job_timeout: Duration,
+    jobs: JobPolling,
 }
 
 pub fn build(cfg: &DestinationConfig, purpose: Purpose) -> Result<Box<dyn Destination>> {
@@ -49,19 +47,13 @@ pub fn build(cfg: &DestinationConfig, purpose: Purpose) -> Result<Box<dyn Destin
         s,
         key,
         limits: Limits { batch, max_bytes: 5 * 1024 * 1024, remove_batch: 1000, concurrency },
-        poll: Duration::from_millis(cfg.poll_interval_ms),
-        job_timeout: Duration::from_secs(cfg.job_timeout_secs),
+        jobs: cfg.job_polling(),
     }))
 }
 
 impl Klaviyo {
     fn req(&self, method: Method, path_or_url: &str) -> HttpRequest {
-        let url = if path_or_url.starts_with("http") {
-            path_or_url.to_string()
-        } else {
-            format!("{}{path_or_url}", self.s.base_url.trim_end_matches('/'))
-        };
-        HttpRequest::new(method, url)
+        HttpRequest::new(method, url_under(&self.s.base_url, path_or_url))
             .secret_header("Authorization", format!("Klaviyo-API-Key {}", self.key))
             .header("revision", self.s.revision.clone())
             .header("accept", "application/vnd.api+json")
@@ -76,7 +68,7 @@ impl Klaviyo {
         let mut out = vec![];
         let mut next = Some(first);
         while let Some(url) = next.take() {
-            let v = parse(s.send(&self.req(Method::GET, &url), &[]).await?)?;
+            let v = s.send(&self.req(Method::GET, &url), &[]).await?.json_or_reject()?;
             if let Some(items) = v["data"].as_array() {
                 out.extend(items.iter().cloned());
             }
@@ -84,10 +76,6 @@ impl Klaviyo {
         }
         Ok(out)
     }
-}
-
-fn parse(resp: super::sender::HttpResponse) -> Result<Value, SendError> {
-    resp.json().ok_or_else(|| SendError::Rejected { status: resp.status, message: "answer is not JSON".into() })
 }
 
 #[async_trait]
@@ -107,12 +95,7 @@ impl Destination for Klaviyo {
                 let (first, last, mut rest) = c.fields();
                 rest.insert("ecomwh_audience".into(), Value::String(cx.audience.clone()));
                 let mut attrs = json!({"email": c.email, "properties": rest});
-                if let Some(f) = first {
-                    attrs["first_name"] = Value::String(f);
-                }
-                if let Some(l) = last {
-                    attrs["last_name"] = Value::String(l);
-                }
+                super::set_names(&mut attrs, first, last, ("first_name", "last_name"));
                 json!({"type": "profile", "attributes": attrs})
             })
             .collect();
@@ -125,24 +108,12 @@ impl Destination for Klaviyo {
     }
 
     async fn upsert(&self, cx: &SyncCtx, s: &Sender, batch: &[Contact]) -> Result<BatchResult, SendError> {
-        let created = parse(s.send(&self.upsert_request(cx, batch), &[]).await?)?;
+        let created = s.send(&self.upsert_request(cx, batch), &[]).await?.json_or_reject()?;
         let Some(job) = created["data"]["id"].as_str().map(str::to_string) else {
             return Err(SendError::Rejected { status: 202, message: "the import job has no id".into() });
         };
-        let started = Instant::now();
-        loop {
-            let v = parse(s.send(&self.req(Method::GET, &format!("/api/profile-bulk-import-jobs/{job}")), &[]).await?)?;
-            match v["data"]["attributes"]["status"].as_str().unwrap_or("") {
-                "complete" => break,
-                "cancelled" | "failed" => {
-                    return Err(SendError::Rejected { status: 200, message: format!("import job {job} ended {}", v["data"]["attributes"]["status"]) })
-                }
-                _ if started.elapsed() > self.job_timeout => {
-                    return Err(SendError::GaveUp { attempts: 1, last: format!("import job {job} still running after {:?}", self.job_timeout) })
-                }
-                _ => tokio::time::sleep(self.poll).await,
-            }
-        }
+        let poll = || self.req(Method::GET, &format!("/api/profile-bulk-import-jobs/{job}"));
+        self.jobs.wait(s, &job, poll, "/data/attributes/status", "complete", &["cancelled", "failed"]).await?;
         let base = self.s.base_url.trim_end_matches('/');
         let errors = self.all_pages(s, format!("{base}/api/profile-bulk-import-jobs/{job}/import-errors")).await?;
         let failed: Vec<RowFailure> = errors

@@ -89,15 +89,10 @@ impl Destination for Mailchimp {
             .iter()
             .map(|c| {
                 let (first, last, rest) = c.fields();
-                let mut merge = Map::new();
-                if let Some(f) = first {
-                    merge.insert(self.merge_tag("first_name"), Value::String(f));
-                }
-                if let Some(l) = last {
-                    merge.insert(self.merge_tag("last_name"), Value::String(l));
-                }
+                let mut merge = Value::Object(Map::new());
+                super::set_names(&mut merge, first, last, (&self.merge_tag("first_name"), &self.merge_tag("last_name")));
                 for (k, v) in rest {
-                    merge.insert(self.merge_tag(&k), v);
+                    merge[self.merge_tag(&k)] = v;
                 }
                 json!({
                     "email_address": c.email,

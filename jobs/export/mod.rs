@@ -293,6 +293,72 @@ pub trait Destination: Send + Sync {
     }
 }
 
+/// How an asynchronous import job (Klaviyo, SendGrid) is waited for.
+#[derive(Debug, Clone, Copy)]
+pub struct JobPolling {
+    pub every: std::time::Duration,
+    pub timeout: std::time::Duration,
+}
+
+impl DestinationConfig {
+    pub fn job_polling(&self) -> JobPolling {
+        JobPolling {
+            every: std::time::Duration::from_millis(self.poll_interval_ms),
+            timeout: std::time::Duration::from_secs(self.job_timeout_secs),
+        }
+    }
+}
+
+impl JobPolling {
+    /// GET the job until its status (at the JSON pointer `status`) reads `done` (its last
+    /// answer is returned); one of `failed` rejects the batch; running past the timeout gives
+    /// up (a later run retries).
+    pub async fn wait(
+        &self,
+        s: &Sender,
+        job: &str,
+        request: impl Fn() -> HttpRequest,
+        status: &str,
+        done: &str,
+        failed: &[&str],
+    ) -> Result<Value, SendError> {
+        let started = std::time::Instant::now();
+        loop {
+            let v = s.send(&request(), &[]).await?.json_or_reject()?;
+            let st = v.pointer(status).and_then(Value::as_str).unwrap_or("").to_string();
+            if st == done {
+                return Ok(v);
+            }
+            if failed.contains(&st.as_str()) {
+                return Err(SendError::Rejected { status: 200, message: format!("import job {job} ended {st}") });
+            }
+            if started.elapsed() > self.timeout {
+                return Err(SendError::GaveUp { attempts: 1, last: format!("import job {job} still {st} after {:?}", self.timeout) });
+            }
+            tokio::time::sleep(self.every).await;
+        }
+    }
+}
+
+/// `path_or_url` under `base`, unless it is already absolute (links that vendors return).
+pub fn url_under(base: &str, path_or_url: &str) -> String {
+    if path_or_url.starts_with("http://") || path_or_url.starts_with("https://") {
+        path_or_url.to_string()
+    } else {
+        format!("{}{path_or_url}", base.trim_end_matches('/'))
+    }
+}
+
+/// Put first_name and last_name, when the contact has them, under the given keys of `v`.
+pub fn set_names(v: &mut Value, first: Option<String>, last: Option<String>, keys: (&str, &str)) {
+    if let Some(f) = first {
+        v[keys.0] = Value::String(f);
+    }
+    if let Some(l) = last {
+        v[keys.1] = Value::String(l);
+    }
+}
+
 /// A short stable hash (hex) of some texts.
 pub fn fingerprint(parts: &[&str]) -> String {
     use md5::{Digest, Md5};

@@ -86,6 +86,11 @@ impl HttpResponse {
         serde_json::from_slice(&self.body).ok()
     }
 
+    /// The body as JSON; an answer that is not JSON rejects the request.
+    pub fn json_or_reject(&self) -> Result<serde_json::Value, SendError> {
+        self.json().ok_or_else(|| SendError::Rejected { status: self.status, message: "answer is not JSON".into() })
+    }
+
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }

@@ -5,15 +5,13 @@
 //! (`POST /v3/marketing/contacts/search/emails`, 100 at a time), then
 //! `DELETE /v3/marketing/lists/{id}/contacts?contact_ids=...`.
 
-use std::time::{Duration, Instant};
-
 use async_trait::async_trait;
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::sender::{HttpRequest, SendError, Sender};
-use super::{BatchResult, Confirmed, Contact, Destination, DestinationConfig, Limits, Purpose, Removal, RowFailure, SyncCtx};
+use super::{url_under, BatchResult, Confirmed, Contact, Destination, DestinationConfig, JobPolling, Limits, Purpose, Removal, RowFailure, SyncCtx};
 use crate::error::Result;
 
 #[derive(Debug, Deserialize)]
@@ -33,8 +31,7 @@ pub struct SendGrid {
     s: Settings,
     key: String,
     limits: Limits,
-    poll: Duration,
-    job_timeout: Duration,
+    jobs: JobPolling,
 }
 
 pub fn build(cfg: &DestinationConfig, purpose: Purpose) -> Result<Box<dyn Destination>> {
@@ -45,24 +42,14 @@ pub fn build(cfg: &DestinationConfig, purpose: Purpose) -> Result<Box<dyn Destin
         s,
         key,
         limits: Limits { batch, max_bytes: 6 * 1024 * 1024, remove_batch: 100, concurrency },
-        poll: Duration::from_millis(cfg.poll_interval_ms),
-        job_timeout: Duration::from_secs(cfg.job_timeout_secs),
+        jobs: cfg.job_polling(),
     }))
 }
 
 impl SendGrid {
     fn req(&self, method: Method, path_or_url: &str) -> HttpRequest {
-        let url = if path_or_url.starts_with("http") {
-            path_or_url.to_string()
-        } else {
-            format!("{}{path_or_url}", self.s.base_url.trim_end_matches('/'))
-        };
-        HttpRequest::new(method, url).secret_header("Authorization", format!("Bearer {}", self.key))
+        HttpRequest::new(method, url_under(&self.s.base_url, path_or_url)).secret_header("Authorization", format!("Bearer {}", self.key))
     }
-}
-
-fn parse(resp: super::sender::HttpResponse) -> Result<Value, SendError> {
-    resp.json().ok_or_else(|| SendError::Rejected { status: resp.status, message: "answer is not JSON".into() })
 }
 
 #[async_trait]
@@ -81,12 +68,7 @@ impl Destination for SendGrid {
             .map(|c| {
                 let (first, last, rest) = c.fields();
                 let mut v = json!({"email": c.email});
-                if let Some(f) = first {
-                    v["first_name"] = Value::String(f);
-                }
-                if let Some(l) = last {
-                    v["last_name"] = Value::String(l);
-                }
+                super::set_names(&mut v, first, last, ("first_name", "last_name"));
                 let custom: serde_json::Map<String, Value> = rest
                     .into_iter()
                     .filter_map(|(k, val)| self.s.custom_fields.get(&k).map(|id| (id.clone(), val)))
@@ -101,24 +83,12 @@ impl Destination for SendGrid {
     }
 
     async fn upsert(&self, cx: &SyncCtx, s: &Sender, batch: &[Contact]) -> Result<BatchResult, SendError> {
-        let created = parse(s.send(&self.upsert_request(cx, batch), &[]).await?)?;
+        let created = s.send(&self.upsert_request(cx, batch), &[]).await?.json_or_reject()?;
         let Some(job) = created["job_id"].as_str().map(str::to_string) else {
             return Err(SendError::Rejected { status: 202, message: "the import has no job_id".into() });
         };
-        let started = Instant::now();
-        let done = loop {
-            let v = parse(s.send(&self.req(Method::GET, &format!("/v3/marketing/contacts/imports/{job}")), &[]).await?)?;
-            match v["status"].as_str().unwrap_or("") {
-                "completed" => break v,
-                "failed" | "errored" => {
-                    return Err(SendError::Rejected { status: 200, message: format!("import job {job} ended {}", v["status"]) })
-                }
-                _ if started.elapsed() > self.job_timeout => {
-                    return Err(SendError::GaveUp { attempts: 1, last: format!("import job {job} still pending after {:?}", self.job_timeout) })
-                }
-                _ => tokio::time::sleep(self.poll).await,
-            }
-        };
+        let poll = || self.req(Method::GET, &format!("/v3/marketing/contacts/imports/{job}"));
+        let done = self.jobs.wait(s, &job, poll, "/status", "completed", &["failed", "errored"]).await?;
         let mut failed = vec![];
         if let Some(url) = done["results"]["errors_url"].as_str() {
             let text = s.send(&self.req(Method::GET, url), &[]).await?.text();
@@ -141,7 +111,7 @@ impl Destination for SendGrid {
     async fn remove(&self, cx: &SyncCtx, s: &Sender, batch: &[Removal]) -> Result<BatchResult, SendError> {
         // 404: none of them is a contact any more, which is what we want.
         let found = s.send(&self.remove_request(cx, batch), &[404]).await?;
-        let v = if found.status == 404 { json!({"result": {}}) } else { parse(found)? };
+        let v = if found.status == 404 { json!({"result": {}}) } else { found.json_or_reject()? };
         let ids: Vec<String> = batch
             .iter()
             .filter_map(|r| v["result"][r.email.as_str()]["contact"]["id"].as_str().map(str::to_string))

@@ -1,0 +1,34 @@
+//! `marts.model_metrics`: (model, metric, value) rows that several jobs write for the same
+//! date (churn_scores, clv, recommendations). Each job replaces only its own models' rows.
+
+use std::sync::Arc;
+
+use arrow::array::{Float64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+
+use crate::error::Result;
+use crate::registry::RunContext;
+
+/// Rows of model_metrics: (model, metric, value).
+fn batch(rows: &[(&str, String, f64)]) -> Result<RecordBatch> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("model", DataType::Utf8, false),
+        Field::new("metric", DataType::Utf8, false),
+        Field::new("value", DataType::Float64, true),
+    ]));
+    Ok(RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(rows.iter().map(|r| Some(r.0)).collect::<StringArray>()),
+            Arc::new(rows.iter().map(|r| Some(r.1.as_str())).collect::<StringArray>()),
+            Arc::new(rows.iter().map(|r| r.2.is_finite().then_some(r.2)).collect::<Float64Array>()),
+        ],
+    )?)
+}
+
+/// Replace this job's models' rows of the date's model_metrics partition.
+pub async fn publish(rc: &RunContext<'_>, models: &[&str], rows: &[(&str, String, f64)]) -> Result<u64> {
+    let keep = format!("model NOT IN ({})", models.iter().map(|m| format!("'{m}'")).collect::<Vec<_>>().join(", "));
+    crate::engine::merge_partition(rc.engine, rc.run_id, "marts", "model_metrics", &rc.dt(), &keep, &batch(rows)?).await?;
+    Ok(rows.len() as u64)
+}
