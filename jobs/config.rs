@@ -23,6 +23,10 @@ pub struct Config {
     /// Memory the query engine may use before spilling, e.g. "4GiB". Default: half of RAM.
     #[serde(default)]
     pub memory_limit: Option<String>,
+    /// Where the SQL runs: `local` (default), `ballista-standalone`, or `ballista://HOST:PORT`
+    /// (a cluster started with `ecomwh cluster`). The `--engine` flag overrides it.
+    #[serde(default = "default_engine")]
+    pub engine: String,
     /// Parallelism of the engine (default: number of cores).
     #[serde(default)]
     pub target_partitions: Option<usize>,
@@ -572,6 +576,10 @@ impl Default for Config {
     }
 }
 
+fn default_engine() -> String {
+    "local".into()
+}
+
 impl Config {
     /// Load from an explicit file, or `ecomwh.toml` in the current folder when present.
     pub fn load(explicit: Option<&Path>) -> Result<Config> {
@@ -604,6 +612,7 @@ impl Config {
 
     fn check(&self) -> Result<()> {
         self.tz()?;
+        crate::engine::EngineKind::parse(&self.engine)?;
         for (table, format) in &self.generate.formats {
             if !crate::schemas::RAW_TABLES.contains(&table.as_str()) {
                 return Err(Error::Config(format!(

@@ -70,6 +70,10 @@ pub enum Error {
     #[error("export incomplete: {0}")]
     Export(String),
 
+    /// The Ballista cluster could not be reached or stopped (retry when it is back).
+    #[error("cluster: {0}")]
+    Cluster(String),
+
     /// A failure injected on purpose by tests through ECOMWH_FAIL_AT.
     #[error("injected failure at {0} (ECOMWH_FAIL_AT)")]
     Injected(String),

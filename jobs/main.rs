@@ -8,7 +8,12 @@ use tracing_subscriber::EnvFilter;
 fn main() -> ExitCode {
     let cli = ecomwh::cli::Cli::parse();
     // The demo prints its own summary; nightly commands log each job for Airflow.
-    let default = if matches!(cli.command, ecomwh::cli::Command::Demo(_)) { "warn" } else { "warn,ecomwh=info" };
+    let default = match cli.command {
+        ecomwh::cli::Command::Demo(_) => "warn",
+        // Ballista's scheduler logs each job's stage plan at info.
+        ecomwh::cli::Command::Cluster(_) => "warn,ecomwh=info,ballista_scheduler=info,ballista_executor=info",
+        _ => "warn,ecomwh=info",
+    };
     let filter = EnvFilter::try_from_env("ECOMWH_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -89,6 +89,7 @@ pub async fn run_date(engine: &Engine, cfg: &Config, date: NaiveDate, only: Opti
         run_id: run_id.clone(),
         date: date.format("%Y-%m-%d").to_string(),
         started_at: chrono::Utc::now().to_rfc3339(),
+        engine: cfg.engine.clone(),
         status: "ok".into(),
         ..Default::default()
     };

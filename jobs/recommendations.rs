@@ -88,11 +88,37 @@ async fn histories(rc: &RunContext<'_>, cfg: &RecommendationsConfig, to: NaiveDa
         }
     })
     .await?;
+    // Ids in name order: ties then break the same way whatever order the engine sent rows in.
+    let (new_product, products) = relabel(std::mem::take(&mut into.products));
+    into.product_ids = products.iter().enumerate().map(|(i, p)| (p.clone(), i as u32)).collect();
+    into.products = products;
+    let mut names = vec![String::new(); into.histories.len()];
+    for (c, &i) in &into.customers {
+        names[i as usize] = c.clone();
+    }
+    let (new_customer, names) = relabel(names);
+    into.customers = names.into_iter().enumerate().map(|(i, c)| (c, i as u32)).collect();
+    for r in &mut rows {
+        (r.0, r.1) = (new_customer[r.0 as usize], new_product[r.1 as usize]);
+    }
     rows.sort_by_key(|r| (r.0, r.4, r.1));
     for (c, p, w, recent, _) in rows {
         into.histories[c as usize].push((p, w, recent));
     }
     Ok(())
+}
+
+/// Names sorted, and the new id of each old one.
+fn relabel(names: Vec<String>) -> (Vec<u32>, Vec<String>) {
+    let mut order: Vec<u32> = (0..names.len() as u32).collect();
+    order.sort_by(|&a, &b| names[a as usize].cmp(&names[b as usize]));
+    let mut new_id = vec![0u32; names.len()];
+    for (new, &old) in order.iter().enumerate() {
+        new_id[old as usize] = new as u32;
+    }
+    let mut names: Vec<Option<String>> = names.into_iter().map(Some).collect();
+    let sorted = order.iter().map(|&o| names[o as usize].take().unwrap_or_default()).collect();
+    (new_id, sorted)
 }
 
 fn metric(cfg: &RecommendationsConfig) -> Metric {

@@ -67,11 +67,25 @@ impl RunContext<'_> {
     /// `landing.<name>`, so several SQL files can read one intermediate result. Returns its rows
     /// and folder (delete it with `staging::cleanup`).
     pub async fn scratch_query(&self, name: &str, sql: &str, p: &Params) -> Result<(u64, String)> {
+        let df = self.engine.query(sql, p).await?;
+        let schema = df.schema().inner().clone();
+        let stream = df.execute_stream().await?;
+        self.scratch(name, schema, stream).await
+    }
+
+    /// Batches computed in Rust as `landing.<name>` (scratch Parquet in the warehouse, so that
+    /// a cluster's executors read them too), like [`Self::scratch_query`].
+    pub async fn scratch_batches(&self, name: &str, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<(u64, String)> {
+        let stream = futures::stream::iter(batches.into_iter().map(Ok::<_, datafusion::error::DataFusionError>));
+        self.scratch(name, schema, stream).await
+    }
+
+    async fn scratch<S>(&self, name: &str, schema: SchemaRef, mut stream: S) -> Result<(u64, String)>
+    where
+        S: futures::Stream<Item = std::result::Result<RecordBatch, datafusion::error::DataFusionError>> + Unpin,
+    {
         let e = self.engine;
         let dir = format!("_tmp/{}/landing/{name}", self.run_id);
-        let df = e.query(sql, p).await?;
-        let schema = df.schema().inner().clone();
-        let mut stream = df.execute_stream().await?;
         let scratch = crate::storage::warehouse::Warehouse { local_dir: None, ..e.wh.clone() };
         let mut w = PartitionWriter::new(&scratch, &Default::default(), "_", "_", "_", self.run_id, schema, usize::MAX);
         w.set_dir(&dir);

@@ -9,10 +9,9 @@ use arrow::array::{ArrayRef, AsArray, Float64Array, Int32Array, Int64Array, Reco
 use arrow::datatypes::{DataType, Field, Float64Type, Int32Type, Schema};
 use async_trait::async_trait;
 use chrono::Duration;
-use datafusion::datasource::MemTable;
 
 use crate::config::RfmConfig;
-use crate::engine::{date_param, params, LANDING};
+use crate::engine::{date_param, params};
 use crate::error::{Error, Result};
 use crate::ml::kmeans::{cluster, Clustering};
 use crate::registry::{Job, RunContext};
@@ -155,6 +154,10 @@ impl Job for RfmSegments {
         let (schema, batches) = scored?;
         let scored = arrow::compute::concat_batches(&schema, &batches)?;
         drop(batches);
+        // k-means sums points in order: the same order whichever engine (and partitioning) ran
+        // the query gives the same clusters to the last bit.
+        let by_id = arrow::compute::sort_to_indices(scored.column_by_name("customer_id").ok_or_else(|| Error::job("rfm_segments", "scores lack customer_id"))?, None, None)?;
+        let scored = arrow::compute::take_record_batch(&scored, &by_id)?;
         tracing::info!(customers = scored.num_rows(), seconds = t0.elapsed().as_secs_f64(), "scored");
         rc.progress("rfm_segments: clusters");
         let t1 = std::time::Instant::now();
@@ -169,13 +172,10 @@ impl Job for RfmSegments {
         let nc = rc.publish_batches("marts", "rfm_clusters", cb.schema(), &[cb]).await?;
 
         let map = segment_map_batch(cfg)?;
-        let mem = MemTable::try_new(map.schema(), vec![vec![map]])?;
-        let landing = rc.engine.ctx.catalog("datafusion").and_then(|c| c.schema(LANDING));
-        if let Some(s) = landing {
-            s.deregister_table("rfm_segment_map")?;
-            s.register_table("rfm_segment_map".into(), Arc::new(mem))?;
-        }
-        let ns = rc.publish_query("marts", "rfm_segment_summary", &sqlfiles::sql("marts", "rfm_segment_summary")?, &p).await?;
+        let (_, map_dir) = rc.scratch_batches("rfm_segment_map", map.schema(), vec![map]).await?;
+        let ns = rc.publish_query("marts", "rfm_segment_summary", &sqlfiles::sql("marts", "rfm_segment_summary")?, &p).await;
+        crate::staging::cleanup(rc.engine, &map_dir).await;
+        let ns = ns?;
         let stats = |t: &str, out: u64| TableStats { table: t.into(), rows_in: n, rows_out: out, ..Default::default() };
         Ok(vec![stats("rfm_segments", n), stats("rfm_clusters", nc), stats("rfm_segment_summary", ns)])
     }

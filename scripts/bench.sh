@@ -6,9 +6,10 @@
 #   scripts/bench.sh forecast [--series 10000]                 forecasts vs statsforecast
 #   scripts/bench.sh export [--customers 1700000]              1M-member sync to the Mailchimp emulator
 #   scripts/bench.sh recs [--customers 100000]                 recall@10 of recommendations vs popularity
+#   scripts/bench.sh cluster [--customers 100000] [--days 30]  one night: local vs Ballista standalone vs 2 executors
 set -euo pipefail
 cd "$(dirname "$0")/.."
-what=${1:?usage: scripts/bench.sh staging|rules|nightly|forecast|export|recs [options]}
+what=${1:?usage: scripts/bench.sh staging|rules|nightly|forecast|export|recs|cluster [options]}
 shift
 . scripts/pyenv.sh
 if [ "$what" = forecast ]; then

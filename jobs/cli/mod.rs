@@ -2,6 +2,7 @@
 
 mod backfill;
 mod check_inputs;
+mod cluster;
 mod demo;
 mod export;
 mod forecast;
@@ -33,6 +34,10 @@ pub struct Cli {
     /// Warehouse URL, overriding the config: file://PATH, s3://BUCKET/PREFIX, gs://, az://, memory://
     #[arg(long, global = true, value_name = "URL")]
     pub warehouse: Option<String>,
+    /// Where the SQL runs, overriding the config's `engine`: local, ballista-standalone,
+    /// ballista://HOST:PORT
+    #[arg(long, global = true, value_name = "ENGINE", env = "ECOMWH_ENGINE")]
+    pub engine: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -51,6 +56,7 @@ pub enum Command {
     Forecast(forecast::Args),
     Report(report::Args),
     Export(export::Args),
+    Cluster(cluster::Args),
 }
 
 /// What every subcommand gets: the checked config and the warehouse URL to use.
@@ -73,6 +79,10 @@ pub async fn run(cli: Cli) -> Result<()> {
     if let Some(w) = cli.warehouse {
         cfg.warehouse = w;
     }
+    if let Some(e) = cli.engine {
+        crate::engine::EngineKind::parse(&e)?;
+        cfg.engine = e;
+    }
     let app = App { cfg };
     match cli.command {
         Command::Demo(a) => demo::run(&app, a).await,
@@ -87,6 +97,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Forecast(a) => forecast::run(&app, a).await,
         Command::Report(a) => report::run(&app, a).await,
         Command::Export(a) => export::run(&app, a).await,
+        Command::Cluster(a) => cluster::run(&app, a).await,
     }
 }
 

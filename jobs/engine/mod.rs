@@ -1,6 +1,7 @@
 //! The one place that builds DataFusion sessions: config, memory pool, object stores,
 //! the warehouse tables as SQL schemas, and running the SQL files of `sql/`.
 
+pub mod cluster;
 pub mod udf;
 pub mod visible;
 
@@ -15,7 +16,9 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::memory_pool::FairSpillPool;
-use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use datafusion::execution::FunctionRegistry;
 use datafusion::prelude::{SessionConfig, SessionContext, SQLOptions};
 use object_store::ObjectStore;
 
@@ -32,47 +35,143 @@ pub struct Engine {
     pub ctx: SessionContext,
     pub wh: Warehouse,
     pub manifests: Manifests,
+    pub kind: EngineKind,
+}
+
+/// Where the SQL runs. Only this module knows the difference: jobs see a `SessionContext`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineKind {
+    /// DataFusion in this process (the default).
+    Local,
+    /// Ballista with an in-process scheduler and executor: to try it out, and for tests.
+    BallistaStandalone,
+    /// A Ballista cluster: the scheduler's `host:port` (see `ecomwh cluster`).
+    Ballista { host: String, port: u16 },
+}
+
+impl EngineKind {
+    pub fn parse(s: &str) -> Result<EngineKind> {
+        let bad = || {
+            Error::Config(format!(
+                "engine '{s}' is not one of: local, ballista-standalone, ballista://HOST:PORT"
+            ))
+        };
+        match s.trim() {
+            "" | "local" => Ok(EngineKind::Local),
+            "ballista-standalone" => Ok(EngineKind::BallistaStandalone),
+            other => {
+                let rest = other.strip_prefix("ballista://").ok_or_else(bad)?.trim_end_matches('/');
+                let (host, port) = match rest.rsplit_once(':') {
+                    Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad())?),
+                    None => (rest, cluster::DEFAULT_SCHEDULER_PORT),
+                };
+                if host.is_empty() || host.contains('/') {
+                    return Err(bad());
+                }
+                Ok(EngineKind::Ballista { host: host.to_string(), port })
+            }
+        }
+    }
+
+    pub fn is_local(&self) -> bool {
+        *self == EngineKind::Local
+    }
+}
+
+/// The session settings every engine shares (the client's; Ballista sends them with each job).
+fn session_config(cfg: &Config) -> SessionConfig {
+    let mut config = SessionConfig::new()
+        .with_information_schema(true)
+        .with_default_catalog_and_schema("datafusion", "public");
+    if let Some(n) = cfg.target_partitions {
+        config = config.with_target_partitions(n.max(1));
+    }
+    // Runs are batch jobs: parquet reads may push filters down.
+    config.options_mut().execution.parquet.pushdown_filters = false;
+    // Strings as plain Utf8, not views: sorts and joins account a view array by the whole
+    // buffers it points into, so wide results of joins looked many GB large and spilled
+    // over and over (apache/datafusion#12136): a 1M-customer profile build took minutes.
+    config.options_mut().execution.parquet.schema_force_view_types = false;
+    config
+}
+
+/// Settings for Ballista 55 that our SQL needs, found by running the pipeline on it:
+/// - its adaptive planner (AQE) lost a window's PARTITION BY ordering across a join it
+///   deferred ("Expects PARTITION BY expression to be ordered"): the static planner instead;
+/// - it reorders joins of a stage after DataFusion attached dynamic filters to them, which
+///   fails the task and leaves the job hanging: no join dynamic filters;
+/// - a column whose Parquet statistics show one value is planned as a constant (left out of
+///   sorts), which the executor, decoding the plan, does not know: no file statistics.
+pub(crate) fn for_ballista(config: SessionConfig) -> SessionConfig {
+    use ballista_core::extension::SessionConfigExt;
+    let mut config = config
+        .upgrade_for_ballista()
+        .set_bool(ballista_core::config::BALLISTA_ADAPTIVE_PLANNER_ENABLED, false);
+    config.options_mut().optimizer.enable_join_dynamic_filter_pushdown = false;
+    config.options_mut().execution.collect_statistics = false;
+    config
+}
+
+/// How the warehouse store is shown to queries.
+pub(crate) enum View {
+    /// The manifests this process keeps current as it commits.
+    Shared(Manifests),
+    /// A cluster process: each listing of a table rereads its manifest, since the client commits.
+    Live,
+}
+
+/// Memory pool, fresh listings and the warehouse's object store.
+pub(crate) fn runtime(cfg: &Config, wh: &Warehouse, view: View) -> Result<Arc<RuntimeEnv>> {
+    let pool_bytes = match cfg.memory_limit_bytes()? {
+        Some(b) => b,
+        None => default_memory_limit(),
+    };
+    // Listings must be fresh: a run commits partitions that its next job reads.
+    let mut caches = CacheManagerConfig::default();
+    caches.list_files_cache_limit = 0;
+    caches.list_files_cache = None;
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(FairSpillPool::new(pool_bytes)))
+        .with_cache_manager(caches)
+        .build_arc()?;
+    let read_store: Arc<dyn ObjectStore> = match view {
+        _ if wh.is_local() => wh.store.clone(),
+        View::Shared(m) => Arc::new(visible::CommittedView::new(wh.store.clone(), wh.root.as_ref(), m)),
+        View::Live => Arc::new(visible::CommittedView::live(wh.clone())),
+    };
+    runtime.register_object_store(&wh.store_url, read_store);
+    Ok(runtime)
+}
+
+/// A session state with our settings, runtime and functions.
+pub(crate) fn session_state(cfg: &Config, config: SessionConfig, runtime: Arc<RuntimeEnv>) -> Result<SessionState> {
+    let mut state = SessionStateBuilder::new()
+        .with_default_features()
+        .with_config(config)
+        .with_runtime_env(runtime)
+        .build();
+    for f in udf::all(cfg.tz()?) {
+        state.register_udf(Arc::new(f))?;
+    }
+    Ok(state)
 }
 
 impl Engine {
     pub async fn open(cfg: &Config, wh: Warehouse) -> Result<Engine> {
+        let kind = EngineKind::parse(&cfg.engine)?;
         let manifests = Manifests::load(&wh).await?;
-        let mut config = SessionConfig::new()
-            .with_information_schema(true)
-            .with_default_catalog_and_schema("datafusion", "public");
-        if let Some(n) = cfg.target_partitions {
-            config = config.with_target_partitions(n.max(1));
+        let runtime = runtime(cfg, &wh, View::Shared(manifests.clone()))?;
+        let config = if kind.is_local() { session_config(cfg) } else { for_ballista(session_config(cfg)) };
+        let state = session_state(cfg, config, runtime)?;
+        let ctx = match &kind {
+            EngineKind::Local => SessionContext::new_with_state(state),
+            EngineKind::BallistaStandalone => cluster::standalone(state).await?,
+            EngineKind::Ballista { host, port } => cluster::remote(host, *port, state).await?,
+        };
+        // Ballista's client session keeps only its own functions.
+        for f in udf::all(cfg.tz()?) {
+            ctx.register_udf(f);
         }
-        // Runs are batch jobs: parquet reads may push filters down.
-        config.options_mut().execution.parquet.pushdown_filters = false;
-        // Strings as plain Utf8, not views: sorts and joins account a view array by the whole
-        // buffers it points into, so wide results of joins looked many GB large and spilled
-        // over and over (apache/datafusion#12136): a 1M-customer profile build took minutes.
-        config.options_mut().execution.parquet.schema_force_view_types = false;
-
-        let pool_bytes = match cfg.memory_limit_bytes()? {
-            Some(b) => b,
-            None => default_memory_limit(),
-        };
-        // Listings must be fresh: a run commits partitions that its next job reads.
-        let mut caches = CacheManagerConfig::default();
-        caches.list_files_cache_limit = 0;
-        caches.list_files_cache = None;
-        let runtime = RuntimeEnvBuilder::new()
-            .with_memory_pool(Arc::new(FairSpillPool::new(pool_bytes)))
-            .with_cache_manager(caches)
-            .build_arc()?;
-        let ctx = SessionContext::new_with_config_rt(config, runtime);
-        ctx.register_udf(udf::ShopDate::udf(cfg.tz()?));
-        ctx.register_udf(udf::ShopHour::udf(cfg.tz()?));
-        ctx.register_udf(udf::AudienceBucket::udf());
-
-        let read_store: Arc<dyn ObjectStore> = if wh.is_local() {
-            wh.store.clone()
-        } else {
-            Arc::new(visible::CommittedView::new(wh.store.clone(), wh.root.as_ref(), manifests.clone()))
-        };
-        ctx.register_object_store(&wh.store_url, read_store);
 
         let catalog = ctx
             .catalog("datafusion")
@@ -80,7 +179,7 @@ impl Engine {
         for layer in LAYERS.iter().chain([&LANDING]) {
             catalog.register_schema(layer, Arc::new(MemorySchemaProvider::new()))?;
         }
-        let engine = Engine { ctx, wh, manifests };
+        let engine = Engine { ctx, wh, manifests, kind };
         engine.register_all().await?;
         Ok(engine)
     }
@@ -220,4 +319,27 @@ pub async fn merge_partition(engine: &Engine, run_id: &str, layer: &str, table: 
     }
     w.commit().await?;
     engine.register(layer, table).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EngineKind;
+
+    #[test]
+    fn engine_settings_parse_or_explain() {
+        assert_eq!(EngineKind::parse("local").ok(), Some(EngineKind::Local));
+        assert_eq!(EngineKind::parse("ballista-standalone").ok(), Some(EngineKind::BallistaStandalone));
+        assert_eq!(
+            EngineKind::parse("ballista://sched.internal:50077").ok(),
+            Some(EngineKind::Ballista { host: "sched.internal".into(), port: 50077 })
+        );
+        assert_eq!(
+            EngineKind::parse("ballista://10.0.0.5").ok(),
+            Some(EngineKind::Ballista { host: "10.0.0.5".into(), port: 50050 })
+        );
+        for bad in ["spark", "ballista://", "ballista://h:notaport", "df://h:1"] {
+            let e = EngineKind::parse(bad).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(e.contains("local, ballista-standalone, ballista://HOST:PORT"), "{bad}: {e}");
+        }
+    }
 }

@@ -9,6 +9,11 @@ use datafusion::common::Result;
 use chrono::Timelike;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 
+/// Every function of ours, for a session of a shop in time zone `tz`.
+pub fn all(tz: chrono_tz::Tz) -> Vec<ScalarUDF> {
+    vec![ShopDate::udf(tz), ShopHour::udf(tz), AudienceBucket::udf()]
+}
+
 /// Call `f` with each timestamp of the first argument in the shop's time zone (None for NULL).
 fn for_each_local(args: &ScalarFunctionArgs, tz: &chrono_tz::Tz, mut f: impl FnMut(Option<chrono::DateTime<chrono_tz::Tz>>)) -> Result<()> {
     let input = args.args[0].clone().into_array(args.number_rows)?;

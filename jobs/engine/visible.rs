@@ -19,12 +19,15 @@ use object_store::{
 };
 
 use crate::storage::manifest::{Manifests, LAYERS};
+use crate::storage::warehouse::Warehouse;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct CommittedView {
     inner: Arc<dyn ObjectStore>,
     root: String,
     manifests: Manifests,
+    /// Set in cluster processes: every listing of a table first rereads its manifest.
+    live: Option<Warehouse>,
 }
 
 /// Where a path sits in the warehouse layout.
@@ -37,18 +40,41 @@ enum Place<'a> {
 
 impl CommittedView {
     pub fn new(inner: Arc<dyn ObjectStore>, root: &str, manifests: Manifests) -> Self {
-        CommittedView { inner, root: root.trim_matches('/').to_string(), manifests }
+        CommittedView { inner, root: root.trim_matches('/').to_string(), manifests, live: None }
+    }
+
+    /// A view for a process that does not commit itself (a Ballista scheduler or executor).
+    pub fn live(wh: Warehouse) -> Self {
+        let mut v = CommittedView::new(wh.store.clone(), wh.root.as_ref(), Manifests::default());
+        v.live = Some(wh);
+        v
+    }
+
+    /// In live mode, reread the manifest of the table a listing prefix falls in.
+    async fn refresh_for(&self, prefix: Option<&Path>) -> Result<()> {
+        let (Some(wh), Some(prefix)) = (&self.live, prefix) else { return Ok(()) };
+        let Some(rel) = self.rel(prefix.as_ref()) else { return Ok(()) };
+        let mut parts = rel.split('/');
+        let (Some(layer), Some(table)) = (parts.next(), parts.next()) else { return Ok(()) };
+        if !LAYERS.contains(&layer) || table.is_empty() {
+            return Ok(());
+        }
+        self.manifests.refresh(wh, layer, table).await.map_err(|e| object_store::Error::Generic {
+            store: "ecomwh manifests",
+            source: Box::new(e),
+        })
+    }
+
+    fn rel<'a>(&self, p: &'a str) -> Option<&'a str> {
+        if self.root.is_empty() {
+            Some(p)
+        } else {
+            p.strip_prefix(self.root.as_str()).and_then(|x| x.strip_prefix('/'))
+        }
     }
 
     fn place<'a>(&self, p: &'a str) -> Place<'a> {
-        let rel = if self.root.is_empty() {
-            p
-        } else {
-            match p.strip_prefix(self.root.as_str()).and_then(|x| x.strip_prefix('/')) {
-                Some(r) => r,
-                None => return Place::Other,
-            }
-        };
+        let Some(rel) = self.rel(p) else { return Place::Other };
         let parts: Vec<&str> = rel.splitn(4, '/').collect();
         if parts.len() < 3 || !LAYERS.contains(&parts[0]) {
             return Place::Other;
@@ -103,20 +129,30 @@ impl ObjectStore for CommittedView {
     }
 
     fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
-        let me = CommittedView::new(self.inner.clone(), &self.root, self.manifests.clone());
-        self.inner
-            .list(prefix)
-            .filter(move |r| {
-                let keep = match r {
-                    Ok(m) => me.visible(m.location.as_ref()),
-                    Err(_) => true,
-                };
-                futures::future::ready(keep)
-            })
-            .boxed()
+        let me = self.clone();
+        let prefix = prefix.cloned();
+        futures::stream::once(async move {
+            if let Err(e) = me.refresh_for(prefix.as_ref()).await {
+                return futures::stream::once(futures::future::ready(Err(e))).boxed();
+            }
+            let filter = me.clone();
+            me.inner
+                .list(prefix.as_ref())
+                .filter(move |r| {
+                    let keep = match r {
+                        Ok(m) => filter.visible(m.location.as_ref()),
+                        Err(_) => true,
+                    };
+                    futures::future::ready(keep)
+                })
+                .boxed()
+        })
+        .flatten()
+        .boxed()
     }
 
     async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {
+        self.refresh_for(prefix).await?;
         let mut r = self.inner.list_with_delimiter(prefix).await?;
         r.objects.retain(|m| self.visible(m.location.as_ref()));
         r.common_prefixes.retain(|p| self.visible(p.as_ref()));

@@ -71,6 +71,19 @@ impl Manifests {
         Ok(Manifests { inner: Arc::new(RwLock::new(map)) })
     }
 
+    /// Reread one table's manifest (a process that reads what another one commits).
+    pub async fn refresh(&self, wh: &Warehouse, layer: &str, table: &str) -> Result<()> {
+        let (m, _) = read_manifest(wh, &wh.path(&manifest_rel(layer, table))).await?;
+        if let Ok(mut map) = self.inner.write() {
+            let key = format!("{layer}/{table}");
+            match m {
+                Some(m) => map.insert(key, m),
+                None => map.remove(&key),
+            };
+        }
+        Ok(())
+    }
+
     pub fn get(&self, layer: &str, table: &str) -> Option<TableManifest> {
         self.inner.read().ok()?.get(&format!("{layer}/{table}")).cloned()
     }

@@ -14,6 +14,9 @@ pub struct RunReport {
     pub started_at: String,
     pub finished_at: String,
     pub seconds: f64,
+    /// Where the SQL ran: local, ballista-standalone or ballista://HOST:PORT.
+    #[serde(default)]
+    pub engine: String,
     /// "ok" or "failed"
     pub status: String,
     pub error: Option<String>,

@@ -13,7 +13,7 @@ pub fn bin() -> &'static str {
 pub fn cmd(warehouse: &str, args: &[&str]) -> Command {
     let mut c = Command::new(bin());
     c.arg("--warehouse").arg(warehouse).args(args);
-    c.env("ECOMWH_LOG", "warn").env_remove("ECOMWH_FAIL_AT").env_remove("ECOMWH_PAUSE_AT");
+    c.env("ECOMWH_LOG", "warn").env_remove("ECOMWH_FAIL_AT").env_remove("ECOMWH_PAUSE_AT").env_remove("ECOMWH_ENGINE");
     // No ecomwh.toml from the developer's folder.
     c.current_dir(std::env::temp_dir());
     c
@@ -220,3 +220,52 @@ pub fn check_contracts(wh: &LocalWh, select: impl Fn(&str) -> bool) -> usize {
     }
     checked
 }
+
+/// A free TCP port on 127.0.0.1, outside the ephemeral range (a just-freed ephemeral port can
+/// "connect" to itself), starting the search at `seed`.
+pub fn free_port(seed: u16) -> u16 {
+    (0..500u16)
+        .map(|i| 20_000 + (seed.wrapping_add(i.wrapping_mul(37))) % 10_000)
+        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        .expect("a free port")
+}
+
+/// moto's S3 server on a free local port; stopped when dropped.
+pub struct Moto {
+    child: std::process::Child,
+    pub endpoint: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn start_moto() -> Moto {
+    let seed = std::process::id() as u16 ^ (std::time::Instant::now().elapsed().subsec_nanos() as u16);
+    let port = free_port(seed);
+    let child = std::process::Command::new(python())
+        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start moto_server");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let t0 = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t0.elapsed() < std::time::Duration::from_secs(60), "moto did not start");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    Moto { child, endpoint }
+}
+
+pub fn s3_env(c: &mut std::process::Command, endpoint: &str) {
+    c.env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ALLOW_HTTP", "true");
+}
+
