@@ -6,6 +6,8 @@ Settings (Airflow Variables, else environment variables, else defaults), read wh
     ecomwh_config     / ECOMWH_CONFIG     path of ecomwh.toml                  (default: ecomwh.toml in the
                                                                            worker's folder, if any)
     ecomwh_warehouse  / ECOMWH_WAREHOUSE  warehouse URL, overriding the config (default: the config's)
+    ecomwh_engine     / ECOMWH_ENGINE     where the SQL runs: local, ballista-standalone or
+                                          ballista://HOST:PORT (default: the config's, else local)
 Parse-time settings (environment of the scheduler and workers):
     ECOMWH_SCHEDULE        cron of the nightly run            (default: "0 2 * * *", 02:00)
     ECOMWH_TIMEZONE        time zone of that cron and of dt   (default: UTC)
@@ -87,10 +89,13 @@ ECOMWH = (
     "{%% if cfg %%} --config {{ cfg }}{%% endif %%}"
     "{%% set wh = var.value.get('ecomwh_warehouse', None) or '%s' %%}"
     "{%% if wh %%} --warehouse {{ wh }}{%% endif %%}"
+    "{%% set engine = var.value.get('ecomwh_engine', None) or '%s' %%}"
+    "{%% if engine %%} --engine {{ engine }}{%% endif %%}"
 ) % (
     os.environ.get("ECOMWH_BIN", "ecomwh"),
     os.environ.get("ECOMWH_CONFIG", ""),
     os.environ.get("ECOMWH_WAREHOUSE", ""),
+    os.environ.get("ECOMWH_ENGINE", ""),
 )
 
 # Exit code the sensor waits on: only "missing input" is worth waiting for; a bad config or

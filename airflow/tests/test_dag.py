@@ -88,8 +88,9 @@ def test_every_templated_field_renders():
     for values, expected_prefix in [
         ({}, f"{os.environ['ECOMWH_BIN']} check-inputs"),
         (
-            {"ecomwh_bin": "/opt/ecomwh", "ecomwh_config": "/etc/ecomwh.toml", "ecomwh_warehouse": "s3://b/wh"},
-            "/opt/ecomwh --config /etc/ecomwh.toml --warehouse s3://b/wh",
+            {"ecomwh_bin": "/opt/ecomwh", "ecomwh_config": "/etc/ecomwh.toml", "ecomwh_warehouse": "s3://b/wh",
+             "ecomwh_engine": "ballista://scheduler:50050"},
+            "/opt/ecomwh --config /etc/ecomwh.toml --warehouse s3://b/wh --engine ballista://scheduler:50050",
         ),
     ]:
         ctx = {"ds": "2025-11-21", "var": {"value": Vars(values)}}
