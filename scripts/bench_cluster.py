@@ -46,20 +46,27 @@ def wait_port(port, what):
 class Cluster:
     """A scheduler and two executors (one task each: two cores in all)."""
 
-    def __init__(self, bin_, url, logdir, env):
+    def __init__(self, bin_, cfg, url, logdir, env):
         self.procs = []
         self.sched_log = os.path.join(logdir, "scheduler.log")
         self.port = free_port()
         penv = dict(env, ECOMWH_LOG="warn,ballista_scheduler=info,ballista_executor=info")
-        self._start([bin_, "--warehouse", url, "cluster", "scheduler", "--port", str(self.port)], self.sched_log, penv)
+        self._start([bin_, "--config", cfg, "--warehouse", url, "cluster", "scheduler", "--port", str(self.port)], self.sched_log, penv)
         wait_port(self.port, "scheduler")
+        logs = []
         for i in range(2):
             work = os.path.join(logdir, f"work{i}")
             os.makedirs(work, exist_ok=True)
-            self._start([bin_, "--warehouse", url, "cluster", "executor", "--scheduler", f"127.0.0.1:{self.port}",
+            logs.append(os.path.join(logdir, f"executor{i}.log"))
+            self._start([bin_, "--config", cfg, "--warehouse", url, "cluster", "executor", "--scheduler", f"127.0.0.1:{self.port}",
                          "--port", str(free_port()), "--grpc-port", str(free_port()), "--concurrent-tasks", "1",
-                         "--work-dir", work], os.path.join(logdir, f"executor{i}.log"), penv)
-        time.sleep(3)
+                         "--work-dir", work], logs[-1], penv)
+        t0 = time.time()
+        while not all("registration succeed" in open(l).read() or "Starting poll work loop" in open(l).read() for l in logs):
+            if time.time() - t0 > 60 or any(p.poll() is not None for p in self.procs):
+                self.stop()
+                raise SystemExit("the executors did not register: see " + ", ".join(logs))
+            time.sleep(0.2)
 
     def _start(self, cmd, log, env):
         self.procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(log, "w")))
@@ -115,17 +122,22 @@ def main():
             secs, rss, _ = measure([a.bin, "--warehouse", url, "run", "--date", d.isoformat()], env)
             print(f"history up to {d} built in {secs:.0f}s (local)", flush=True)
 
+    # Tasks per stage = the machine's task slots (2 cores; a cluster's default would be 16).
+    cfg = os.path.join(a.dir, "cluster-bench.toml")
+    with open(cfg, "w") as f:
+        f.write(f"target_partitions = {os.cpu_count()}\n")
     logdir = os.path.join(a.dir, "cluster-logs")
     shutil.rmtree(logdir, ignore_errors=True)
     os.makedirs(logdir)
     results = {}
     for engine in ("local", "ballista-standalone", "cluster"):
-        cluster = Cluster(a.bin, url, logdir, env) if engine == "cluster" else None
-        name = f"ballista://127.0.0.1:{cluster.port}" if cluster else engine
+        cluster = None
         try:
+            cluster = Cluster(a.bin, cfg, url, logdir, env) if engine == "cluster" else None
+            name = f"ballista://127.0.0.1:{cluster.port}" if cluster else engine
             runs = []
             for _ in range(max(1, a.repeat)):
-                secs, rss, _ = measure([a.bin, "--warehouse", url, "--engine", name, "run", "--date", last.isoformat()], env)
+                secs, rss, _ = measure([a.bin, "--config", cfg, "--warehouse", url, "--engine", name, "run", "--date", last.isoformat()], env)
                 report = json.load(open(os.path.join(wh, f"_state/runs/dt={last}/latest.json")))
                 runs.append((secs, rss, report))
             runs.sort(key=lambda r: r[0])

@@ -19,7 +19,7 @@ pub enum Role {
         /// Address to listen on
         #[arg(long, default_value = "127.0.0.1")]
         bind: String,
-        /// Name or address that executors and clients use to reach it (default: --bind)
+        /// Name or address the scheduler advertises as its own (default: --bind)
         #[arg(long)]
         external_host: Option<String>,
         #[arg(long, default_value_t = DEFAULT_SCHEDULER_PORT)]
@@ -33,7 +33,8 @@ pub enum Role {
         /// Address to listen on
         #[arg(long, default_value = "127.0.0.1")]
         bind: String,
-        /// Name or address other executors use to fetch this one's shuffle output (default: --bind)
+        /// Name or address others use to fetch this one's shuffle output (default: the address
+        /// the scheduler sees the executor connect from)
         #[arg(long)]
         external_host: Option<String>,
         /// Arrow Flight port (shuffle data)
@@ -45,7 +46,8 @@ pub enum Role {
         /// Tasks run at once (default: number of cores)
         #[arg(long, default_value_t = 0)]
         concurrent_tasks: usize,
-        /// Folder for shuffle files (default: a temporary folder)
+        /// Folder for shuffle files (default: a folder under the system temp folder, removed
+        /// when the executor stops)
         #[arg(long)]
         work_dir: Option<String>,
     },

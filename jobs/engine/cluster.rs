@@ -16,7 +16,7 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-use super::{runtime, session_state, View};
+use super::{memory_limit, runtime, session_state, View};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::storage::warehouse::Warehouse;
@@ -75,10 +75,19 @@ pub struct Listen {
     pub port: u16,
 }
 
+/// The warehouse as a cluster process opens it: shared storage only.
+fn shared_warehouse(cfg: &Config) -> Result<Warehouse> {
+    let wh = Warehouse::open(&cfg.warehouse, &cfg.storage)?;
+    if wh.url.starts_with("memory://") {
+        return Err(Error::Config("a memory:// warehouse lives in one process: cluster processes need file://, s3://, gs:// or az://".into()));
+    }
+    Ok(wh)
+}
+
 /// Run a Ballista scheduler until the process is stopped. It plans every job the clients
 /// submit (so it lists the warehouse's tables) and hands stages to executors.
 pub async fn run_scheduler(cfg: &Config, listen: &Listen) -> Result<()> {
-    let wh = Warehouse::open(&cfg.warehouse, &cfg.storage)?;
+    let wh = shared_warehouse(cfg)?;
     let rt = runtime(cfg, &wh, View::Live)?;
     // Checked here so that a bad time zone stops the process at once, not at the first job.
     cfg.tz()?;
@@ -91,6 +100,8 @@ pub async fn run_scheduler(cfg: &Config, listen: &Listen) -> Result<()> {
         bind_port: listen.port,
         external_host: external,
         override_session_builder: Some(builder),
+        // Spread each stage's tasks over the executors rather than filling one first.
+        task_distribution: ballista_scheduler::config::TaskDistributionPolicy::RoundRobin,
         ..Default::default()
     };
     let addr: SocketAddr = format!("{}:{}", listen.bind_host, listen.port)
@@ -122,11 +133,21 @@ pub struct ExecutorSettings {
 /// Run a Ballista executor until the process is stopped: it registers with the scheduler,
 /// runs the tasks it is given, and serves its shuffle output to other executors.
 pub async fn run_executor(cfg: &Config, s: &ExecutorSettings) -> Result<()> {
-    let wh = Warehouse::open(&cfg.warehouse, &cfg.storage)?;
+    let wh = shared_warehouse(cfg)?;
     let rt = runtime(cfg, &wh, View::Live)?;
     let state = session_state(cfg, SessionConfig::new(), rt.clone())?;
     let functions = Arc::new(BallistaFunctionRegistry::from(&state));
     let producer: ballista_core::RuntimeProducer = Arc::new(move |_| Ok(rt.clone()));
+    // Shuffle files: in the given folder, else in one of ours that goes when the process stops.
+    let own_dir = match &s.work_dir {
+        Some(_) => None,
+        None => {
+            let d = std::env::temp_dir().join(format!("ecomwh-executor-{}", std::process::id()));
+            std::fs::create_dir_all(&d)?;
+            Some(d)
+        }
+    };
+    let work_dir = s.work_dir.clone().or_else(|| own_dir.as_ref().map(|d| d.display().to_string()));
     let config = ExecutorProcessConfig {
         bind_host: s.listen.bind_host.clone(),
         external_host: s.listen.external_host.clone(),
@@ -137,14 +158,22 @@ pub async fn run_executor(cfg: &Config, s: &ExecutorSettings) -> Result<()> {
         // Wait for a scheduler that starts at the same time.
         scheduler_connect_timeout_seconds: 60,
         vcores: s.concurrent_tasks,
-        work_dir: s.work_dir.clone(),
+        work_dir,
+        // `memory_limit` is the executor's: Ballista splits it between its task slots.
+        memory_pool_size: Some(memory_limit(cfg)? as u64),
+        // Shuffle files of jobs older than a day go, checked hourly (the scheduler also removes
+        // a finished job's files after a few minutes).
+        job_data_ttl_seconds: 24 * 3600,
+        job_data_clean_up_interval_seconds: 3600,
         override_function_registry: Some(functions),
         override_runtime_producer: Some(producer),
         ..Default::default()
     };
     tracing::info!(port = s.listen.port, scheduler = %format!("{}:{}", s.scheduler_host, s.scheduler_port),
         warehouse = %wh.url, "Ballista executor starting");
-    start_executor_process(Arc::new(config))
-        .await
-        .map_err(|e| cluster_error("the executor stopped", e))
+    let result = start_executor_process(Arc::new(config)).await;
+    if let Some(d) = own_dir {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    result.map_err(|e| cluster_error("the executor stopped", e))
 }

@@ -38,6 +38,9 @@ pub struct Engine {
     pub kind: EngineKind,
 }
 
+/// Tasks per stage on a cluster when `target_partitions` is not set (Ballista's default).
+const CLUSTER_PARTITIONS: usize = 16;
+
 /// Where the SQL runs. Only this module knows the difference: jobs see a `SessionContext`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EngineKind {
@@ -122,10 +125,7 @@ pub(crate) enum View {
 
 /// Memory pool, fresh listings and the warehouse's object store.
 pub(crate) fn runtime(cfg: &Config, wh: &Warehouse, view: View) -> Result<Arc<RuntimeEnv>> {
-    let pool_bytes = match cfg.memory_limit_bytes()? {
-        Some(b) => b,
-        None => default_memory_limit(),
-    };
+    let pool_bytes = memory_limit(cfg)?;
     // Listings must be fresh: a run commits partitions that its next job reads.
     let mut caches = CacheManagerConfig::default();
     caches.list_files_cache_limit = 0;
@@ -161,7 +161,17 @@ impl Engine {
         let kind = EngineKind::parse(&cfg.engine)?;
         let manifests = Manifests::load(&wh).await?;
         let runtime = runtime(cfg, &wh, View::Shared(manifests.clone()))?;
-        let config = if kind.is_local() { session_config(cfg) } else { for_ballista(session_config(cfg)) };
+        let mut config = if kind.is_local() { session_config(cfg) } else { for_ballista(session_config(cfg)) };
+        if let EngineKind::Ballista { .. } = kind {
+            if wh.url.starts_with("memory://") {
+                return Err(Error::Config("a memory:// warehouse lives in one process: a Ballista cluster cannot reach it".into()));
+            }
+            // Tasks per stage: the client's cores say nothing about the cluster's. Ballista's
+            // own default, unless `target_partitions` gives the cluster's task slots.
+            if cfg.target_partitions.is_none() {
+                config = config.with_target_partitions(CLUSTER_PARTITIONS);
+            }
+        }
         let state = session_state(cfg, config, runtime)?;
         let ctx = match &kind {
             EngineKind::Local => SessionContext::new_with_state(state),
@@ -274,6 +284,11 @@ pub fn params<const N: usize>(pairs: [(&str, ScalarValue); N]) -> Params {
 pub fn date_param(d: chrono::NaiveDate) -> ScalarValue {
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
     ScalarValue::Date32(Some((d - epoch).num_days() as i32))
+}
+
+/// The `memory_limit` setting, else half of physical memory.
+pub(crate) fn memory_limit(cfg: &Config) -> Result<usize> {
+    Ok(cfg.memory_limit_bytes()?.unwrap_or_else(default_memory_limit))
 }
 
 /// Half of physical memory (from /proc/meminfo), else 4 GiB.

@@ -50,19 +50,27 @@ impl CommittedView {
         v
     }
 
-    /// In live mode, reread the manifest of the table a listing prefix falls in.
-    async fn refresh_for(&self, prefix: Option<&Path>) -> Result<()> {
-        let (Some(wh), Some(prefix)) = (&self.live, prefix) else { return Ok(()) };
-        let Some(rel) = self.rel(prefix.as_ref()) else { return Ok(()) };
-        let mut parts = rel.split('/');
-        let (Some(layer), Some(table)) = (parts.next(), parts.next()) else { return Ok(()) };
-        if !LAYERS.contains(&layer) || table.is_empty() {
-            return Ok(());
-        }
-        self.manifests.refresh(wh, layer, table).await.map_err(|e| object_store::Error::Generic {
-            store: "ecomwh manifests",
-            source: Box::new(e),
-        })
+    /// The view to filter one listing with. In live mode the manifests are read for it (each
+    /// listing its own copy, so concurrent plans never see each other's half-refreshed state):
+    /// the table's own when the prefix is inside one, else all of them.
+    async fn for_listing(&self, prefix: Option<&Path>) -> Result<CommittedView> {
+        let Some(wh) = &self.live else { return Ok(self.clone()) };
+        let p = prefix.map(|p| p.as_ref()).unwrap_or("");
+        let to_store = |e: crate::error::Error| object_store::Error::Generic { store: "ecomwh manifests", source: Box::new(e) };
+        let manifests = if self.root.starts_with(p) {
+            Manifests::load(wh).await.map_err(to_store)?
+        } else {
+            let Some(rel) = self.rel(p) else { return Ok(self.clone()) };
+            let mut parts = rel.split('/');
+            match (parts.next(), parts.next()) {
+                (Some(layer), Some(table)) if LAYERS.contains(&layer) && !table.is_empty() => {
+                    Manifests::load_table(wh, layer, table).await.map_err(to_store)?
+                }
+                (Some(layer), _) if LAYERS.contains(&layer) => Manifests::load(wh).await.map_err(to_store)?,
+                _ => return Ok(self.clone()),
+            }
+        };
+        Ok(CommittedView { manifests, ..self.clone() })
     }
 
     fn rel<'a>(&self, p: &'a str) -> Option<&'a str> {
@@ -132,10 +140,10 @@ impl ObjectStore for CommittedView {
         let me = self.clone();
         let prefix = prefix.cloned();
         futures::stream::once(async move {
-            if let Err(e) = me.refresh_for(prefix.as_ref()).await {
-                return futures::stream::once(futures::future::ready(Err(e))).boxed();
-            }
-            let filter = me.clone();
+            let filter = match me.for_listing(prefix.as_ref()).await {
+                Ok(v) => v,
+                Err(e) => return futures::stream::once(futures::future::ready(Err(e))).boxed(),
+            };
             me.inner
                 .list(prefix.as_ref())
                 .filter(move |r| {
@@ -152,10 +160,10 @@ impl ObjectStore for CommittedView {
     }
 
     async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {
-        self.refresh_for(prefix).await?;
+        let view = self.for_listing(prefix).await?;
         let mut r = self.inner.list_with_delimiter(prefix).await?;
-        r.objects.retain(|m| self.visible(m.location.as_ref()));
-        r.common_prefixes.retain(|p| self.visible(p.as_ref()));
+        r.objects.retain(|m| view.visible(m.location.as_ref()));
+        r.common_prefixes.retain(|p| view.visible(p.as_ref()));
         Ok(r)
     }
 

@@ -71,17 +71,11 @@ impl Manifests {
         Ok(Manifests { inner: Arc::new(RwLock::new(map)) })
     }
 
-    /// Reread one table's manifest (a process that reads what another one commits).
-    pub async fn refresh(&self, wh: &Warehouse, layer: &str, table: &str) -> Result<()> {
+    /// One table's manifest, read now (for a process that reads what another one commits).
+    pub async fn load_table(wh: &Warehouse, layer: &str, table: &str) -> Result<Manifests> {
         let (m, _) = read_manifest(wh, &wh.path(&manifest_rel(layer, table))).await?;
-        if let Ok(mut map) = self.inner.write() {
-            let key = format!("{layer}/{table}");
-            match m {
-                Some(m) => map.insert(key, m),
-                None => map.remove(&key),
-            };
-        }
-        Ok(())
+        let map = m.into_iter().map(|m| (format!("{layer}/{table}"), m)).collect();
+        Ok(Manifests { inner: Arc::new(RwLock::new(map)) })
     }
 
     pub fn get(&self, layer: &str, table: &str) -> Option<TableManifest> {
