@@ -140,13 +140,15 @@ impl Proc {
 fn wait_for(what: &str, procs: &mut [&mut Proc], ok: impl Fn() -> bool) {
     let t0 = Instant::now();
     while !ok() {
-        let logs = || procs.iter().map(|p| format!("--- {}\n{}", p.log.display(), p.log())).collect::<Vec<_>>().join("\n");
         for p in procs.iter_mut() {
             if let Ok(Some(status)) = p.child.try_wait() {
                 panic!("waiting for {what}: {} stopped ({status}):\n{}", p.log.display(), p.log());
             }
         }
-        assert!(t0.elapsed() < Duration::from_secs(90), "{what}: not after 90 s\n{}", logs());
+        if t0.elapsed() > Duration::from_secs(90) {
+            let logs: Vec<String> = procs.iter().map(|p| format!("--- {}\n{}", p.log.display(), p.log())).collect();
+            panic!("{what}: not after 90 s\n{}", logs.join("\n"));
+        }
         std::thread::sleep(Duration::from_millis(200));
     }
 }
