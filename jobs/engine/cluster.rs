@@ -13,6 +13,7 @@ use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::start_server;
 use datafusion::error::DataFusionError;
+use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
@@ -49,20 +50,11 @@ pub(crate) async fn remote(host: &str, port: u16, state: SessionState) -> Result
         .map_err(|e| cluster_error(&format!("cannot connect to the Ballista scheduler at {addr}"), e))
 }
 
-fn to_df(e: Error) -> DataFusionError {
-    DataFusionError::External(Box::new(e))
-}
-
 /// Ballista's own session defaults (its optimizer rules and functions) plus ours, over a runtime
 /// that reaches the warehouse.
-fn cluster_state(cfg: &Config, config: SessionConfig, rt: Arc<datafusion::execution::runtime_env::RuntimeEnv>) -> datafusion::error::Result<SessionState> {
+fn cluster_state(cfg: &Config, config: SessionConfig, rt: Arc<RuntimeEnv>) -> Result<SessionState> {
     let base = ballista_core::utils::default_session_builder(super::for_ballista(config))?;
-    let with_rt = SessionStateBuilder::new_from_existing(base).with_runtime_env(rt).build();
-    let mut state = with_rt;
-    for f in super::udf::all(cfg.tz().map_err(to_df)?) {
-        datafusion::execution::FunctionRegistry::register_udf(&mut state, Arc::new(f))?;
-    }
-    Ok(state)
+    session_state(cfg, SessionStateBuilder::new_from_existing(base), rt)
 }
 
 /// Where a cluster process listens.
@@ -93,7 +85,7 @@ pub async fn run_scheduler(cfg: &Config, listen: &Listen) -> Result<()> {
     cfg.tz()?;
     let c = cfg.clone();
     let builder: ballista_scheduler::scheduler_server::SessionBuilder =
-        Arc::new(move |config: SessionConfig| cluster_state(&c, config, rt.clone()));
+        Arc::new(move |config: SessionConfig| cluster_state(&c, config, rt.clone()).map_err(|e| DataFusionError::External(Box::new(e))));
     let external = listen.external_host.clone().unwrap_or_else(|| listen.bind_host.clone());
     let config = SchedulerConfig {
         bind_host: listen.bind_host.clone(),
@@ -135,7 +127,8 @@ pub struct ExecutorSettings {
 pub async fn run_executor(cfg: &Config, s: &ExecutorSettings) -> Result<()> {
     let wh = shared_warehouse(cfg)?;
     let rt = runtime(cfg, &wh, View::Live)?;
-    let state = session_state(cfg, SessionConfig::new(), rt.clone())?;
+    // The functions the scheduler's sessions have (Ballista's and ours), by name.
+    let state = cluster_state(cfg, SessionConfig::new(), rt.clone())?;
     let functions = Arc::new(BallistaFunctionRegistry::from(&state));
     let producer: ballista_core::RuntimeProducer = Arc::new(move |_| Ok(rt.clone()));
     // Shuffle files: in the given folder, else in one of ours that goes when the process stops.

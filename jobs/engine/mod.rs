@@ -143,13 +143,10 @@ pub(crate) fn runtime(cfg: &Config, wh: &Warehouse, view: View) -> Result<Arc<Ru
     Ok(runtime)
 }
 
-/// A session state with our settings, runtime and functions.
-pub(crate) fn session_state(cfg: &Config, config: SessionConfig, runtime: Arc<RuntimeEnv>) -> Result<SessionState> {
-    let mut state = SessionStateBuilder::new()
-        .with_default_features()
-        .with_config(config)
-        .with_runtime_env(runtime)
-        .build();
+/// A session state from `base` (DataFusion's defaults, or Ballista's in a cluster process) with
+/// our runtime and functions.
+pub(crate) fn session_state(cfg: &Config, base: SessionStateBuilder, runtime: Arc<RuntimeEnv>) -> Result<SessionState> {
+    let mut state = base.with_runtime_env(runtime).build();
     for f in udf::all(cfg.tz()?) {
         state.register_udf(Arc::new(f))?;
     }
@@ -172,7 +169,7 @@ impl Engine {
                 config = config.with_target_partitions(CLUSTER_PARTITIONS);
             }
         }
-        let state = session_state(cfg, config, runtime)?;
+        let state = session_state(cfg, SessionStateBuilder::new().with_default_features().with_config(config), runtime)?;
         let ctx = match &kind {
             EngineKind::Local => SessionContext::new_with_state(state),
             EngineKind::BallistaStandalone => cluster::standalone(state).await?,
