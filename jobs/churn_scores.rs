@@ -39,6 +39,7 @@ async fn sample(rc: &RunContext<'_>, cutoff: NaiveDate, label_end: NaiveDate) ->
         ("label_end", date_param(label_end)),
         ("w30", d(30)),
         ("w90", d(90)),
+        ("w90_dt", d(91)),
         ("w365", d(365)),
     ]
     .into_iter()
@@ -102,7 +103,7 @@ impl Job for ChurnScores {
             (MODEL, "churn_window_days".into(), cfg.churn_window_days as f64),
         ];
         rc.progress("churn model");
-        let probabilities: Vec<Option<f64>> = match fit(&train.rows, &train.churned, cfg.l2, cfg.max_iterations) {
+        let probabilities: Vec<Option<f64>> = match fit(&train.rows, &train.churned, cfg.l2, cfg.max_iterations, None) {
             Ok(model) => {
                 let p = model.predict(&eval.rows);
                 let a = auc(&p, &eval.churned);
@@ -119,7 +120,7 @@ impl Job for ChurnScores {
                     metrics.push((MODEL, format!("calibration_{lo:.1}_{:.1}_observed", lo + 0.1), obs));
                 }
                 // The final model learns from the latest labelled cut-off.
-                let latest = fit(&eval.rows, &eval.churned, cfg.l2, cfg.max_iterations).unwrap_or(model);
+                let latest = fit(&eval.rows, &eval.churned, cfg.l2, cfg.max_iterations, Some(&model)).unwrap_or(model);
                 latest.predict(&now.rows).into_iter().map(Some).collect()
             }
             Err(e) => {

@@ -14,6 +14,7 @@ use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
 use async_trait::async_trait;
 use chrono::{Duration, NaiveDate};
 use futures::StreamExt;
+use rayon::prelude::*;
 
 use crate::config::RecommendationsConfig;
 use crate::engine::{date_param, params, Params};
@@ -25,87 +26,173 @@ use crate::storage::report::TableStats;
 
 pub struct Recommendations;
 
-/// Dense ids for customers and products, and each customer's history.
+type Map<V> = HashMap<String, V, foldhash::fast::RandomState>;
+
+/// Dense ids for customers and products (in name order), shared by the model and its backtest.
 #[derive(Default)]
-struct Histories {
-    customers: HashMap<String, u32>,
+struct Names {
+    customers: Map<u32>,
     products: Vec<String>,
-    product_ids: HashMap<String, u32>,
+    product_ids: Map<u32>,
+}
+
+/// Each customer's history, by dense customer id.
+struct Histories {
+    names: std::sync::Arc<Names>,
     histories: Vec<History>,
 }
 
 impl Histories {
-    fn product(&mut self, p: &str) -> u32 {
-        if let Some(&i) = self.product_ids.get(p) {
-            return i;
-        }
-        let i = self.products.len() as u32;
-        self.products.push(p.to_string());
-        self.product_ids.insert(p.to_string(), i);
-        i
+    fn of(&self, customer: &str) -> Option<&History> {
+        self.names.customers.get(customer).map(|&i| &self.histories[i as usize])
     }
 
-    fn customer(&mut self, c: &str) -> u32 {
-        if let Some(&i) = self.customers.get(c) {
-            return i;
+    /// Products and customers with at least one interaction.
+    fn counts(&self) -> (usize, usize) {
+        let mut seen = vec![false; self.names.products.len()];
+        for h in &self.histories {
+            for &(p, _, _) in h {
+                seen[p as usize] = true;
+            }
         }
-        let i = self.histories.len() as u32;
-        self.customers.insert(c.to_string(), i);
-        self.histories.push(vec![]);
-        i
+        (seen.iter().filter(|s| **s).count(), self.histories.iter().filter(|h| !h.is_empty()).count())
     }
 }
 
-/// Interactions on the days `from ..= to`: (customer, product, days since bought, viewed).
-async fn interactions(rc: &RunContext<'_>, from: NaiveDate, to: NaiveDate, mut each: impl FnMut(&str, &str, Option<i64>, bool)) -> Result<()> {
-    let p: Params = params([("run_date", date_param(rc.date)), ("from", date_param(from)), ("to", date_param(to))]);
+/// One row of `_recommendation_interactions.sql`.
+struct Interaction<'a> {
+    customer: &'a str,
+    product: &'a str,
+    /// Days since last bought in the model's window, and viewed in it.
+    bought: Option<i64>,
+    viewed: bool,
+    /// The same in the backtest model's window (counted from its cut-off).
+    eval_bought: Option<i64>,
+    eval_viewed: bool,
+    bought_after_cutoff: bool,
+}
+
+/// One pass over the interactions of the model's window and, when `cutoff` is before the run
+/// date, the backtest's longer one (reading them once, not once per model).
+async fn interactions(rc: &RunContext<'_>, cfg: &RecommendationsConfig, cutoff: NaiveDate, mut each: impl FnMut(Interaction)) -> Result<()> {
+    let span = Duration::days(cfg.lookback_days as i64 - 1);
+    let from = cutoff - span;
+    let p: Params = params([
+        ("run_date", date_param(rc.date)),
+        ("model_from", date_param(rc.date - span)),
+        ("from", date_param(from)),
+        ("from_dt", date_param(from - Duration::days(1))),
+        ("cutoff", date_param(cutoff)),
+    ]);
     let mut stream = rc.engine.query(&sqlfiles::sql("marts", "_recommendation_interactions")?, &p).await?.execute_stream().await?;
     while let Some(b) = stream.next().await {
         let b = b?;
         let s = |i: usize| arrow::compute::cast(b.column(i), &DataType::Utf8);
         let (c, pr) = (s(0)?, s(1)?);
         let (c, pr) = (c.as_string::<i32>(), pr.as_string::<i32>());
-        let days = arrow::compute::cast(b.column(2), &DataType::Int64)?;
-        let days = days.as_primitive::<Int64Type>();
-        let viewed = b.column(3).as_boolean();
+        let days = |i: usize| arrow::compute::cast(b.column(i), &DataType::Int64);
+        let (bought, eval_bought) = (days(2)?, days(4)?);
+        let (bought, eval_bought) = (bought.as_primitive::<Int64Type>(), eval_bought.as_primitive::<Int64Type>());
+        let flag = |i: usize| b.column(i).as_boolean().clone();
+        let (viewed, eval_viewed, after) = (flag(3), flag(5), flag(6));
+        let on = |a: &arrow::array::BooleanArray, i: usize| !a.is_null(i) && a.value(i);
+        let day = |a: &arrow::array::Int64Array, i: usize| (!a.is_null(i)).then(|| a.value(i));
         for i in 0..b.num_rows() {
-            each(c.value(i), pr.value(i), (!days.is_null(i)).then(|| days.value(i)), !viewed.is_null(i) && viewed.value(i));
+            each(Interaction {
+                customer: c.value(i),
+                product: pr.value(i),
+                bought: day(bought, i),
+                viewed: on(&viewed, i),
+                eval_bought: day(eval_bought, i),
+                eval_viewed: on(&eval_viewed, i),
+                bought_after_cutoff: on(&after, i),
+            });
         }
     }
     Ok(())
 }
 
-/// Histories of the `lookback_days` ending on `to`; the most recent purchases first.
-async fn histories(rc: &RunContext<'_>, cfg: &RecommendationsConfig, to: NaiveDate, into: &mut Histories) -> Result<()> {
-    let from = to - Duration::days(cfg.lookback_days as i64 - 1);
-    let mut rows: Vec<(u32, u32, f32, bool, i64)> = vec![];
-    interactions(rc, from, to, |c, p, days, viewed| {
+/// Histories being read: provisional ids in arrival order and weighted interactions.
+#[derive(Default)]
+struct HistoryRows {
+    customers: Map<u32>,
+    customer_names: Vec<String>,
+    product_ids: Map<u32>,
+    products: Vec<String>,
+    /// Per model: (customer, product, weight, bought recently, days since bought).
+    rows: [Vec<(u32, u32, f32, bool, i64)>; 2],
+}
+
+fn intern(map: &mut Map<u32>, names: &mut Vec<String>, name: &str) -> u32 {
+    if let Some(&i) = map.get(name) {
+        return i;
+    }
+    let i = names.len() as u32;
+    names.push(name.to_string());
+    map.insert(name.to_string(), i);
+    i
+}
+
+impl HistoryRows {
+    fn add(&mut self, model: usize, cfg: &RecommendationsConfig, c: &str, p: &str, days: Option<i64>, viewed: bool) {
         let w = if days.is_some() { 1.0 } else if viewed { cfg.view_weight } else { 0.0 };
         if w > 0.0 {
-            let (ci, pi) = (into.customer(c), into.product(p));
+            let ci = intern(&mut self.customers, &mut self.customer_names, c);
+            let pi = intern(&mut self.product_ids, &mut self.products, p);
             let recent = days.is_some_and(|d| d < cfg.exclude_days as i64);
-            rows.push((ci, pi, w, recent, days.unwrap_or(i64::MAX)));
+            self.rows[model].push((ci, pi, w, recent, days.unwrap_or(i64::MAX)));
+        }
+    }
+
+    /// The histories of both models, the most recent purchases first. Ids in name order: ties
+    /// then break the same way whatever order the engine sent rows in.
+    fn finish(self) -> [Histories; 2] {
+        let HistoryRows { customer_names, products, rows, .. } = self;
+        let (new_product, products) = relabel(products);
+        let (new_customer, customer_names) = relabel(customer_names);
+        let names = std::sync::Arc::new(Names {
+            product_ids: products.iter().enumerate().map(|(i, p)| (p.clone(), i as u32)).collect(),
+            customers: customer_names.into_iter().enumerate().map(|(i, c)| (c, i as u32)).collect(),
+            products,
+        });
+        rows.map(|mut rows| {
+            for r in &mut rows {
+                (r.0, r.1) = (new_customer[r.0 as usize], new_product[r.1 as usize]);
+            }
+            rows.sort_unstable_by_key(|r| (r.0, r.4, r.1));
+            let mut histories: Vec<History> = vec![vec![]; names.customers.len()];
+            for (c, p, w, recent, _) in rows {
+                histories[c as usize].push((p, w, recent));
+            }
+            Histories { names: names.clone(), histories }
+        })
+    }
+}
+
+/// The backtest's inputs: histories up to the cut-off and what each customer bought after it.
+struct Backtest {
+    h: Histories,
+    held: HashMap<String, Vec<String>>,
+}
+
+/// Histories of the `lookback_days` ending on the run date and, with `holdout_days`, the
+/// backtest's, from one read.
+async fn histories(rc: &RunContext<'_>, cfg: &RecommendationsConfig) -> Result<(Histories, Option<Backtest>)> {
+    let cutoff = rc.date - Duration::days(cfg.holdout_days as i64);
+    let mut rows = HistoryRows::default();
+    let mut held: HashMap<String, Vec<String>> = HashMap::new();
+    interactions(rc, cfg, cutoff, |r| {
+        rows.add(0, cfg, r.customer, r.product, r.bought, r.viewed);
+        if cfg.holdout_days > 0 {
+            rows.add(1, cfg, r.customer, r.product, r.eval_bought, r.eval_viewed);
+            if r.bought_after_cutoff {
+                held.entry(r.customer.to_string()).or_default().push(r.product.to_string());
+            }
         }
     })
     .await?;
-    // Ids in name order: ties then break the same way whatever order the engine sent rows in.
-    let (new_product, products) = relabel(std::mem::take(&mut into.products));
-    into.product_ids = products.iter().enumerate().map(|(i, p)| (p.clone(), i as u32)).collect();
-    into.products = products;
-    let mut names = vec![String::new(); into.histories.len()];
-    for (c, &i) in &into.customers {
-        names[i as usize] = c.clone();
-    }
-    let (new_customer, names) = relabel(names);
-    into.customers = names.into_iter().enumerate().map(|(i, c)| (c, i as u32)).collect();
-    for r in &mut rows {
-        (r.0, r.1) = (new_customer[r.0 as usize], new_product[r.1 as usize]);
-    }
-    rows.sort_by_key(|r| (r.0, r.4, r.1));
-    for (c, p, w, recent, _) in rows {
-        into.histories[c as usize].push((p, w, recent));
-    }
-    Ok(())
+    let [model, eval] = rows.finish();
+    Ok((model, (cfg.holdout_days > 0).then_some(Backtest { h: eval, held })))
 }
 
 /// Names sorted, and the new id of each old one.
@@ -139,18 +226,19 @@ impl Job for Recommendations {
         rc.require("recommendations", &[("marts", "customer_product_day"), ("staging", "events")], "run staging and daily_aggregates first")?;
         let cfg = &rc.cfg.jobs.recommendations;
         rc.progress("recommendation histories");
-        let mut h = Histories::default();
-        histories(rc, cfg, rc.date, &mut h).await?;
+        let (h, backtest) = histories(rc, cfg).await?;
         rc.progress("product similarity");
-        let nb = neighbours(h.products.len(), &h.histories, metric(cfg), cfg.neighbours, cfg.max_items_per_customer);
-        let pop = popular(h.products.len(), &h.histories);
+        let n_products = h.names.products.len();
+        let nb = neighbours(n_products, &h.histories, metric(cfg), cfg.neighbours, cfg.max_items_per_customer);
+        let pop = popular(n_products, &h.histories);
+        let (products, customers) = h.counts();
 
         // product_similarity
         let (mut a, mut b, mut s, mut r) = (vec![], vec![], vec![], vec![]);
         for (p, list) in nb.iter().enumerate() {
             for (rank, &(q, score)) in list.iter().enumerate() {
-                a.push(h.products[p].as_str());
-                b.push(h.products[q as usize].as_str());
+                a.push(h.names.products[p].as_str());
+                b.push(h.names.products[q as usize].as_str());
                 s.push(score as f64);
                 r.push(rank as i32 + 1);
             }
@@ -172,12 +260,12 @@ impl Job for Recommendations {
         let rec_rows = publish_recommendations(rc, cfg, &h, &nb, &pop).await?;
 
         let mut metrics: Vec<(&str, String, f64)> = vec![
-            ("item_cf", "products".into(), h.products.len() as f64),
-            ("item_cf", "customers_with_history".into(), h.histories.iter().filter(|x| !x.is_empty()).count() as f64),
+            ("item_cf", "products".into(), products as f64),
+            ("item_cf", "customers_with_history".into(), customers as f64),
         ];
-        if cfg.holdout_days > 0 {
+        if let Some(backtest) = backtest {
             rc.progress("recommendation backtest");
-            let (model, baseline, n) = evaluate(rc, cfg).await?;
+            let (model, baseline, n) = evaluate(cfg, backtest);
             tracing::info!(recall_model = model, recall_popularity = baseline, customers = n, "recall@{} on the last {} days", cfg.top_n, cfg.holdout_days);
             let name = format!("recall_at_{}", cfg.top_n);
             metrics.extend([
@@ -189,8 +277,8 @@ impl Job for Recommendations {
         }
         let m = crate::model_metrics::publish(rc, &["item_cf", "popularity"], &metrics).await?;
         Ok(vec![
-            TableStats { table: "marts.product_similarity".into(), rows_in: h.products.len() as u64, rows_out: sim_rows, ..Default::default() },
-            TableStats { table: "marts.product_recommendations".into(), rows_in: h.customers.len() as u64, rows_out: rec_rows, ..Default::default() },
+            TableStats { table: "marts.product_similarity".into(), rows_in: products as u64, rows_out: sim_rows, ..Default::default() },
+            TableStats { table: "marts.product_recommendations".into(), rows_in: customers as u64, rows_out: rec_rows, ..Default::default() },
             TableStats { table: "marts.model_metrics".into(), rows_out: m, ..Default::default() },
         ])
     }
@@ -217,12 +305,18 @@ async fn publish_recommendations(rc: &RunContext<'_>, cfg: &RecommendationsConfi
             let ids = arrow::compute::cast(b.column(0), &DataType::Utf8)?;
             let ids = ids.as_string::<i32>();
             let (mut c, mut p, mut s, mut r, mut src) = (vec![], vec![], vec![], vec![], vec![]);
-            for i in 0..ids.len() {
+            let lists: Vec<_> = (0..ids.len())
+                .into_par_iter()
+                .map(|i| {
+                    let hist = h.of(ids.value(i)).unwrap_or(&empty);
+                    recommend(hist, nb, pop, cfg.top_n)
+                })
+                .collect();
+            for (i, list) in lists.into_iter().enumerate() {
                 let id = ids.value(i);
-                let hist = h.customers.get(id).map(|&x| &h.histories[x as usize]).unwrap_or(&empty);
-                for (rank, (q, score, source)) in recommend(hist, nb, pop, cfg.top_n).into_iter().enumerate() {
+                for (rank, (q, score, source)) in list.into_iter().enumerate() {
                     c.push(id);
-                    p.push(h.products[q as usize].as_str());
+                    p.push(h.names.products[q as usize].as_str());
                     s.push(score as f64);
                     r.push(rank as i32 + 1);
                     src.push(if source == Source::History { "history" } else { "popular" });
@@ -254,29 +348,23 @@ async fn publish_recommendations(rc: &RunContext<'_>, cfg: &RecommendationsConfi
 
 /// recall@top_n of the model and of popularity, built on the history before the last
 /// `holdout_days` and judged on the products each customer bought in them.
-async fn evaluate(rc: &RunContext<'_>, cfg: &RecommendationsConfig) -> Result<(f64, f64, usize)> {
-    let cutoff = rc.date - Duration::days(cfg.holdout_days as i64);
-    let mut h = Histories::default();
-    histories(rc, cfg, cutoff, &mut h).await?;
-    let nb = neighbours(h.products.len(), &h.histories, metric(cfg), cfg.neighbours, cfg.max_items_per_customer);
-    let pop = popular(h.products.len(), &h.histories);
-    let mut held: HashMap<String, Vec<String>> = HashMap::new();
-    interactions(rc, cutoff + Duration::days(1), rc.date, |c, p, days, _| {
-        if days.is_some() {
-            held.entry(c.to_string()).or_default().push(p.to_string());
-        }
-    })
-    .await?;
+fn evaluate(cfg: &RecommendationsConfig, backtest: Backtest) -> (f64, f64, usize) {
+    let Backtest { h, held } = backtest;
+    let nb = neighbours(h.names.products.len(), &h.histories, metric(cfg), cfg.neighbours, cfg.max_items_per_customer);
+    let pop = popular(h.names.products.len(), &h.histories);
     let empty: History = vec![];
     let (mut model, mut baseline, mut truth) = (vec![], vec![], vec![]);
+    // Customers in name order: the recall sums come out the same on every run.
+    let mut held: Vec<(String, Vec<String>)> = held.into_iter().collect();
+    held.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     for (c, bought) in held {
-        let hist = h.customers.get(&c).map(|&x| &h.histories[x as usize]).unwrap_or(&empty);
+        let hist = h.of(&c).unwrap_or(&empty);
         // What they bought recently is excluded from both lists, so it is not a target either.
         let excluded: std::collections::HashSet<u32> = hist.iter().filter(|x| x.2).map(|x| x.0).collect();
         // Products new since the cut-off cannot be recommended: they count as misses.
         let mut t = vec![];
         for (k, p) in bought.iter().enumerate() {
-            match h.product_ids.get(p) {
+            match h.names.product_ids.get(p) {
                 Some(id) if excluded.contains(id) => {}
                 Some(&id) => t.push(id),
                 None => t.push(u32::MAX - k as u32),
@@ -288,5 +376,5 @@ async fn evaluate(rc: &RunContext<'_>, cfg: &RecommendationsConfig) -> Result<(f
         baseline.push(recommend(&empty, &nb, &pop, cfg.top_n + excluded.len()).into_iter().map(|x| x.0).filter(|p| !excluded.contains(p)).take(cfg.top_n).collect::<Vec<_>>());
         truth.push(t);
     }
-    Ok((recall_at(&model, &truth, cfg.top_n), recall_at(&baseline, &truth, cfg.top_n), truth.iter().filter(|t| !t.is_empty()).count()))
+    (recall_at(&model, &truth, cfg.top_n), recall_at(&baseline, &truth, cfg.top_n), truth.iter().filter(|t| !t.is_empty()).count())
 }

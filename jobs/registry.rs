@@ -128,7 +128,9 @@ impl RunContext<'_> {
         Ok(())
     }
 
+    /// Show the step on the progress line and log it (the log's timestamps time the steps).
     pub fn progress(&self, msg: &str) {
+        tracing::info!(step = msg, "step");
         self.progress.set_message(msg.to_string());
     }
 }

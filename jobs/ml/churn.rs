@@ -47,18 +47,36 @@ pub enum ChurnError {
     Fit(String),
 }
 
-pub fn fit(rows: &[Vec<f64>], churned: &[bool], l2: f64, max_iterations: u64) -> Result<ChurnModel, ChurnError> {
+/// Fit on `rows`; `warm` starts from another model's coefficients (a refit on similar data
+/// then takes a few iterations). L-BFGS stops when the gradient of the summed loss is below
+/// 1e-6 per customer, or after `max_iterations`.
+pub fn fit(rows: &[Vec<f64>], churned: &[bool], l2: f64, max_iterations: u64, warm: Option<&ChurnModel>) -> Result<ChurnModel, ChurnError> {
     let positives = churned.iter().filter(|c| **c).count();
     if positives == 0 || positives == churned.len() {
         return Err(ChurnError::OneClass { rows: churned.len(), churned: positives });
     }
     let scaler = Scaler::fit(rows);
     let x = scaler.matrix(rows);
+    let n_features = x.ncols();
     let y = Array1::from_vec(churned.to_vec());
     let ds = Dataset::new(x, y);
-    let model = LogisticRegression::default()
-        .alpha(l2)
-        .max_iterations(max_iterations)
+    let mut params = LogisticRegression::default().alpha(l2).max_iterations(max_iterations).gradient_tolerance(1e-6 * rows.len().max(1) as f64);
+    if let Some(w) = warm {
+        // Coefficients of the standardised features, then the intercept, as linfa keeps them.
+        let mut init: Vec<f64> = w.model.params().to_vec();
+        init.push(w.model.intercept());
+        // linfa models the larger class (on a tie the first seen): flip the signs if that
+        // class differs between the two data sets.
+        let negatives = churned.len() - positives;
+        let larger_is_churn = positives > negatives || (positives == negatives && churned[0]);
+        if larger_is_churn != w.model.labels().pos.class {
+            init.iter_mut().for_each(|v| *v = -*v);
+        }
+        if init.len() == n_features + 1 {
+            params = params.initial_params(Array1::from_vec(init));
+        }
+    }
+    let model = params
         .fit(&ds)
         .map_err(|e| ChurnError::Fit(e.to_string()))?;
     Ok(ChurnModel { scaler, model })
@@ -139,7 +157,7 @@ mod tests {
         // Churn when the (noisy) days since the last purchase are many.
         let rows: Vec<Vec<f64>> = (0..400).map(|i| vec![(i % 200) as f64, ((i * 7) % 13) as f64]).collect();
         let churned: Vec<bool> = rows.iter().map(|r| r[0] > 100.0).collect();
-        let m = fit(&rows, &churned, 1.0, 200).unwrap();
+        let m = fit(&rows, &churned, 1.0, 200, None).unwrap();
         let p = m.predict(&rows);
         assert!(auc(&p, &churned).unwrap() > 0.95);
         assert!(m.predict(&[vec![190.0, 3.0]])[0] > 0.8 && m.predict(&[vec![5.0, 3.0]])[0] < 0.2);
@@ -148,8 +166,15 @@ mod tests {
         assert_eq!(cal.iter().map(|c| c.1).sum::<usize>(), 400);
         // The minority class being churn must not flip the probabilities.
         let few: Vec<bool> = rows.iter().map(|r| r[0] > 170.0).collect();
-        let m = fit(&rows, &few, 1.0, 200).unwrap();
+        let m = fit(&rows, &few, 1.0, 200, None).unwrap();
         assert!(m.predict(&[vec![195.0, 3.0]])[0] > 0.5 && m.predict(&[vec![5.0, 3.0]])[0] < 0.1);
-        assert!(matches!(fit(&rows, &vec![false; 400], 1.0, 100), Err(ChurnError::OneClass { .. })));
+        assert!(matches!(fit(&rows, &vec![false; 400], 1.0, 100, None), Err(ChurnError::OneClass { .. })));
+        // A warm start from a model whose larger class was the other one lands on the same fit.
+        let most: Vec<bool> = rows.iter().map(|r| r[0] > 50.0).collect();
+        let warm = fit(&rows, &most, 1.0, 200, None).unwrap();
+        let again = fit(&rows, &few, 1.0, 200, Some(&warm)).unwrap();
+        for (a, b) in again.predict(&rows).iter().zip(m.predict(&rows)) {
+            assert!((a - b).abs() < 1e-3, "{a} vs {b}");
+        }
     }
 }

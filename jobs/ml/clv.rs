@@ -56,29 +56,86 @@ fn minimise(f: impl Fn(&[f64]) -> f64, x0: &[f64]) -> Vec<f64> {
     x
 }
 
-/// Mean negative log-likelihood of BG/NBD over weighted (x, t_x, T) groups.
-fn bgnbd_nll(p: &BgNbd, groups: &[((f64, f64, f64), f64)]) -> f64 {
-    let BgNbd { r, alpha, a, b } = *p;
-    let (mut sum, mut w_sum) = (0.0, 0.0);
-    for &((x, tx, t), w) in groups {
-        let a1 = lgamma(r + x) - lgamma(r) + r * alpha.ln();
-        let a2 = lgamma(a + b) + lgamma(b + x) - lgamma(b) - lgamma(a + b + x);
-        let a3 = -(r + x) * (alpha + t).ln();
-        let ll = if x > 0.0 {
-            let a4 = a.ln() - (b + x - 1.0).ln() - (r + x) * (tx + alpha).ln();
-            let m = a3.max(a4);
-            a1 + a2 + m + ((a3 - m).exp() + (a4 - m).exp()).ln()
-        } else {
-            a1 + a2 + a3
-        };
-        sum += w * ll;
-        w_sum += w;
+/// Sorted distinct values of `v` and, for each element, the index of its value.
+fn distinct(v: impl Iterator<Item = f64> + Clone) -> (Vec<f64>, impl Fn(f64) -> u32) {
+    let mut d: Vec<f64> = v.collect();
+    d.sort_by(f64::total_cmp);
+    d.dedup();
+    let keys = d.clone();
+    (d, move |x: f64| keys.binary_search_by(|k| k.total_cmp(&x)).unwrap_or(0) as u32)
+}
+
+/// Customers grouped by (x, t_x, T) for the BG/NBD likelihood. Each term that depends on one
+/// of them alone (the log-gammas of x, the logs of alpha + T and alpha + t_x) is computed once
+/// per distinct value and evaluation, not once per group: a year of history has tens of
+/// thousands of groups but only dozens of distinct x.
+struct BgData {
+    xs: Vec<f64>,
+    txs: Vec<f64>,
+    ts: Vec<f64>,
+    /// Groups without repeat purchases: (T index, customers).
+    once: Vec<(u32, f64)>,
+    /// Groups with repeat purchases: (x index, t_x index, T index, customers).
+    repeat: Vec<(u32, u32, u32, f64)>,
+    customers: f64,
+}
+
+impl BgData {
+    /// Groups in a fixed order, so sums (and fits) are the same on every run.
+    fn new(groups: &[((f64, f64, f64), f64)]) -> BgData {
+        let (xs, xi) = distinct(groups.iter().map(|g| g.0 .0));
+        let (txs, txi) = distinct(groups.iter().map(|g| g.0 .1));
+        let (ts, ti) = distinct(groups.iter().map(|g| g.0 .2));
+        let (mut once, mut repeat) = (vec![], vec![]);
+        for &((x, tx, t), w) in groups {
+            if x > 0.0 {
+                repeat.push((xi(x), txi(tx), ti(t), w));
+            } else {
+                once.push((ti(t), w));
+            }
+        }
+        once.sort_by(|a, b| a.0.cmp(&b.0));
+        repeat.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+        let customers = groups.iter().map(|g| g.1).sum();
+        BgData { xs, txs, ts, once, repeat, customers }
     }
-    if w_sum == 0.0 {
-        return f64::INFINITY;
+
+    /// Mean negative log-likelihood.
+    fn nll(&self, p: &BgNbd) -> f64 {
+        use rayon::prelude::*;
+        let BgNbd { r, alpha, a, b } = *p;
+        if self.customers == 0.0 {
+            return f64::INFINITY;
+        }
+        let base = -lgamma(r) + r * alpha.ln() + lgamma(a + b) - lgamma(b);
+        // a1 + a2 per x, and ln(a) - ln(b + x - 1) per x.
+        let a12: Vec<f64> = self.xs.iter().map(|&x| base + lgamma(r + x) + lgamma(b + x) - lgamma(a + b + x)).collect();
+        let c4: Vec<f64> = self.xs.iter().map(|&x| a.ln() - (b + x - 1.0).ln()).collect();
+        let ln_t: Vec<f64> = self.ts.iter().map(|&t| (alpha + t).ln()).collect();
+        let ln_tx: Vec<f64> = self.txs.iter().map(|&tx| (tx + alpha).ln()).collect();
+        let a12_once = r * alpha.ln(); // the gamma terms cancel at x = 0
+        let mut sum: f64 = self.once.iter().map(|&(ti, w)| w * (a12_once - r * ln_t[ti as usize])).sum();
+        // Fixed chunks summed in order: the result does not depend on thread timing.
+        let parts: Vec<f64> = self
+            .repeat
+            .par_chunks(4096)
+            .map(|chunk| {
+                chunk
+                    .iter()
+                    .map(|&(xi, txi, ti, w)| {
+                        let (xi, x) = (xi as usize, self.xs[xi as usize]);
+                        let a3 = -(r + x) * ln_t[ti as usize];
+                        let a4 = c4[xi] - (r + x) * ln_tx[txi as usize];
+                        let m = a3.max(a4);
+                        w * (a12[xi] + m + ((a3 - m).exp() + (a4 - m).exp()).ln())
+                    })
+                    .sum::<f64>()
+            })
+            .collect();
+        sum += parts.iter().sum::<f64>();
+        let v = -sum / self.customers;
+        if v.is_finite() { v } else { f64::INFINITY }
     }
-    let v = -sum / w_sum;
-    if v.is_finite() { v } else { f64::INFINITY }
 }
 
 /// Fit BG/NBD. Times are scaled to 10 / max(T) while fitting (as lifetimes does), for
@@ -95,10 +152,8 @@ pub fn fit_bgnbd(customers: &[Summary]) -> Option<BgNbd> {
     }
     let groups: Vec<((f64, f64, f64), f64)> =
         counts.into_iter().map(|((x, tx, t), w)| ((f64::from_bits(x), f64::from_bits(tx), f64::from_bits(t)), w)).collect();
-    let nll = |lp: &[f64]| {
-        let p = BgNbd { r: lp[0].exp(), alpha: lp[1].exp(), a: lp[2].exp(), b: lp[3].exp() };
-        bgnbd_nll(&p, &groups)
-    };
+    let data = BgData::new(&groups);
+    let nll = |lp: &[f64]| data.nll(&BgNbd { r: lp[0].exp(), alpha: lp[1].exp(), a: lp[2].exp(), b: lp[3].exp() });
     let lp = minimise(nll, &[0.0; 4]);
     Some(BgNbd { r: lp[0].exp(), alpha: lp[1].exp() / scale, a: lp[2].exp(), b: lp[3].exp() })
 }
@@ -146,15 +201,42 @@ impl BgNbd {
     }
 }
 
-fn gg_nll(p: &GammaGamma, data: &[(f64, f64)]) -> f64 {
-    let GammaGamma { p, q, v } = *p;
-    let mut sum = 0.0;
-    for &(x, m) in data {
-        sum += lgamma(p * x + q) - lgamma(p * x) - lgamma(q) + q * v.ln() + (p * x - 1.0) * m.ln() + (p * x) * x.ln()
-            - (p * x + q) * (x * m + v).ln();
+/// Repeat buyers for the Gamma-Gamma likelihood, with what does not depend on the parameters
+/// computed once: per customer ln(m) and x ln(x), and the index of their x among the distinct x
+/// (the log-gammas are taken per distinct x).
+struct GgData {
+    xs: Vec<f64>,
+    /// (x index, x, m, ln m, x ln x)
+    rows: Vec<(u32, f64, f64, f64, f64)>,
+}
+
+impl GgData {
+    fn new(data: &[(f64, f64)]) -> GgData {
+        let (xs, xi) = distinct(data.iter().map(|d| d.0));
+        let rows = data.iter().map(|&(x, m)| (xi(x), x, m, m.ln(), x * x.ln())).collect();
+        GgData { xs, rows }
     }
-    let r = -sum / data.len() as f64;
-    if r.is_finite() { r } else { f64::INFINITY }
+
+    fn nll(&self, p: &GammaGamma) -> f64 {
+        use rayon::prelude::*;
+        let GammaGamma { p, q, v } = *p;
+        let gx: Vec<f64> = self.xs.iter().map(|&x| lgamma(p * x + q) - lgamma(p * x)).collect();
+        let constant = -lgamma(q) + q * v.ln();
+        let parts: Vec<f64> = self
+            .rows
+            .par_chunks(4096)
+            .map(|chunk| {
+                chunk
+                    .iter()
+                    .map(|&(xi, x, m, ln_m, x_ln_x)| {
+                        gx[xi as usize] + constant + (p * x - 1.0) * ln_m + p * x_ln_x - (p * x + q) * (x * m + v).ln()
+                    })
+                    .sum::<f64>()
+            })
+            .collect();
+        let r = -parts.iter().sum::<f64>() / self.rows.len() as f64;
+        if r.is_finite() { r } else { f64::INFINITY }
+    }
 }
 
 /// Fit Gamma-Gamma on customers with repeat purchases and a positive mean value.
@@ -164,7 +246,8 @@ pub fn fit_gamma_gamma(customers: &[Summary]) -> Option<GammaGamma> {
     if data.len() < 2 {
         return None;
     }
-    let nll = |lp: &[f64]| gg_nll(&GammaGamma { p: lp[0].exp(), q: lp[1].exp(), v: lp[2].exp() }, &data);
+    let data = GgData::new(&data);
+    let nll = |lp: &[f64]| data.nll(&GammaGamma { p: lp[0].exp(), q: lp[1].exp(), v: lp[2].exp() });
     let lp = minimise(nll, &[0.0; 3]);
     Some(GammaGamma { p: lp[0].exp(), q: lp[1].exp(), v: lp[2].exp() })
 }
@@ -188,6 +271,50 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
     use rand_distr::{Beta, Distribution, Exp, Gamma};
+
+    /// The grouped likelihoods equal the formulas written out per customer.
+    #[test]
+    fn grouped_likelihoods_match_the_plain_formulas() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let mut groups = vec![];
+        let mut gg = vec![];
+        for _ in 0..3000 {
+            let x = rng.gen_range(0..6) as f64;
+            let t = rng.gen_range(1..40) as f64 / 4.0;
+            let tx = if x > 0.0 { rng.gen_range(0.0..t) } else { 0.0 };
+            groups.push(((x, tx, t), rng.gen_range(1..4) as f64));
+            if x > 0.0 {
+                gg.push((x, rng.gen_range(5.0..300.0)));
+            }
+        }
+        let (r, alpha, a, b) = (0.7, 3.1, 0.9, 2.4);
+        let (mut sum, mut w_sum) = (0.0, 0.0);
+        for &((x, tx, t), w) in &groups {
+            let a1 = lgamma(r + x) - lgamma(r) + r * f64::ln(alpha);
+            let a2 = lgamma(a + b) + lgamma(b + x) - lgamma(b) - lgamma(a + b + x);
+            let a3 = -(r + x) * f64::ln(alpha + t);
+            let ll = if x > 0.0 {
+                let a4 = f64::ln(a) - f64::ln(b + x - 1.0) - (r + x) * f64::ln(tx + alpha);
+                a1 + a2 + f64::ln(f64::exp(a3) + f64::exp(a4))
+            } else {
+                a1 + a2 + a3
+            };
+            sum += w * ll;
+            w_sum += w;
+        }
+        let got = BgData::new(&groups).nll(&BgNbd { r, alpha, a, b });
+        assert!((got - (-sum / w_sum)).abs() < 1e-12 * got.abs(), "{got} vs {}", -sum / w_sum);
+        let (p, q, v) = (5.0, 3.5, 14.0);
+        let plain: f64 = gg
+            .iter()
+            .map(|&(x, m)| {
+                lgamma(p * x + q) - lgamma(p * x) - lgamma(q) + q * f64::ln(v) + (p * x - 1.0) * f64::ln(m) + p * x * f64::ln(x)
+                    - (p * x + q) * f64::ln(x * m + v)
+            })
+            .sum::<f64>();
+        let got = GgData::new(&gg).nll(&GammaGamma { p, q, v });
+        assert!((got - (-plain / gg.len() as f64)).abs() < 1e-12 * got.abs(), "{got}");
+    }
 
     #[test]
     fn hypergeometric_known_values() {

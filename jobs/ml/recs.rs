@@ -3,8 +3,6 @@
 //! K neighbours per product, and per customer the N best products they have not bought
 //! recently, with the most popular products as the fallback.
 
-use std::collections::HashMap;
-
 use rayon::prelude::*;
 
 /// One customer's history: (product, weight, bought recently).
@@ -96,23 +94,34 @@ pub enum Source {
 /// The `n` best products for one customer: scored from their history's neighbours, minus
 /// what they bought recently; filled up from `popular`. (product, score, source).
 pub fn recommend(h: &History, neighbours: &[Vec<(u32, f32)>], popular: &[u32], n: usize) -> Vec<(u32, f32, Source)> {
-    let excluded: std::collections::HashSet<u32> = h.iter().filter(|x| x.2).map(|x| x.0).collect();
-    let mut scores: HashMap<u32, f32> = HashMap::new();
+    let mut excluded: Vec<u32> = h.iter().filter(|x| x.2).map(|x| x.0).collect();
+    excluded.sort_unstable();
+    let is_excluded = |p: &u32| excluded.binary_search(p).is_ok();
+    // Candidates in arrival order, then a stable sort by product: each product's score is
+    // summed in the same order as before, with no hash map per customer.
+    let mut candidates: Vec<(u32, f32)> = vec![];
     for &(p, w, _) in h {
         for &(q, s) in &neighbours[p as usize] {
-            if !excluded.contains(&q) {
-                *scores.entry(q).or_default() += w * s;
+            if !is_excluded(&q) {
+                candidates.push((q, w * s));
             }
         }
     }
-    let mut ranked: Vec<(u32, f32)> = scores.into_iter().collect();
+    candidates.sort_by_key(|c| c.0);
+    let mut ranked: Vec<(u32, f32)> = Vec::with_capacity(candidates.len());
+    for (q, v) in candidates {
+        match ranked.last_mut() {
+            Some(last) if last.0 == q => last.1 += v,
+            _ => ranked.push((q, 0.0 + v)),
+        }
+    }
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let mut out: Vec<(u32, f32, Source)> = ranked.into_iter().take(n).map(|(p, s)| (p, s, Source::History)).collect();
     for &p in popular {
         if out.len() >= n {
             break;
         }
-        if !excluded.contains(&p) && !out.iter().any(|o| o.0 == p) {
+        if !is_excluded(&p) && !out.iter().any(|o| o.0 == p) {
             out.push((p, 0.0, Source::Popular));
         }
     }

@@ -1,10 +1,11 @@
--- Churn features at the cut-off $cutoff, from the current rows of the daily aggregates (newest
--- dt up to the run date) on order days up to $cutoff; and the label: churned = no purchase on
--- the days $cutoff+1 .. $label_end. Windows: the 30, 90 and 365 days ending on $cutoff (from
--- $w30, $w90, $w365). Counts are log1p'd by the job, not here. Every customer is listed; the
--- job keeps those who signed up by the cut-off (tenure_days >= 0). Day windows are CASE
--- conditions, not WHERE filters: with bound parameters DataFusion 55 estimated a selectivity
--- above 1 for such filters here and failed an assertion.
+-- Churn features at the cut-off $cutoff, from the daily aggregates up to the run date (the
+-- current row of each customer-day of orders: its newest dt; events summed over partitions) on
+-- days up to $cutoff; and the label: churned = no purchase on the days $cutoff+1 .. $label_end.
+-- Windows: the 30, 90 and 365 days ending on $cutoff (from $w30, $w90, $w365; $w90_dt is
+-- $w90 - 1). Counts are log1p'd by the job, not here. Every customer is listed; the job keeps
+-- those who signed up by the cut-off (tenure_days >= 0). Day windows are CASE conditions, not
+-- WHERE filters: with bound parameters DataFusion 55 estimated a selectivity above 1 for such
+-- filters here and failed an assertion.
 WITH customers AS (
   SELECT customer_id, CAST(signup_ts AS DATE) AS signup_day FROM (
     SELECT customer_id, signup_ts,
@@ -19,12 +20,11 @@ od AS (
     FROM marts.customer_orders_day WHERE dt <= $run_date
   ) WHERE rn = 1
 ),
+-- Events are additive (late ones land in a later partition and add up), and a row of day X
+-- sits in a partition dt >= X - 1: only the partitions of the 90-day window are read.
 ev AS (
-  SELECT customer_id, day, sessions, product_views, add_to_carts, email_opens, email_clicks FROM (
-    SELECT customer_id, day, sessions, product_views, add_to_carts, email_opens, email_clicks,
-           row_number() OVER (PARTITION BY customer_id, day ORDER BY dt DESC) AS rn
-    FROM marts.customer_events_day WHERE dt <= $run_date
-  ) WHERE rn = 1
+  SELECT customer_id, day, sessions, product_views, add_to_carts, email_opens, email_clicks
+  FROM marts.customer_events_day WHERE dt >= $w90_dt AND dt <= $run_date
 ),
 o AS (
   SELECT customer_id,
