@@ -6,7 +6,7 @@
 //! judged on what customers bought in them: recall@N of the model and of popularity go to
 //! `model_metrics` (models item_cf and popularity).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, Float64Array, Int32Array, RecordBatch, StringArray};
@@ -172,7 +172,8 @@ impl HistoryRows {
 /// The backtest's inputs: histories up to the cut-off and what each customer bought after it.
 struct Backtest {
     h: Histories,
-    held: HashMap<String, Vec<String>>,
+    /// By customer name, so the recall sums come out the same on every run.
+    held: BTreeMap<String, Vec<String>>,
 }
 
 /// Histories of the `lookback_days` ending on the run date and, with `holdout_days`, the
@@ -180,7 +181,7 @@ struct Backtest {
 async fn histories(rc: &RunContext<'_>, cfg: &RecommendationsConfig) -> Result<(Histories, Option<Backtest>)> {
     let cutoff = rc.date - Duration::days(cfg.holdout_days as i64);
     let mut rows = HistoryRows::default();
-    let mut held: HashMap<String, Vec<String>> = HashMap::new();
+    let mut held: BTreeMap<String, Vec<String>> = BTreeMap::new();
     interactions(rc, cfg, cutoff, |r| {
         rows.add(0, cfg, r.customer, r.product, r.bought, r.viewed);
         if cfg.holdout_days > 0 {
@@ -354,9 +355,6 @@ fn evaluate(cfg: &RecommendationsConfig, backtest: Backtest) -> (f64, f64, usize
     let pop = popular(h.names.products.len(), &h.histories);
     let empty: History = vec![];
     let (mut model, mut baseline, mut truth) = (vec![], vec![], vec![]);
-    // Customers in name order: the recall sums come out the same on every run.
-    let mut held: Vec<(String, Vec<String>)> = held.into_iter().collect();
-    held.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     for (c, bought) in held {
         let hist = h.of(&c).unwrap_or(&empty);
         // What they bought recently is excluded from both lists, so it is not a target either.
