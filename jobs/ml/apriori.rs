@@ -3,7 +3,6 @@
 //! sorted basket-id lists (tid-lists) of their two parents. Pairs are counted in one pass over
 //! the baskets into a triangular matrix. Prefix classes are mined in parallel.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use rayon::prelude::*;
@@ -17,18 +16,22 @@ trait Cover: Clone + Send + Sync {
     /// less than `need` with `out` incomplete, once `need` is out of reach.
     fn intersect(&self, other: &Self, out: &mut Self, need: u64) -> u64;
     fn empty() -> Self;
-    /// This cover as a bitmap over `words` 64-bit words.
-    fn bitmap(&self, words: usize) -> Vec<u64>;
+    /// Call `f` with this cover as a bitmap over `words` 64-bit words; `scratch` (all zero,
+    /// `words` long) lends the room when the cover is not a bitmap, and is zero again after.
+    fn with_bitmap<R>(&self, scratch: &mut [u64], f: impl FnOnce(&[u64]) -> R) -> R;
     /// `out` = other AND the bitmap of a cover; same early stop as `intersect`.
     fn intersect_bitmap(other: &Self, bits: &[u64], out: &mut Self, need: u64) -> u64;
 }
 
-fn tids_bitmap(t: &[u32], words: usize) -> Vec<u64> {
-    let mut b = vec![0u64; words];
+fn with_tids_bitmap<R>(t: &[u32], scratch: &mut [u64], f: impl FnOnce(&[u64]) -> R) -> R {
     for &x in t {
-        b[x as usize / 64] |= 1 << (x % 64);
+        scratch[x as usize / 64] |= 1 << (x % 64);
     }
-    b
+    let r = f(scratch);
+    for &x in t {
+        scratch[x as usize / 64] = 0;
+    }
+    r
 }
 
 /// The id-list buffer of a Hybrid output, reused when it has one.
@@ -39,18 +42,23 @@ fn take_tids(out: &mut Hybrid) -> Vec<u32> {
     }
 }
 
-/// Keep the ids of `t` whose bit is set; stop once `need` is out of reach.
+/// Keep the ids of `t` whose bit is set; stop once `need` is out of reach (checked every 64
+/// ids, so the inner loop has no branch on the data).
 fn filter_tids(t: &[u32], bits: &[u64], v: &mut Vec<u32>, need: u64) -> u64 {
     v.clear();
-    for (k, &x) in t.iter().enumerate() {
-        if ((v.len() + t.len() - k) as u64) < need {
+    v.resize(t.len(), 0);
+    let mut n = 0usize;
+    for (c, chunk) in t.chunks(64).enumerate() {
+        if ((n + t.len() - c * 64) as u64) < need {
             break;
         }
-        if bits[x as usize / 64] & (1 << (x % 64)) != 0 {
-            v.push(x);
+        for &x in chunk {
+            v[n] = x;
+            n += ((bits[x as usize / 64] >> (x % 64)) & 1) as usize;
         }
     }
-    v.len() as u64
+    v.truncate(n);
+    n as u64
 }
 
 impl Cover for Vec<u32> {
@@ -88,8 +96,8 @@ impl Cover for Vec<u32> {
         vec![]
     }
 
-    fn bitmap(&self, words: usize) -> Vec<u64> {
-        tids_bitmap(self, words)
+    fn with_bitmap<R>(&self, scratch: &mut [u64], f: impl FnOnce(&[u64]) -> R) -> R {
+        with_tids_bitmap(self, scratch, f)
     }
 
     fn intersect_bitmap(other: &Self, bits: &[u64], out: &mut Self, need: u64) -> u64 {
@@ -128,8 +136,8 @@ impl Cover for Bits {
         Bits(vec![])
     }
 
-    fn bitmap(&self, _words: usize) -> Vec<u64> {
-        self.0.clone()
+    fn with_bitmap<R>(&self, _scratch: &mut [u64], f: impl FnOnce(&[u64]) -> R) -> R {
+        f(&self.0)
     }
 
     fn intersect_bitmap(other: &Self, bits: &[u64], out: &mut Self, need: u64) -> u64 {
@@ -167,27 +175,7 @@ impl Cover for Hybrid {
 
     fn intersect(&self, other: &Self, out: &mut Self, need: u64) -> u64 {
         match (self, other) {
-            (Hybrid::Bits(a), Hybrid::Bits(b)) => {
-                let mut v = match std::mem::replace(out, Hybrid::Tids(vec![])) {
-                    Hybrid::Bits(v) => v,
-                    _ => Vec::with_capacity(a.len()),
-                };
-                let n = and_count(a, b, &mut v);
-                if n as usize > v.len() * 2 {
-                    *out = Hybrid::Bits(v);
-                } else {
-                    let mut t = Vec::with_capacity(n as usize);
-                    for (i, &w) in v.iter().enumerate() {
-                        let mut w = w;
-                        while w != 0 {
-                            t.push((i * 64) as u32 + w.trailing_zeros());
-                            w &= w - 1;
-                        }
-                    }
-                    *out = Hybrid::Tids(t);
-                }
-                n
-            }
+            (Hybrid::Bits(a), Hybrid::Bits(b)) => and_into(a, b, out),
             (Hybrid::Tids(t), Hybrid::Bits(b)) | (Hybrid::Bits(b), Hybrid::Tids(t)) => {
                 let mut v = take_tids(out);
                 let n = filter_tids(t, b, &mut v, need);
@@ -207,10 +195,10 @@ impl Cover for Hybrid {
         Hybrid::Tids(vec![])
     }
 
-    fn bitmap(&self, words: usize) -> Vec<u64> {
+    fn with_bitmap<R>(&self, scratch: &mut [u64], f: impl FnOnce(&[u64]) -> R) -> R {
         match self {
-            Hybrid::Bits(b) => b.clone(),
-            Hybrid::Tids(t) => tids_bitmap(t, words),
+            Hybrid::Bits(b) => f(b),
+            Hybrid::Tids(t) => with_tids_bitmap(t, scratch, f),
         }
     }
 
@@ -222,9 +210,32 @@ impl Cover for Hybrid {
                 *out = Hybrid::Tids(v);
                 n
             }
-            Hybrid::Bits(_) => other.intersect(&Hybrid::Bits(bits.to_vec()), out, need),
+            Hybrid::Bits(a) => and_into(a, bits, out),
         }
     }
+}
+
+/// `out` = a AND b as a Hybrid (an id list when sparse), returning its number of baskets.
+fn and_into(a: &[u64], b: &[u64], out: &mut Hybrid) -> u64 {
+    let mut v = match std::mem::replace(out, Hybrid::Tids(vec![])) {
+        Hybrid::Bits(v) => v,
+        _ => Vec::with_capacity(a.len()),
+    };
+    let n = and_count(a, b, &mut v);
+    if n as usize > v.len() * 2 {
+        *out = Hybrid::Bits(v);
+    } else {
+        let mut t = Vec::with_capacity(n as usize);
+        for (i, &w) in v.iter().enumerate() {
+            let mut w = w;
+            while w != 0 {
+                t.push((i * 64) as u32 + w.trailing_zeros());
+                w &= w - 1;
+            }
+        }
+        *out = Hybrid::Tids(t);
+    }
+    n
 }
 
 /// `out` = a AND b, returning its number of set bits; uses the POPCNT instruction when the
@@ -249,35 +260,81 @@ fn and_count(a: &[u64], b: &[u64], out: &mut Vec<u64>) -> u64 {
     plain(a, b, out)
 }
 
-/// FxHash-style hashing for item slices (SipHash is the wrong trade here).
-#[derive(Default)]
-struct Fx(u64);
-
-impl std::hash::Hasher for Fx {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(b as u64);
-        }
-    }
-    fn write_u32(&mut self, x: u32) {
-        self.write_u64(x as u64);
-    }
-    fn write_usize(&mut self, x: usize) {
-        self.write_u64(x as u64);
-    }
-    fn write_u64(&mut self, x: u64) {
-        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-type FxSet<'a> = HashSet<&'a [u32], std::hash::BuildHasherDefault<Fx>>;
-
 /// Index of pair (i, j), i < j, in a triangular matrix over m items.
 fn tri(i: usize, j: usize, m: usize) -> usize {
     i * (2 * m - i - 1) / 2 + (j - i - 1)
+}
+
+/// A random 64-bit key per item (splitmix64). A set's hash is the wrapping sum of its items'
+/// keys, so the hash of a candidate minus one item is one subtraction away.
+fn item_keys(m: usize) -> Vec<u64> {
+    (0..m as u64)
+        .map(|i| {
+            let mut z = i.wrapping_add(1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        })
+        .collect()
+}
+
+/// The frequent itemsets of one level: items stored flat (`k` per set, sets in lexicographic
+/// order), with their covers, counts and set hashes.
+struct Level<C> {
+    k: usize,
+    items: Vec<u32>,
+    covers: Vec<C>,
+    counts: Vec<u64>,
+    hashes: Vec<u64>,
+}
+
+impl<C> Level<C> {
+    fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    fn set(&self, i: usize) -> &[u32] {
+        &self.items[i * self.k..(i + 1) * self.k]
+    }
+}
+
+/// Open-addressing table of a level's set hashes, for the subset test; a hash match is
+/// confirmed by comparing items, so the test is exact.
+struct SetIndex {
+    mask: usize,
+    /// (set hash, index in the level); one cache line per probe.
+    slots: Vec<(u64, u32)>,
+}
+
+impl SetIndex {
+    const EMPTY: u32 = u32::MAX;
+
+    fn new(hashes: &[u64]) -> SetIndex {
+        let cap = (hashes.len() * 2).next_power_of_two().max(16);
+        let mut slots = vec![(0, Self::EMPTY); cap];
+        for (i, &h) in hashes.iter().enumerate() {
+            let mut at = h as usize & (cap - 1);
+            while slots[at].1 != Self::EMPTY {
+                at = (at + 1) & (cap - 1);
+            }
+            slots[at] = (h, i as u32);
+        }
+        SetIndex { mask: cap - 1, slots }
+    }
+
+    fn contains(&self, h: u64, same: impl Fn(usize) -> bool) -> bool {
+        let mut at = h as usize & self.mask;
+        loop {
+            let (sh, i) = self.slots[at];
+            if i == Self::EMPTY {
+                return false;
+            }
+            if sh == h && same(i as usize) {
+                return true;
+            }
+            at = (at + 1) & self.mask;
+        }
+    }
 }
 
 /// Frequent itemsets (dense ids, ascending within a set) with their counts.
@@ -297,6 +354,7 @@ fn apriori_with<C: Cover>(p: &Prepared, opts: &MineOptions) -> Result<Vec<Itemse
         return Ok(out);
     }
     let item_covers = C::of_items(p);
+    let keys = item_keys(m);
 
     // Level 2: count every pair in one pass over the baskets (4 bytes a pair: refuse before
     // allocating what the machine cannot hold).
@@ -316,7 +374,8 @@ fn apriori_with<C: Cover>(p: &Prepared, opts: &MineOptions) -> Result<Vec<Itemse
             }
         }
     });
-    let mut level: Vec<(Vec<u32>, C, u64)> = (0..m)
+    // In (i, j) order, so the level is sorted as it is collected.
+    let found: Vec<(u32, u32, C, u64)> = (0..m)
         .into_par_iter()
         .flat_map_iter(|i| {
             let counts = &counts;
@@ -326,101 +385,138 @@ fn apriori_with<C: Cover>(p: &Prepared, opts: &MineOptions) -> Result<Vec<Itemse
                 (c >= mc).then(|| {
                     let mut t = C::empty();
                     covers[i].intersect(&covers[j], &mut t, 0);
-                    (vec![i as u32, j as u32], t, c)
+                    (i as u32, j as u32, t, c)
                 })
             })
         })
         .collect();
+    let mut level = Level { k: 2, items: vec![], covers: vec![], counts: vec![], hashes: vec![] };
+    for (i, j, cover, c) in found {
+        level.items.extend([i, j]);
+        level.hashes.push(keys[i as usize].wrapping_add(keys[j as usize]));
+        level.covers.push(cover);
+        level.counts.push(c);
+    }
     // Frequent pairs stay known: every candidate's last two items must be one (an O(1) test
     // that spares most subset lookups).
     let pair_ok: Vec<bool> = counts.into_iter().map(|c| c.into_inner() as u64 >= mc).collect();
     drop(item_covers);
-    level.sort_by(|a, b| a.0.cmp(&b.0));
 
     let mut k = 2;
     loop {
-        out.extend(level.iter().map(|(items, _, n)| Itemset { items: items.clone(), count: *n }));
+        out.extend((0..level.len()).map(|i| Itemset { items: level.set(i).to_vec(), count: level.counts[i] }));
         if out.len() > opts.max_itemsets {
             return Err(MineError::TooMany { limit: opts.max_itemsets, min_support: opts.min_support, level: k });
         }
         if k >= opts.max_len || level.len() < 2 {
             break;
         }
-        level = next_level(&level, mc, &pair_ok, m, p.baskets.len().div_ceil(64));
+        level = next_level(&level, mc, &pair_ok, &keys, m, p.baskets.len().div_ceil(64));
         k += 1;
-        if level.is_empty() {
+        if level.len() == 0 {
             break;
         }
     }
     Ok(out)
 }
 
+/// Whether `s` is `a` without its item at `skip`, followed by `y`.
+fn is_subset_of_candidate(s: &[u32], a: &[u32], skip: usize, y: u32) -> bool {
+    let k = a.len();
+    s[k - 1] == y && s[..skip] == a[..skip] && s[skip..k - 1] == a[skip + 1..]
+}
+
 /// Join, prune and count the candidates of the next level.
 fn next_level<C: Cover>(
-    level: &[(Vec<u32>, C, u64)],
+    level: &Level<C>,
     mc: u64,
     pair_ok: &[bool],
+    keys: &[u64],
     m: usize,
     words: usize,
-) -> Vec<(Vec<u32>, C, u64)> {
-    let k1 = level[0].0.len();
-    let known: FxSet = level.iter().map(|(s, _, _)| s.as_slice()).collect();
+) -> Level<C> {
+    let (k1, n) = (level.k, level.len());
+    let index = SetIndex::new(&level.hashes);
     // Prefix classes: runs of itemsets that share their first k1-1 items.
-    let mut classes: Vec<(usize, usize)> = vec![];
+    let mut class_end = vec![0usize; n];
     let mut start = 0;
-    for i in 1..=level.len() {
-        if i == level.len() || level[i].0[..k1 - 1] != level[start].0[..k1 - 1] {
-            classes.push((start, i));
+    for i in 1..=n {
+        if i == n || level.set(i)[..k1 - 1] != level.set(start)[..k1 - 1] {
+            class_end[start..i].fill(i);
             start = i;
         }
     }
     // Each itemset joins the later members of its class; parallel by itemset, not by class,
-    // since the class of the most frequent item holds most of the work.
-    let class_end: Vec<usize> = classes.iter().flat_map(|&(s, e)| (s..e).map(move |_| e)).collect();
-    let mut next: Vec<(Vec<u32>, C, u64)> = (0..level.len())
+    // since the class of the most frequent item holds most of the work. Collected in (i, j)
+    // order, which is the lexicographic order of the new sets.
+    // Per thread: a zeroed bitmap to lend, the partners of one itemset, an intersection buffer.
+    let probe = words <= 4096;
+    let found: Vec<(u32, u32, C, u64)> = (0..n)
         .into_par_iter()
-        .flat_map_iter(|i| {
-            let known = &known;
-            let e = class_end[i];
-            let mut found = vec![];
-            let mut buf = C::empty();
-            let mut cand = Vec::with_capacity(k1 + 1);
-            let mut sub = Vec::with_capacity(k1);
-            // One bitmap of this itemset's baskets, probed by each partner's cover; for very many
-            // baskets building it costs more than it saves, so merge instead.
-            let probe = e > i + 1 && words <= 4096;
-            let bits = if probe { level[i].1.bitmap(words) } else { vec![] };
-            for j in i + 1..e {
-                let (x, y) = (level[i].0[k1 - 1] as usize, level[j].0[k1 - 1] as usize);
-                if !pair_ok[tri(x, y, m)] {
-                    continue;
+        .map_init(
+            || (vec![0u64; if probe { words } else { 0 }], Vec::new(), C::empty()),
+            |(scratch, partners, buf), i| {
+                let a = level.set(i);
+                let x = a[k1 - 1] as usize;
+                partners.clear();
+                for j in i + 1..class_end[i] {
+                    let y = level.set(j)[k1 - 1];
+                    if !pair_ok[tri(x, y as usize, m)] {
+                        continue;
+                    }
+                    // Subset pruning: drop each item but the last two (those give the parents);
+                    // with k1 = 2 the pair test above was the whole check.
+                    let h = level.hashes[i].wrapping_add(keys[y as usize]);
+                    let all_frequent = k1 == 2
+                        || (0..k1 - 1).all(|skip| {
+                            let hs = h.wrapping_sub(keys[a[skip] as usize]);
+                            index.contains(hs, |s| is_subset_of_candidate(level.set(s), a, skip, y))
+                        });
+                    if all_frequent {
+                        partners.push(j);
+                    }
                 }
-                cand.clear();
-                cand.extend_from_slice(&level[i].0);
-                cand.push(level[j].0[k1 - 1]);
-                // Subset pruning: drop each item but the last two (those give the parents); with
-                // k1 = 2 the pair test above was the whole check.
-                let all_frequent = k1 == 2 || (0..k1 - 1).all(|skip| {
-                    sub.clear();
-                    sub.extend(cand.iter().enumerate().filter(|&(x, _)| x != skip).map(|(_, &v)| v));
-                    known.contains(sub.as_slice())
-                });
-                if !all_frequent {
-                    continue;
-                }
-                let n = if probe {
-                    C::intersect_bitmap(&level[j].1, &bits, &mut buf, mc)
-                } else {
-                    level[i].1.intersect(&level[j].1, &mut buf, mc)
+                let mut found = vec![];
+                let mut keep = |j: usize, count: u64, buf: &C| {
+                    if count >= mc {
+                        found.push((i as u32, level.set(j)[k1 - 1], buf.clone(), count));
+                    }
                 };
-                if n >= mc {
-                    found.push((cand.clone(), buf.clone(), n));
+                if partners.is_empty() {
+                } else if probe {
+                    // This itemset's baskets as a bitmap, probed by each partner's cover; for
+                    // very many baskets building it costs more than it saves, so merge then.
+                    level.covers[i].with_bitmap(scratch, |bits| {
+                        for &j in partners.iter() {
+                            keep(j, C::intersect_bitmap(&level.covers[j], bits, buf, mc), buf);
+                        }
+                    });
+                } else {
+                    for &j in partners.iter() {
+                        keep(j, level.covers[i].intersect(&level.covers[j], buf, mc), buf);
+                    }
                 }
-            }
-            found.into_iter()
-        })
+                found
+            },
+        )
+        .flat_map_iter(|found| found)
         .collect();
-    next.sort_by(|a, b| a.0.cmp(&b.0));
+    let k = k1 + 1;
+    let mut next = Level {
+        k,
+        items: Vec::with_capacity(found.len() * k),
+        covers: Vec::with_capacity(found.len()),
+        counts: Vec::with_capacity(found.len()),
+        hashes: Vec::with_capacity(found.len()),
+    };
+    for (i, y, cover, count) in found {
+        next.items.extend_from_slice(level.set(i as usize));
+        next.items.push(y);
+        next.hashes.push(level.hashes[i as usize].wrapping_add(keys[y as usize]));
+        next.covers.push(cover);
+        next.counts.push(count);
+    }
+    debug_assert!((1..next.len()).all(|i| next.set(i - 1) < next.set(i)));
     next
 }
 

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 /// A frequent itemset: item ids (dense, ascending) and the number of baskets holding it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Itemset {
@@ -67,6 +69,11 @@ pub fn min_count(n: u64, min_support: f64) -> u64 {
     c.max(1)
 }
 
+/// Most frequent first; ties by original id, so results do not depend on hashing.
+fn sort_by_frequency(items: &mut [(u32, u64)]) {
+    items.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+}
+
 /// Recode baskets (of any u32 ids, duplicates allowed) for mining.
 pub fn prepare(baskets: &[Vec<u32>], opts: &MineOptions) -> Result<Prepared, MineError> {
     if !(opts.min_support > 0.0 && opts.min_support <= 1.0) {
@@ -74,25 +81,51 @@ pub fn prepare(baskets: &[Vec<u32>], opts: &MineOptions) -> Result<Prepared, Min
     }
     let n = baskets.len() as u64;
     let mc = min_count(n, opts.min_support);
-    let mut counts: HashMap<u32, u64> = HashMap::new();
-    let mut seen: Vec<u32> = vec![];
-    for b in baskets {
-        seen.clear();
-        seen.extend_from_slice(b);
-        seen.sort_unstable();
-        seen.dedup();
-        for &i in &seen {
-            *counts.entry(i).or_default() += 1;
+    // Ids from a dictionary are small: count in arrays then; any other ids go through a map.
+    let total: usize = baskets.iter().map(Vec::len).sum();
+    let max_id = baskets.iter().flatten().max().map_or(0, |&x| x as usize);
+    let mut frequent: Vec<(u32, u64)>;
+    let dense: Box<dyn Fn(u32) -> Option<u32> + Sync + Send>;
+    if max_id <= 2 * total + 65_536 {
+        let mut counts = vec![0u64; max_id + 1];
+        // The last basket that counted each item: duplicates within a basket count once.
+        let mut last = vec![usize::MAX; max_id + 1];
+        for (t, b) in baskets.iter().enumerate() {
+            for &i in b {
+                if last[i as usize] != t {
+                    last[i as usize] = t;
+                    counts[i as usize] += 1;
+                }
+            }
         }
+        frequent = (0..=max_id as u32).zip(counts).filter(|&(_, c)| c >= mc).collect();
+        sort_by_frequency(&mut frequent);
+        let mut map = vec![u32::MAX; max_id + 1];
+        for (d, &(o, _)) in frequent.iter().enumerate() {
+            map[o as usize] = d as u32;
+        }
+        dense = Box::new(move |i| Some(map[i as usize]).filter(|&d| d != u32::MAX));
+    } else {
+        let mut counts: HashMap<u32, u64, foldhash::fast::RandomState> = Default::default();
+        let mut seen: Vec<u32> = vec![];
+        for b in baskets {
+            seen.clear();
+            seen.extend_from_slice(b);
+            seen.sort_unstable();
+            seen.dedup();
+            for &i in &seen {
+                *counts.entry(i).or_default() += 1;
+            }
+        }
+        frequent = counts.into_iter().filter(|&(_, c)| c >= mc).collect();
+        sort_by_frequency(&mut frequent);
+        let map: HashMap<u32, u32, foldhash::fast::RandomState> = frequent.iter().enumerate().map(|(d, &(o, _))| (o, d as u32)).collect();
+        dense = Box::new(move |i| map.get(&i).copied());
     }
-    let mut frequent: Vec<(u32, u64)> = counts.into_iter().filter(|&(_, c)| c >= mc).collect();
-    // Most frequent first; ties by original id, so results do not depend on hashing.
-    frequent.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let dense: HashMap<u32, u32> = frequent.iter().enumerate().map(|(d, &(o, _))| (o, d as u32)).collect();
     let recoded = baskets
-        .iter()
+        .par_iter()
         .map(|b| {
-            let mut v: Vec<u32> = b.iter().filter_map(|i| dense.get(i).copied()).collect();
+            let mut v: Vec<u32> = b.iter().filter_map(|&i| dense(i)).collect();
             v.sort_unstable();
             v.dedup();
             v
@@ -111,15 +144,15 @@ pub fn prepare(baskets: &[Vec<u32>], opts: &MineOptions) -> Result<Prepared, Min
 impl Prepared {
     /// Itemsets back in original ids (sorted), in a canonical order.
     pub fn to_original(&self, sets: Vec<Itemset>) -> Vec<Itemset> {
-        let mut out: Vec<Itemset> = sets
-            .into_iter()
-            .map(|s| {
-                let mut items: Vec<u32> = s.items.iter().map(|&d| self.original[d as usize]).collect();
-                items.sort_unstable();
-                Itemset { items, count: s.count }
-            })
-            .collect();
-        out.sort_by(|a, b| a.items.len().cmp(&b.items.len()).then_with(|| a.items.cmp(&b.items)));
+        let mut out = sets;
+        out.par_iter_mut().for_each(|s| {
+            for d in s.items.iter_mut() {
+                *d = self.original[*d as usize];
+            }
+            s.items.sort_unstable();
+        });
+        // Itemsets are distinct, so an unstable sort is deterministic.
+        out.par_sort_unstable_by(|a, b| a.items.len().cmp(&b.items.len()).then_with(|| a.items.cmp(&b.items)));
         out
     }
 }
