@@ -51,12 +51,9 @@ impl BasketSet {
         let mut set = BasketSet::default();
         let mut index = HashMap::new();
         for line in text.lines() {
+            // Empty fields (",,", a trailing comma) are no item; an empty line is an empty basket.
             let line = line.trim_end_matches('\r');
-            if line.is_empty() {
-                set.baskets.push(vec![]);
-                continue;
-            }
-            let b = line.split(',').map(|it| set.id(&mut index, it, it)).collect();
+            let b = line.split(',').filter(|it| !it.is_empty()).map(|it| set.id(&mut index, it, it)).collect();
             set.baskets.push(b);
         }
         set
@@ -263,5 +260,17 @@ impl Job for AssociationRules {
             ..Default::default()
         };
         Ok(vec![stats("frequent_itemsets", fi), stats("association_rules", ar)])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BasketSet;
+
+    #[test]
+    fn empty_fields_are_no_items_and_empty_lines_are_empty_baskets() {
+        let set = BasketSet::from_lines("a,b\r\n\n,,\nb,a,,\n");
+        assert_eq!(set.items.iter().map(|(i, _)| i.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(set.baskets, vec![vec![0, 1], vec![], vec![], vec![1, 0]]);
     }
 }
