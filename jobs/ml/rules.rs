@@ -97,14 +97,17 @@ pub fn rules(itemsets: &[Itemset], n_baskets: u64, opts: &RuleOptions) -> Vec<Ru
             found.into_iter()
         })
         .collect();
-    out.sort_by(|x, y| {
-        y.lift
-            .total_cmp(&x.lift)
-            .then(y.confidence.total_cmp(&x.confidence))
-            .then_with(|| x.antecedent.cmp(&y.antecedent))
-            .then_with(|| x.consequent.cmp(&y.consequent))
-    });
+    out.sort_by(rule_order);
     out
+}
+
+/// Output order: lift, then confidence (both descending), then items.
+fn rule_order(x: &Rule, y: &Rule) -> std::cmp::Ordering {
+    y.lift
+        .total_cmp(&x.lift)
+        .then(y.confidence.total_cmp(&x.confidence))
+        .then_with(|| x.antecedent.cmp(&y.antecedent))
+        .then_with(|| x.consequent.cmp(&y.consequent))
 }
 
 #[cfg(test)]
@@ -155,13 +158,7 @@ mod tests {
                 }));
             }
         }
-        all.sort_by(|x, y| {
-            y.lift
-                .total_cmp(&x.lift)
-                .then(y.confidence.total_cmp(&x.confidence))
-                .then_with(|| x.antecedent.cmp(&y.antecedent))
-                .then_with(|| x.consequent.cmp(&y.consequent))
-        });
+        all.sort_by(rule_order);
         all
     }
 
