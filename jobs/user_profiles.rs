@@ -76,7 +76,7 @@ impl Job for UserProfiles {
             let r = async {
                 let (_, spend) = rc.scratch_query("preference_spend", &sqlfiles::sql("marts", "_preference_spend")?, &p).await?;
                 rc.progress("user_profiles: profiles");
-                let r = rc.publish_query("marts", "user_profiles", &sqlfiles::sql("marts", "user_profiles")?, &p).await;
+                let r = publish_sorted(rc, &p).await;
                 crate::staging::cleanup(rc.engine, &spend).await;
                 r
             }
@@ -89,4 +89,14 @@ impl Job for UserProfiles {
         let rows = result?;
         Ok(vec![TableStats { table: "user_profiles".into(), rows_out: rows, ..Default::default() }])
     }
+}
+
+/// The profiles, published sorted by customer_id (readers prune row groups by it; on Ballista
+/// the result then arrives in full batches). Sorted from a scratch copy: a sort over the join
+/// output accounted its shared buffers per batch and failed at 1M customers.
+async fn publish_sorted(rc: &RunContext<'_>, p: &crate::engine::Params) -> Result<u64> {
+    let (_, unsorted) = rc.scratch_query("profiles_unsorted", &sqlfiles::sql("marts", "user_profiles")?, p).await?;
+    let r = rc.publish_query("marts", "user_profiles", "SELECT * FROM landing.profiles_unsorted ORDER BY customer_id", p).await;
+    crate::staging::cleanup(rc.engine, &unsorted).await;
+    r
 }

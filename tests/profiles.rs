@@ -204,6 +204,9 @@ fn profiles_rfm_and_restated_days_match_hand_computed_values() {
     check(&c, &[("age_band", "under 18"), ("tenure_days", "2"), ("orders", "0"), ("purchases", "0"), ("net_revenue", "0.00"),
         ("avg_order_value", ""), ("first_order_date", ""), ("discount_share", ""), ("cancellation_rate", "")]);
     assert_eq!(count(url, &format!("SELECT count(*) FROM user_profiles WHERE dt = '{D3}'")), 8);
+    // Published sorted by customer_id (in file order: no ORDER BY here).
+    let ids: Vec<String> = sql(url, &format!("SELECT customer_id FROM user_profiles WHERE dt = '{D3}'")).into_iter().map(|r| r["customer_id"].clone()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
 
     // --- rfm_segments on D3: 7 customers with purchases; C has none and is not scored.
     // Scores: 1 + floor(5 * worse / 7). Recency: E* 2 days (worse 0), B 1 (5), A 0 (6).

@@ -6,8 +6,9 @@
 -- Ties of a preference go to the earlier weekday (Monday first), the smaller hour or the
 -- alphabetically smaller name. The preferred device uses the 90-day window of events.
 -- Rates are NULL when undefined.
--- No final ORDER BY: sorting this wide result trips DataFusion's external-sort memory
--- accounting for string views (apache/datafusion#12136) on large shops.
+-- No ORDER BY here: the job writes this to scratch and publishes it sorted by customer_id from
+-- there. Sorting the join output directly made DataFusion 55 reserve hundreds of GB for one
+-- batch (its arrays are counted by the buffers they share) and fail at 1M customers.
 WITH customers AS (
   SELECT customer_id, country, signup_ts, birth_year FROM (
     SELECT customer_id, country, signup_ts, birth_year,
@@ -214,6 +215,3 @@ LEFT JOIN weekday ON c.customer_id = weekday.customer_id
 LEFT JOIN hour ON c.customer_id = hour.customer_id
 LEFT JOIN visits w ON c.customer_id = w.customer_id
 LEFT JOIN top_terms t ON c.customer_id = t.customer_id
--- Sorted: readers prune row groups by customer_id, and on Ballista the result arrives in full
--- batches (unsorted, the joins' small output batches made 100,000 profiles a 100 s fetch).
-ORDER BY c.customer_id
