@@ -9,6 +9,10 @@
 //! optimiser then moves the level and trend with the smoothing parameters, not the seasonal
 //! states: that keeps a search to a few milliseconds per series.
 
+use linfa::traits::Fit as _;
+use linfa::Dataset;
+use linfa_linear::LinearRegression;
+
 use super::optim::nelder_mead;
 use super::{Calendar, Fitted, ForecastError, Model};
 
@@ -368,37 +372,10 @@ fn least_squares_start(y: &[f64], v: &Variant, p: &Params) -> Option<State> {
     let base = forecasts_from(zero.clone(), y.iter().copied(), v, p);
     let r: Vec<f64> = y.iter().zip(&base).map(|(a, b)| a - b).collect();
     let cols: Vec<Vec<f64>> = (0..k).map(|j| forecasts_from(unit(j), std::iter::repeat_n(0.0, n), v, p)).collect();
-    // Normal equations, a tiny ridge for collinear columns, Gaussian elimination with pivoting.
-    let mut a = vec![vec![0.0; k + 1]; k];
-    for i in 0..k {
-        for j in i..k {
-            let dot: f64 = cols[i].iter().zip(&cols[j]).map(|(x, y)| x * y).sum();
-            a[i][j] = dot;
-            a[j][i] = dot;
-        }
-        a[i][k] = cols[i].iter().zip(&r).map(|(x, y)| x * y).sum();
-    }
-    let ridge = 1e-10 * (0..k).map(|i| a[i][i]).sum::<f64>().max(1e-300);
-    for (i, row) in a.iter_mut().enumerate() {
-        row[i] += ridge;
-    }
-    for c in 0..k {
-        let piv = (c..k).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
-        a.swap(c, piv);
-        if a[c][c].abs() < 1e-300 {
-            return None;
-        }
-        for i in c + 1..k {
-            let f = a[i][c] / a[c][c];
-            for j in c..=k {
-                a[i][j] -= f * a[c][j];
-            }
-        }
-    }
-    let mut x = vec![0.0; k];
-    for i in (0..k).rev() {
-        x[i] = (a[i][k] - (i + 1..k).map(|j| a[i][j] * x[j]).sum::<f64>()) / a[i][i];
-    }
+    // Least squares without an intercept, as the regression model solves it.
+    let design = ndarray::Array2::from_shape_fn((n, k), |(t, j)| cols[j][t]);
+    let fitted = LinearRegression::new().with_intercept(false).fit(&Dataset::new(design, ndarray::Array1::from(r))).ok()?;
+    let x = fitted.params();
     let mut st = zero;
     st.l = x[0];
     if has_b {
@@ -408,7 +385,7 @@ fn least_squares_start(y: &[f64], v: &Variant, p: &Params) -> Option<State> {
     for i in 0..m - 1 {
         st.s[i] = x[first_s + i];
     }
-    st.s[m - 1] = -x[first_s..].iter().sum::<f64>();
+    st.s[m - 1] = -x.iter().skip(first_s).sum::<f64>();
     x.iter().all(|v| v.is_finite()).then_some(st)
 }
 
