@@ -37,8 +37,8 @@ async fn earliest_touched_day(rc: &RunContext<'_>) -> Result<NaiveDate> {
 }
 
 /// Materialise the current row of every customer-day from `from_day` to the run date as
-/// `landing.current_orders_day` (for jobs that read it several times); returns the scratch
-/// folder to clean up.
+/// `landing.current_orders_day` (for jobs that read it several times), of the customers in
+/// `landing.scope` (the job's incremental scope); returns the scratch folder to clean up.
 pub async fn current_orders_day(rc: &RunContext<'_>, from_day: NaiveDate) -> Result<String> {
     let p = params([
         ("run_date", date_param(rc.date)),

@@ -76,8 +76,9 @@ pub fn select_jobs(only: Option<&[String]>) -> Result<Vec<String>> {
 }
 
 /// Run the pipeline (or the selected jobs) for one date. The report is saved even when a
-/// job fails; the error is returned after that.
-pub async fn run_date(engine: &Engine, cfg: &Config, date: NaiveDate, only: Option<&[String]>) -> Result<RunReport> {
+/// job fails; the error is returned after that. With `full_refresh`, incremental tables are
+/// recomputed from all history instead of carried over from their previous partition.
+pub async fn run_date(engine: &Engine, cfg: &Config, date: NaiveDate, only: Option<&[String]>, full_refresh: bool) -> Result<RunReport> {
     let selected = select_jobs(only)?;
     if selected.iter().any(|j| j == "staging") {
         check_inputs(&engine.wh, date).await?;
@@ -94,7 +95,7 @@ pub async fn run_date(engine: &Engine, cfg: &Config, date: NaiveDate, only: Opti
         ..Default::default()
     };
     let pb = progress_bar(selected.len());
-    let rc = RunContext { engine, cfg, date, run_id: &run_id, progress: &pb, done: Default::default() };
+    let rc = RunContext { engine, cfg, date, run_id: &run_id, progress: &pb, done: Default::default(), full_refresh };
     let mut failure = None;
     for job in jobs().into_iter().filter(|j| selected.iter().any(|s| s == j.name())) {
         let t0 = Instant::now();
@@ -144,7 +145,14 @@ pub async fn run_date(engine: &Engine, cfg: &Config, date: NaiveDate, only: Opti
 }
 
 /// Run each date from `from` to `to` in order; stop at the first failure.
-pub async fn backfill(engine: &Engine, cfg: &Config, from: NaiveDate, to: NaiveDate, only: Option<&[String]>) -> Result<Vec<RunReport>> {
+pub async fn backfill(
+    engine: &Engine,
+    cfg: &Config,
+    from: NaiveDate,
+    to: NaiveDate,
+    only: Option<&[String]>,
+    full_refresh: bool,
+) -> Result<Vec<RunReport>> {
     if to < from {
         return Err(Error::Usage(format!("--to {to} is before --from {from}")));
     }
@@ -152,7 +160,8 @@ pub async fn backfill(engine: &Engine, cfg: &Config, from: NaiveDate, to: NaiveD
     let mut d = from;
     while d <= to {
         tracing::info!(date = %d, "backfill date");
-        reports.push(run_date(engine, cfg, d, only).await?);
+        // A full refresh recomputes the first date; the dates after it carry over from it.
+        reports.push(run_date(engine, cfg, d, only, full_refresh && d == from).await?);
         d = d.succ_opt().ok_or_else(|| Error::Usage("date out of range".into()))?;
     }
     Ok(reports)

@@ -22,6 +22,8 @@ pub struct RunContext<'a> {
     pub progress: &'a indicatif::ProgressBar,
     /// Jobs of this run that have finished (the report job shows them).
     pub done: std::sync::Mutex<Vec<crate::storage::report::JobReport>>,
+    /// `--full-refresh`: incremental tables are recomputed from all history, not carried over.
+    pub full_refresh: bool,
 }
 
 impl RunContext<'_> {
@@ -36,6 +38,19 @@ impl RunContext<'_> {
 
     /// Run a query and publish its result, streamed, as partition dt=D of `<layer>.<table>`.
     pub async fn publish_query(&self, layer: &str, table: &str, sql: &str, p: &Params) -> Result<u64> {
+        self.publish_query_built_with(layer, table, sql, p, None).await
+    }
+
+    /// [`Self::publish_query`] for an incremental table, recording what it was built with
+    /// (see [`Self::carry_over_from`]).
+    pub async fn publish_query_built_with(
+        &self,
+        layer: &str,
+        table: &str,
+        sql: &str,
+        p: &Params,
+        built_with: Option<String>,
+    ) -> Result<u64> {
         let df = self.engine.query(sql, p).await?;
         if std::env::var_os("ECOMWH_EXPLAIN").is_some() {
             let plan = df.clone().create_physical_plan().await?;
@@ -44,14 +59,26 @@ impl RunContext<'_> {
         }
         let schema = df.schema().inner().clone();
         let stream = df.execute_stream().await?;
-        let published = self.writer(layer, table, schema).write_stream(stream).await?;
+        let published = self.writer(layer, table, schema).built_with(built_with).write_stream(stream).await?;
         self.engine.register(layer, table).await?;
         Ok(published.rows)
     }
 
     /// Publish batches computed in Rust as partition dt=D of `<layer>.<table>`.
     pub async fn publish_batches(&self, layer: &str, table: &str, schema: SchemaRef, batches: &[RecordBatch]) -> Result<u64> {
-        let mut w = self.writer(layer, table, schema);
+        self.publish_batches_built_with(layer, table, schema, batches, None).await
+    }
+
+    /// [`Self::publish_batches`] for an incremental table (see [`Self::carry_over_from`]).
+    pub async fn publish_batches_built_with(
+        &self,
+        layer: &str,
+        table: &str,
+        schema: SchemaRef,
+        batches: &[RecordBatch],
+        built_with: Option<String>,
+    ) -> Result<u64> {
+        let mut w = self.writer(layer, table, schema).built_with(built_with);
         for b in batches {
             if let Err(e) = w.write(b).await {
                 w.abort().await;
@@ -112,6 +139,23 @@ impl RunContext<'_> {
         NaiveDate::parse_from_str(&key, "%Y-%m-%d")
             .map(Some)
             .map_err(|e| crate::error::Error::job(layer, format!("{layer}.{table} has a bad partition dt={key}: {e}")))
+    }
+
+    /// The previous partition of an incrementally built table when tonight may carry its rows
+    /// over: it exists, was built with the same `fingerprint` (SQL and settings), and this is
+    /// not a `--full-refresh` run. Otherwise None: recompute from all history.
+    pub fn carry_over_from(&self, layer: &str, table: &str, fingerprint: &str) -> Result<Option<NaiveDate>> {
+        if self.full_refresh {
+            return Ok(None);
+        }
+        let Some(prev) = self.previous_partition(layer, table)? else { return Ok(None) };
+        let key = prev.format("%Y-%m-%d").to_string();
+        let built_with = self.engine.manifests.get(layer, table).and_then(|m| m.partitions.get(&key).cloned()).and_then(|e| e.built_with);
+        if built_with.as_deref() != Some(fingerprint) {
+            tracing::info!(table = %format!("{layer}.{table}"), previous = %key, "previous partition was built differently: full recompute");
+            return Ok(None);
+        }
+        Ok(Some(prev))
     }
 
     /// Fail with a clear message when a table this job reads has never been published.
@@ -191,4 +235,15 @@ mod tests {
             }
         }
     }
+}
+
+/// A short stable digest of what an incremental table is computed with (SQL texts, settings).
+pub fn fingerprint(parts: &[&str]) -> String {
+    use md5::{Digest, Md5};
+    let mut h = Md5::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -1,7 +1,8 @@
 //! The rfm_segments job: recency/frequency/monetary, quintile scores and the BG/NBD columns
 //! (SQL, `sql/marts/rfm_segments.sql`), then the segment from the configured map and a k-means
 //! cluster (here). Publishes `rfm_segments`, `rfm_clusters` (centroids a person can read) and
-//! `rfm_segment_summary`.
+//! `rfm_segment_summary`. The lookback window's sums are kept incrementally: only customers
+//! whose window changed since the previous partition are summed again.
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use crate::config::RfmConfig;
 use crate::engine::{date_param, params};
 use crate::error::{Error, Result};
 use crate::ml::kmeans::{cluster, Clustering};
-use crate::registry::{Job, RunContext};
+use crate::registry::{fingerprint, Job, RunContext};
 use crate::sqlfiles;
 use crate::storage::report::TableStats;
 
@@ -138,20 +139,52 @@ impl Job for RfmSegments {
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
         let cfg = &rc.cfg.jobs.rfm_segments;
         rc.require("rfm_segments", &[("marts", "customer_orders_day"), ("marts", "customer_order_totals")], "run daily_aggregates for this date first")?;
-        let window_start = rc.date - Duration::days(cfg.lookback_days as i64 - 1);
-        let p = params([("run_date", date_param(rc.date)), ("window_start", date_param(window_start))]);
+        let days = cfg.lookback_days as i64;
+        let window_start = rc.date - Duration::days(days - 1);
+        let mut p = params([("run_date", date_param(rc.date)), ("window_start", date_param(window_start))]);
         rc.progress("rfm_segments: scores");
         let t0 = std::time::Instant::now();
-        let current = crate::daily_aggregates::current_orders_day(rc, window_start).await?;
+        // The window sums of customers whose window did not change carry over from the
+        // previous partition (see _rfm_scope.sql).
+        let mut parts = vec![format!("lookback_days={days}"), format!("timezone={}", rc.cfg.timezone)];
+        for f in ["rfm_segments", "_rfm_scope", "_rfm_window", "_current_orders_day"] {
+            parts.push(sqlfiles::sql("marts", f)?);
+        }
+        let fp = fingerprint(&parts.iter().map(String::as_str).collect::<Vec<_>>());
+        let carry = rc.carry_over_from("marts", "rfm_segments", &fp)?;
+        if let Some(prev) = carry {
+            p.insert("prev_dt".into(), date_param(prev));
+            p.insert("prev_window_start".into(), date_param(prev - Duration::days(days - 1)));
+            p.insert("window_left_dt".into(), date_param(prev - Duration::days(days)));
+        }
+        let mut scratch = vec![];
         let scored = async {
+            let scope_sql = match carry {
+                Some(_) => sqlfiles::sql("marts", "_rfm_scope")?,
+                None => "SELECT customer_id FROM marts.customer_order_totals WHERE dt = $run_date AND purchase_days > 0".into(),
+            };
+            let (in_scope, dir) = rc.scratch_query("scope", &scope_sql, &p).await?;
+            scratch.push(dir);
+            tracing::info!(carry_over = carry.is_some(), customers_recomputed = in_scope, "window sums to recompute");
+            scratch.push(crate::daily_aggregates::current_orders_day(rc, window_start).await?);
+            let mut window = sqlfiles::sql("marts", "_rfm_window")?;
+            if carry.is_some() {
+                window.push_str(
+                    "\nUNION ALL\nSELECT customer_id, frequency, monetary FROM marts.rfm_segments \
+                     WHERE dt = $prev_dt AND frequency > 0 AND customer_id NOT IN (SELECT customer_id FROM landing.scope)",
+                );
+            }
+            scratch.push(rc.scratch_query("rfm_window", &window, &p).await?.1);
             let df = rc.engine.query(&sqlfiles::sql("marts", "rfm_segments")?, &p).await?;
             let schema = df.schema().inner().clone();
             // k-means needs every customer's point at once; the rows are a few numbers each.
-            Ok::<_, Error>((schema, df.collect().await?))
+            Ok::<_, Error>((schema, df.collect().await?, in_scope))
         }
         .await;
-        crate::staging::cleanup(rc.engine, &current).await;
-        let (schema, batches) = scored?;
+        for dir in &scratch {
+            crate::staging::cleanup(rc.engine, dir).await;
+        }
+        let (schema, batches, recomputed) = scored?;
         let scored = arrow::compute::concat_batches(&schema, &batches)?;
         drop(batches);
         // k-means sums points in order: the same order whichever engine (and partitioning) ran
@@ -167,7 +200,7 @@ impl Job for RfmSegments {
             .map_err(|e| Error::job("rfm_segments", format!("clustering stopped: {e}")))??;
         tracing::info!(customers = labelled.num_rows(), k = clustering.k, silhouette = ?clustering.silhouette,
             candidates = ?clustering.candidates, seconds = t1.elapsed().as_secs_f64(), "clustered");
-        let n = rc.publish_batches("marts", "rfm_segments", labelled.schema(), &[labelled]).await?;
+        let n = rc.publish_batches_built_with("marts", "rfm_segments", labelled.schema(), &[labelled], Some(fp)).await?;
         let cb = clusters_batch(&clustering, &rfm)?;
         let nc = rc.publish_batches("marts", "rfm_clusters", cb.schema(), &[cb]).await?;
 
@@ -177,6 +210,7 @@ impl Job for RfmSegments {
         crate::staging::cleanup(rc.engine, &map_dir).await;
         let ns = ns?;
         let stats = |t: &str, out: u64| TableStats { table: t.into(), rows_in: n, rows_out: out, ..Default::default() };
-        Ok(vec![stats("rfm_segments", n), stats("rfm_clusters", nc), stats("rfm_segment_summary", ns)])
+        let segments = TableStats { recomputed: Some(recomputed), ..stats("rfm_segments", n) };
+        Ok(vec![segments, stats("rfm_clusters", nc), stats("rfm_segment_summary", ns)])
     }
 }

@@ -83,6 +83,7 @@ async fn stage_table(rc: &RunContext<'_>, c: &RawContract) -> Result<TableStats>
         quarantined,
         superseded,
         reasons,
+        recomputed: None,
     })
 }
 

@@ -1,6 +1,7 @@
 //! The user_profiles job: one row per known customer from the daily aggregates (SQL in
-//! `sql/marts/user_profiles.sql`). The last visit is carried forward from the previous
-//! profiles partition plus the events staged since, so it never rescans all history.
+//! `sql/marts/user_profiles.sql`), built incrementally: only customers whose inputs changed
+//! since the previous partition are recomputed (`sql/marts/_profile_scope.sql`); the others'
+//! rows carry over. The last visit is carried forward the same way.
 
 use async_trait::async_trait;
 use chrono::{Datelike, Duration};
@@ -8,7 +9,7 @@ use datafusion::common::ScalarValue;
 
 use crate::engine::{date_param, params};
 use crate::error::Result;
-use crate::registry::{Job, RunContext};
+use crate::registry::{fingerprint, Job, RunContext};
 use crate::sqlfiles;
 use crate::storage::report::TableStats;
 
@@ -37,7 +38,8 @@ impl Job for UserProfiles {
             "run daily_aggregates for this date first",
         )?;
         let d = rc.date;
-        let pref_start = d - Duration::days(rc.cfg.jobs.user_profiles.preference_days as i64 - 1);
+        let pref_days = rc.cfg.jobs.user_profiles.preference_days as i64;
+        let pref_start = d - Duration::days(pref_days - 1);
         let w90 = d - Duration::days(89);
         let mut p = params([
             ("run_date", date_param(d)),
@@ -51,52 +53,108 @@ impl Job for UserProfiles {
             ("events_dt_start", date_param(w90 - Duration::days(1))),
         ]);
 
-        rc.progress("user_profiles: last visits");
-        let prev = rc.previous_partition("marts", "user_profiles")?;
-        let visits_sql = match prev {
-            Some(prev_date) => {
-                p.insert("prev_dt".into(), date_param(prev_date));
-                "SELECT customer_id, max(last_visit_date) AS last_visit_date FROM ( \
-                   SELECT customer_id, last_visit_date FROM marts.user_profiles \
-                   WHERE dt = $prev_dt AND last_visit_date IS NOT NULL \
-                   UNION ALL \
-                   SELECT customer_id, max(day) FROM marts.customer_events_day \
-                   WHERE dt >= $prev_dt AND dt <= $run_date AND day <= $run_date AND sessions > 0 GROUP BY customer_id \
-                 ) GROUP BY customer_id"
+        // Yesterday's rows carry over unless their inputs changed (see _profile_scope.sql); age
+        // bands move on 1 January, so the first night of a year recomputes everyone.
+        let fp = fingerprint(&self.fingerprint_parts(rc)?.iter().map(String::as_str).collect::<Vec<_>>());
+        let carry = rc.carry_over_from("marts", "user_profiles", &fp)?.filter(|prev| prev.year() == d.year());
+        let scope_sql = match carry {
+            Some(prev) => {
+                for (k, v) in [
+                    ("prev_dt", prev),
+                    ("prev_pref_start", prev - Duration::days(pref_days - 1)),
+                    ("pref_left_dt", prev - Duration::days(pref_days)),
+                    ("prev_w7", prev - Duration::days(6)),
+                    ("prev_w30", prev - Duration::days(29)),
+                    ("prev_w90", prev - Duration::days(89)),
+                    ("events_left_dt", prev - Duration::days(90)),
+                ] {
+                    p.insert(k.into(), date_param(v));
+                }
+                sqlfiles::sql("marts", "_profile_scope")?
             }
-            None => {
-                "SELECT customer_id, max(day) AS last_visit_date FROM marts.customer_events_day \
-                 WHERE dt <= $run_date AND day <= $run_date AND sessions > 0 GROUP BY customer_id"
-            }
+            None => "SELECT DISTINCT customer_id FROM staging.customers WHERE dt <= $run_date".to_string(),
         };
-        tracing::info!(previous_profiles = ?prev, "last visits from");
-        let (_, scratch) = rc.scratch_query("last_visits", visits_sql, &p).await?;
-        let result = async {
-            let current = crate::daily_aggregates::current_orders_day(rc, pref_start).await?;
-            let r = async {
-                let (_, spend) = rc.scratch_query("preference_spend", &sqlfiles::sql("marts", "_preference_spend")?, &p).await?;
-                rc.progress("user_profiles: profiles");
-                let r = publish_sorted(rc, &p).await;
-                crate::staging::cleanup(rc.engine, &spend).await;
-                r
-            }
-            .await;
-            crate::staging::cleanup(rc.engine, &current).await;
-            r
+        // Scratch folders, removed whatever happens.
+        let mut scratch = vec![];
+        let result = build(rc, &p, &scope_sql, carry.is_some(), pref_start, fp, &mut scratch).await;
+        for dir in &scratch {
+            crate::staging::cleanup(rc.engine, dir).await;
         }
-        .await;
-        crate::staging::cleanup(rc.engine, &scratch).await;
-        let rows = result?;
-        Ok(vec![TableStats { table: "user_profiles".into(), rows_out: rows, ..Default::default() }])
+        let (recomputed, rows) = result?;
+        Ok(vec![TableStats { table: "user_profiles".into(), rows_out: rows, recomputed: Some(recomputed), ..Default::default() }])
     }
 }
 
-/// The profiles, published sorted by customer_id (readers prune row groups by it; on Ballista
-/// the result then arrives in full batches). Sorted from a scratch copy: a sort over the join
-/// output accounted its shared buffers per batch and failed at 1M customers.
-async fn publish_sorted(rc: &RunContext<'_>, p: &crate::engine::Params) -> Result<u64> {
-    let (_, unsorted) = rc.scratch_query("profiles_unsorted", &sqlfiles::sql("marts", "user_profiles")?, p).await?;
-    let r = rc.publish_query("marts", "user_profiles", "SELECT * FROM landing.profiles_unsorted ORDER BY customer_id", p).await;
-    crate::staging::cleanup(rc.engine, &unsorted).await;
-    r
+/// Recompute the scope's profiles, add the carried-over rows, publish sorted; returns the
+/// customers recomputed and the rows published.
+async fn build(
+    rc: &RunContext<'_>,
+    p: &crate::engine::Params,
+    scope_sql: &str,
+    carry: bool,
+    pref_start: chrono::NaiveDate,
+    fp: String,
+    scratch: &mut Vec<String>,
+) -> Result<(u64, u64)> {
+    rc.progress("user_profiles: scope");
+    let (in_scope, dir) = rc.scratch_query("scope", scope_sql, p).await?;
+    scratch.push(dir);
+    tracing::info!(carry_over = carry, customers_recomputed = in_scope, "profiles to recompute");
+    rc.progress("user_profiles: last visits");
+    scratch.push(last_visits(rc, p, carry).await?.1);
+    scratch.push(crate::daily_aggregates::current_orders_day(rc, pref_start).await?);
+    scratch.push(rc.scratch_query("preference_spend", &sqlfiles::sql("marts", "_preference_spend")?, p).await?.1);
+    rc.progress("user_profiles: profiles");
+    let mut sql = sqlfiles::sql("marts", "user_profiles")?;
+    if carry {
+        // Out of scope: the previous row, with its day counts moved on to tonight.
+        sql.push_str(
+            "\nUNION ALL\nSELECT * EXCLUDE (dt) REPLACE ( \
+               CAST($run_date - signup_date AS BIGINT) AS tenure_days, \
+               CAST($run_date - last_visit_date AS BIGINT) AS days_since_last_visit) \
+             FROM marts.user_profiles \
+             WHERE dt = $prev_dt AND customer_id NOT IN (SELECT customer_id FROM landing.scope)",
+        );
+    }
+    // Sorted from a scratch copy: a sort over the join output accounted its shared buffers per
+    // batch and failed at 1M customers. Sorted by customer_id, readers prune row groups by it
+    // (and on Ballista the result arrives in full batches).
+    scratch.push(rc.scratch_query("profiles_unsorted", &sql, p).await?.1);
+    let sorted = "SELECT * FROM landing.profiles_unsorted ORDER BY customer_id";
+    let rows = rc.publish_query_built_with("marts", "user_profiles", sorted, p, Some(fp)).await?;
+    Ok((in_scope, rows))
+}
+
+impl UserProfiles {
+    /// What the profiles are computed with: a previous partition built otherwise is not carried over.
+    fn fingerprint_parts(&self, rc: &RunContext<'_>) -> Result<Vec<String>> {
+        let mut parts = vec![];
+        for f in ["user_profiles", "_profile_scope", "_current_orders_day", "_preference_spend"] {
+            parts.push(sqlfiles::sql("marts", f)?);
+        }
+        parts.push(format!("preference_days={}", rc.cfg.jobs.user_profiles.preference_days));
+        parts.push(format!("timezone={}", rc.cfg.timezone));
+        Ok(parts)
+    }
+}
+
+/// The last visit of every customer as `landing.last_visits`: with `carry`, the previous
+/// profiles partition (`$prev_dt`) plus the events staged since, so it never rescans all history.
+async fn last_visits(rc: &RunContext<'_>, p: &crate::engine::Params, carry: bool) -> Result<(u64, String)> {
+    let visits_sql = match carry {
+        true => {
+            "SELECT customer_id, max(last_visit_date) AS last_visit_date FROM ( \
+               SELECT customer_id, last_visit_date FROM marts.user_profiles \
+               WHERE dt = $prev_dt AND last_visit_date IS NOT NULL \
+               UNION ALL \
+               SELECT customer_id, max(day) FROM marts.customer_events_day \
+               WHERE dt >= $prev_dt AND dt <= $run_date AND day <= $run_date AND sessions > 0 GROUP BY customer_id \
+             ) GROUP BY customer_id"
+        }
+        false => {
+            "SELECT customer_id, max(day) AS last_visit_date FROM marts.customer_events_day \
+             WHERE dt <= $run_date AND day <= $run_date AND sessions > 0 GROUP BY customer_id"
+        }
+    };
+    rc.scratch_query("last_visits", visits_sql, p).await
 }

@@ -14,11 +14,14 @@ pub struct Args {
     /// Only these jobs, comma-separated
     #[arg(long, value_parser = |s: &str| Ok::<_, String>(super::parse_list(s)))]
     pub jobs: Option<std::vec::Vec<String>>,
+    /// Recompute incremental tables from all history on the first date (later dates build on it)
+    #[arg(long)]
+    pub full_refresh: bool,
 }
 
 pub async fn run(app: &super::App, a: Args) -> Result<()> {
     let engine = app.engine().await?;
-    for r in crate::pipeline::backfill(&engine, &app.cfg, a.from, a.to, a.jobs.as_deref()).await? {
+    for r in crate::pipeline::backfill(&engine, &app.cfg, a.from, a.to, a.jobs.as_deref(), a.full_refresh).await? {
         print!("{}", r.summary());
     }
     Ok(())

@@ -28,7 +28,7 @@ pub async fn run(app: &super::App, a: Args) -> Result<()> {
     let engine = app.engine().await?;
     println!("running the nightly pipeline for each of the {} dates ...", a.days);
     // Earlier days first, as the nightly schedule would have run them; then the last day.
-    let reports = crate::pipeline::backfill(&engine, &app.cfg, start, last, None).await?;
+    let reports = crate::pipeline::backfill(&engine, &app.cfg, start, last, None, false).await?;
     if let Some(r) = reports.last() {
         print!("{}", r.summary());
     }

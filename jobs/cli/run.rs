@@ -13,11 +13,15 @@ pub struct Args {
     /// Only these jobs, comma-separated; they read what earlier runs published
     #[arg(long, value_parser = |s: &str| Ok::<_, String>(super::parse_list(s)))]
     pub jobs: Option<std::vec::Vec<String>>,
+    /// Recompute incremental tables (user_profiles, rfm_segments) from all history instead of
+    /// carrying yesterday's rows over
+    #[arg(long)]
+    pub full_refresh: bool,
 }
 
 pub async fn run(app: &super::App, a: Args) -> Result<()> {
     let engine = app.engine().await?;
-    let report = crate::pipeline::run_date(&engine, &app.cfg, a.date, a.jobs.as_deref()).await?;
+    let report = crate::pipeline::run_date(&engine, &app.cfg, a.date, a.jobs.as_deref(), a.full_refresh).await?;
     print!("{}", report.summary());
     Ok(())
 }

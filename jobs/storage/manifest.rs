@@ -31,6 +31,10 @@ pub struct PartitionEntry {
     pub rows: u64,
     pub run_id: String,
     pub committed_at: String,
+    /// What an incrementally built partition was computed with (its SQL and settings): the
+    /// next night carries its rows over only when this still matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub built_with: Option<String>,
 }
 
 /// All manifests of a warehouse, shared by the writers and the listing filter.

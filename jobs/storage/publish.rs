@@ -45,6 +45,7 @@ pub struct PartitionWriter {
     current: Option<(AsyncArrowWriter<BufWriter>, usize)>,
     files: Vec<String>,
     rows: u64,
+    built_with: Option<String>,
 }
 
 fn writer_props() -> WriterProperties {
@@ -83,7 +84,14 @@ impl PartitionWriter {
             current: None,
             files: vec![],
             rows: 0,
+            built_with: None,
         }
+    }
+
+    /// Record in the manifest what the partition was computed with (see `PartitionEntry`).
+    pub fn built_with(mut self, fingerprint: Option<String>) -> Self {
+        self.built_with = fingerprint;
+        self
     }
 
     fn open_file(&mut self) -> Result<()> {
@@ -174,6 +182,7 @@ impl PartitionWriter {
             rows: self.rows,
             run_id: self.run_id.clone(),
             committed_at: chrono::Utc::now().to_rfc3339(),
+            built_with: self.built_with.clone(),
         };
         let final_dir = format!("{}/{}/dt={}", self.layer, self.table, self.dt);
         if self.wh.is_local() {

@@ -45,6 +45,10 @@ pub struct TableStats {
     /// Quarantined rows per reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<(String, u64)>,
+    /// Incremental tables: the rows computed tonight; the others were carried over from the
+    /// previous partition (equal to rows_out on a full recompute).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recomputed: Option<u64>,
 }
 
 impl RunReport {
@@ -77,8 +81,13 @@ impl RunReport {
             s.push_str(&format!("  {:<18} {:<6} {:>7.1}s\n", j.job, j.status, j.seconds));
             for t in &j.tables {
                 s.push_str(&format!(
-                    "    {:<22} in {:>10}  out {:>10}  quarantined {:>8}  superseded {:>8}\n",
-                    t.table, t.rows_in, t.rows_out, t.quarantined, t.superseded
+                    "    {:<22} in {:>10}  out {:>10}  quarantined {:>8}  superseded {:>8}{}\n",
+                    t.table,
+                    t.rows_in,
+                    t.rows_out,
+                    t.quarantined,
+                    t.superseded,
+                    t.recomputed.map(|n| format!("  recomputed {n}")).unwrap_or_default()
                 ));
             }
             if let Some(e) = &j.error {

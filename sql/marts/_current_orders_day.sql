@@ -1,6 +1,7 @@
 -- Scratch input of user_profiles and rfm_segments (not a warehouse table): the current row
 -- of every customer-day of customer_orders_day in the window $from_day .. $run_date, i.e. the
--- row of its newest partition (the latest restatement), with that partition as cdt. Rows of
+-- row of its newest partition (the latest restatement), with that partition as cdt, of the
+-- customers in landing.scope (those the job recomputes tonight; everyone on a full run). Rows of
 -- day X are written on dt >= X - 1, so only the window's partitions are read. Materialised
 -- once per job because several parts of a query read it.
 SELECT customer_id, day, cdt, orders, purchases, cancelled, refunded, net_revenue, discount_amount,
@@ -11,4 +12,5 @@ FROM (
          row_number() OVER (PARTITION BY customer_id, day ORDER BY dt DESC) AS rn
   FROM marts.customer_orders_day
   WHERE dt >= $from_dt AND dt <= $run_date AND day >= $from_day AND day <= $run_date
+    AND customer_id IN (SELECT customer_id FROM landing.scope)
 ) WHERE rn = 1

@@ -10,9 +10,9 @@
 -- days_first_to_last_purchase, days_since_first_purchase, and avg_repeat_purchase_value = the
 -- mean net revenue of the purchase days after the first (0 when there are none).
 WITH win AS (
-  -- Purchases of the lookback window, from its current customer-days.
-  SELECT customer_id, sum(purchases) AS frequency, sum(net_revenue) AS monetary
-  FROM landing.current_orders_day WHERE purchases > 0 GROUP BY customer_id
+  -- Purchases of the lookback window per customer (landing.rfm_window: recomputed for the
+  -- customers whose window changed, carried over for the others; see the job).
+  SELECT customer_id, frequency, monetary FROM landing.rfm_window
 ),
 per_customer AS (
   -- All history, from the incrementally kept totals.

@@ -6,6 +6,9 @@
 -- Ties of a preference go to the earlier weekday (Monday first), the smaller hour or the
 -- alphabetically smaller name. The preferred device uses the 90-day window of events.
 -- Rates are NULL when undefined.
+-- Incremental: this computes the rows of the customers in landing.scope (all of them
+-- on a full run; see _profile_scope.sql); the job adds everyone else's row of the previous
+-- partition with its day counts moved on.
 -- No ORDER BY here: the job writes this to scratch and publishes it sorted by customer_id from
 -- there. Sorting the join output directly made DataFusion 55 reserve hundreds of GB for one
 -- batch (its arrays are counted by the buffers they share) and fail at 1M customers.
@@ -13,13 +16,16 @@ WITH customers AS (
   SELECT customer_id, country, signup_ts, birth_year FROM (
     SELECT customer_id, country, signup_ts, birth_year,
            row_number() OVER (PARTITION BY customer_id ORDER BY updated_at DESC, dt DESC) AS rn
-    FROM staging.customers WHERE dt <= $run_date
+    FROM staging.customers WHERE dt <= $run_date AND customer_id IN (SELECT customer_id FROM landing.scope)
   ) WHERE rn = 1
 ),
 -- All-time totals per customer (customer_order_totals) and, for the preferences, the
 -- current customer-days of the preference window (landing.current_orders_day, materialised
--- by the job from sql/marts/_current_orders_day.sql).
-tot AS (SELECT * FROM marts.customer_order_totals WHERE dt = $run_date),
+-- by the job from sql/marts/_current_orders_day.sql for the customers in scope).
+tot AS (
+  SELECT * FROM marts.customer_order_totals
+  WHERE dt = $run_date AND customer_id IN (SELECT customer_id FROM landing.scope)
+),
 od AS (SELECT * FROM landing.current_orders_day),
 pref AS (
   SELECT customer_id,
@@ -76,6 +82,7 @@ brand AS (
 ev AS (
   SELECT * FROM marts.customer_events_day
   WHERE dt >= $events_dt_start AND dt <= $run_date AND day >= $w90 AND day <= $run_date
+    AND customer_id IN (SELECT customer_id FROM landing.scope)
 ),
 browse AS (
   SELECT customer_id,
@@ -112,7 +119,9 @@ browse AS (
 -- wide joins made the 1M-customer build take minutes instead of seconds).
 visits AS (
   SELECT coalesce(b.customer_id, v.customer_id) AS customer_id, b.* EXCLUDE (customer_id), v.last_visit_date
-  FROM browse b FULL OUTER JOIN landing.last_visits v ON b.customer_id = v.customer_id
+  FROM browse b
+  FULL OUTER JOIN (SELECT * FROM landing.last_visits WHERE customer_id IN (SELECT customer_id FROM landing.scope)) v
+    ON b.customer_id = v.customer_id
 ),
 terms AS (
   SELECT customer_id, day, unnest(search_terms) AS term FROM ev WHERE searches > 0
