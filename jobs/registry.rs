@@ -237,13 +237,15 @@ mod tests {
     }
 }
 
-/// A short stable digest of what an incremental table is computed with (SQL texts, settings).
-pub fn fingerprint(parts: &[&str]) -> String {
+/// A short stable digest of what an incremental table is computed with: its SQL files
+/// (`sql/marts/<name>.sql`) and settings.
+pub fn fingerprint(sql_files: &[&str], settings: &[String]) -> Result<String> {
     use md5::{Digest, Md5};
     let mut h = Md5::new();
-    for p in parts {
-        h.update((p.len() as u64).to_le_bytes());
-        h.update(p.as_bytes());
+    let sql = sql_files.iter().map(|f| crate::sqlfiles::sql("marts", f)).collect::<Result<Vec<_>>>()?;
+    for part in sql.iter().chain(settings) {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }

@@ -146,11 +146,10 @@ impl Job for RfmSegments {
         let t0 = std::time::Instant::now();
         // The window sums of customers whose window did not change carry over from the
         // previous partition (see _rfm_scope.sql).
-        let mut parts = vec![format!("lookback_days={days}"), format!("timezone={}", rc.cfg.timezone)];
-        for f in ["rfm_segments", "_rfm_scope", "_rfm_window", "_current_orders_day"] {
-            parts.push(sqlfiles::sql("marts", f)?);
-        }
-        let fp = fingerprint(&parts.iter().map(String::as_str).collect::<Vec<_>>());
+        let fp = fingerprint(
+            &["rfm_segments", "_rfm_scope", "_rfm_window", "_current_orders_day"],
+            &[format!("lookback_days={days}"), format!("timezone={}", rc.cfg.timezone)],
+        )?;
         let carry = rc.carry_over_from("marts", "rfm_segments", &fp)?;
         if let Some(prev) = carry {
             p.insert("prev_dt".into(), date_param(prev));

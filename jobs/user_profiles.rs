@@ -55,7 +55,10 @@ impl Job for UserProfiles {
 
         // Yesterday's rows carry over unless their inputs changed (see _profile_scope.sql); age
         // bands move on 1 January, so the first night of a year recomputes everyone.
-        let fp = fingerprint(&self.fingerprint_parts(rc)?.iter().map(String::as_str).collect::<Vec<_>>());
+        let fp = fingerprint(
+            &["user_profiles", "_profile_scope", "_current_orders_day", "_preference_spend"],
+            &[format!("preference_days={pref_days}"), format!("timezone={}", rc.cfg.timezone)],
+        )?;
         let carry = rc.carry_over_from("marts", "user_profiles", &fp)?.filter(|prev| prev.year() == d.year());
         let scope_sql = match carry {
             Some(prev) => {
@@ -123,19 +126,6 @@ async fn build(
     let sorted = "SELECT * FROM landing.profiles_unsorted ORDER BY customer_id";
     let rows = rc.publish_query_built_with("marts", "user_profiles", sorted, p, Some(fp)).await?;
     Ok((in_scope, rows))
-}
-
-impl UserProfiles {
-    /// What the profiles are computed with: a previous partition built otherwise is not carried over.
-    fn fingerprint_parts(&self, rc: &RunContext<'_>) -> Result<Vec<String>> {
-        let mut parts = vec![];
-        for f in ["user_profiles", "_profile_scope", "_current_orders_day", "_preference_spend"] {
-            parts.push(sqlfiles::sql("marts", f)?);
-        }
-        parts.push(format!("preference_days={}", rc.cfg.jobs.user_profiles.preference_days));
-        parts.push(format!("timezone={}", rc.cfg.timezone));
-        Ok(parts)
-    }
 }
 
 /// The last visit of every customer as `landing.last_visits`: with `carry`, the previous
