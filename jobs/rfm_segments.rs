@@ -158,14 +158,14 @@ impl Job for RfmSegments {
         }
         let mut scratch = vec![];
         let scored = async {
-            let scope_sql = match carry {
-                Some(_) => sqlfiles::sql("marts", "_rfm_scope")?,
-                None => "SELECT customer_id FROM marts.customer_order_totals WHERE dt = $run_date AND purchase_days > 0".into(),
-            };
-            let (in_scope, dir) = rc.scratch_query("scope", &scope_sql, &p).await?;
-            scratch.push(dir);
-            tracing::info!(carry_over = carry.is_some(), customers_recomputed = in_scope, "window sums to recompute");
-            scratch.push(crate::daily_aggregates::current_orders_day(rc, window_start).await?);
+            let mut in_scope = None;
+            if carry.is_some() {
+                let (n, dir) = rc.scratch_query("scope", &sqlfiles::sql("marts", "_rfm_scope")?, &p).await?;
+                scratch.push(dir);
+                in_scope = Some(n);
+            }
+            tracing::info!(carry_over = carry.is_some(), customers_recomputed = ?in_scope, "window sums to recompute");
+            scratch.push(crate::daily_aggregates::current_orders_day(rc, window_start, carry.is_some()).await?);
             let mut window = sqlfiles::sql("marts", "_rfm_window")?;
             if carry.is_some() {
                 window.push_str(
@@ -209,7 +209,7 @@ impl Job for RfmSegments {
         crate::staging::cleanup(rc.engine, &map_dir).await;
         let ns = ns?;
         let stats = |t: &str, out: u64| TableStats { table: t.into(), rows_in: n, rows_out: out, ..Default::default() };
-        let segments = TableStats { recomputed: Some(recomputed), ..stats("rfm_segments", n) };
+        let segments = TableStats { recomputed: Some(recomputed.unwrap_or(n)), ..stats("rfm_segments", n) };
         Ok(vec![segments, stats("rfm_clusters", nc), stats("rfm_segment_summary", ns)])
     }
 }

@@ -9,7 +9,7 @@ use datafusion::common::ScalarValue;
 
 use crate::engine::{date_param, params};
 use crate::error::Result;
-use crate::registry::{fingerprint, Job, RunContext};
+use crate::registry::{fingerprint, scoped_sql, Job, RunContext};
 use crate::sqlfiles;
 use crate::storage::report::TableStats;
 
@@ -60,26 +60,22 @@ impl Job for UserProfiles {
             &[format!("preference_days={pref_days}"), format!("timezone={}", rc.cfg.timezone)],
         )?;
         let carry = rc.carry_over_from("marts", "user_profiles", &fp)?.filter(|prev| prev.year() == d.year());
-        let scope_sql = match carry {
-            Some(prev) => {
-                for (k, v) in [
-                    ("prev_dt", prev),
-                    ("prev_pref_start", prev - Duration::days(pref_days - 1)),
-                    ("pref_left_dt", prev - Duration::days(pref_days)),
-                    ("prev_w7", prev - Duration::days(6)),
-                    ("prev_w30", prev - Duration::days(29)),
-                    ("prev_w90", prev - Duration::days(89)),
-                    ("events_left_dt", prev - Duration::days(90)),
-                ] {
-                    p.insert(k.into(), date_param(v));
-                }
-                sqlfiles::sql("marts", "_profile_scope")?
+        if let Some(prev) = carry {
+            for (k, v) in [
+                ("prev_dt", prev),
+                ("prev_pref_start", prev - Duration::days(pref_days - 1)),
+                ("pref_left_dt", prev - Duration::days(pref_days)),
+                ("prev_w7", prev - Duration::days(6)),
+                ("prev_w30", prev - Duration::days(29)),
+                ("prev_w90", prev - Duration::days(89)),
+                ("events_left_dt", prev - Duration::days(90)),
+            ] {
+                p.insert(k.into(), date_param(v));
             }
-            None => "SELECT DISTINCT customer_id FROM staging.customers WHERE dt <= $run_date".to_string(),
-        };
+        }
         // Scratch folders, removed whatever happens.
         let mut scratch = vec![];
-        let result = build(rc, &p, &scope_sql, carry.is_some(), pref_start, fp, &mut scratch).await;
+        let result = build(rc, &p, carry.is_some(), pref_start, fp, &mut scratch).await;
         for dir in &scratch {
             crate::staging::cleanup(rc.engine, dir).await;
         }
@@ -88,27 +84,30 @@ impl Job for UserProfiles {
     }
 }
 
-/// Recompute the scope's profiles, add the carried-over rows, publish sorted; returns the
-/// customers recomputed and the rows published.
+/// Recompute the profiles of the scope (everyone unless `carry`), add the carried-over rows,
+/// publish sorted; returns the customers recomputed and the rows published.
 async fn build(
     rc: &RunContext<'_>,
     p: &crate::engine::Params,
-    scope_sql: &str,
     carry: bool,
     pref_start: chrono::NaiveDate,
     fp: String,
     scratch: &mut Vec<String>,
 ) -> Result<(u64, u64)> {
-    rc.progress("user_profiles: scope");
-    let (in_scope, dir) = rc.scratch_query("scope", scope_sql, p).await?;
-    scratch.push(dir);
-    tracing::info!(carry_over = carry, customers_recomputed = in_scope, "profiles to recompute");
+    let mut recomputed = None;
+    if carry {
+        rc.progress("user_profiles: scope");
+        let (n, dir) = rc.scratch_query("scope", &sqlfiles::sql("marts", "_profile_scope")?, p).await?;
+        scratch.push(dir);
+        recomputed = Some(n);
+    }
+    tracing::info!(carry_over = carry, customers_recomputed = ?recomputed, "profiles to recompute");
     rc.progress("user_profiles: last visits");
     scratch.push(last_visits(rc, p, carry).await?.1);
-    scratch.push(crate::daily_aggregates::current_orders_day(rc, pref_start).await?);
+    scratch.push(crate::daily_aggregates::current_orders_day(rc, pref_start, carry).await?);
     scratch.push(rc.scratch_query("preference_spend", &sqlfiles::sql("marts", "_preference_spend")?, p).await?.1);
     rc.progress("user_profiles: profiles");
-    let mut sql = sqlfiles::sql("marts", "user_profiles")?;
+    let mut sql = scoped_sql("user_profiles", carry)?;
     if carry {
         // Out of scope: the previous row, with its day counts moved on to tonight.
         sql.push_str(
@@ -125,7 +124,7 @@ async fn build(
     scratch.push(rc.scratch_query("profiles_unsorted", &sql, p).await?.1);
     let sorted = "SELECT * FROM landing.profiles_unsorted ORDER BY customer_id";
     let rows = rc.publish_query_built_with("marts", "user_profiles", sorted, p, Some(fp)).await?;
-    Ok((in_scope, rows))
+    Ok((recomputed.unwrap_or(rows), rows))
 }
 
 /// The last visit of every customer as `landing.last_visits`: with `carry`, the previous

@@ -6,9 +6,9 @@
 -- Ties of a preference go to the earlier weekday (Monday first), the smaller hour or the
 -- alphabetically smaller name. The preferred device uses the 90-day window of events.
 -- Rates are NULL when undefined.
--- Incremental: this computes the rows of the customers in landing.scope (all of them
--- on a full run; see _profile_scope.sql); the job adds everyone else's row of the previous
--- partition with its day counts moved on.
+-- Incremental: this computes the rows of the customers in landing.scope (see
+-- _profile_scope.sql; on a full run the job drops these filters); the job adds everyone else's
+-- row of the previous partition with its day counts moved on.
 -- No ORDER BY here: the job writes this to scratch and publishes it sorted by customer_id from
 -- there. Sorting the join output directly made DataFusion 55 reserve hundreds of GB for one
 -- batch (its arrays are counted by the buffers they share) and fail at 1M customers.
