@@ -1,6 +1,6 @@
 //! The churn_scores job: a customer has churned at a cut-off when they buy nothing in the
 //! following `churn_window_days` (W). Features come from the daily aggregates up to each cut-off
-//! (`sql/marts/_churn_features.sql`). The model is trained at D-2W (labels from D-2W+1 .. D-W)
+//! (`sql/marts/_churn_features.sql`, over the customer-days deduplicated once per job). The model is trained at D-2W (labels from D-2W+1 .. D-W)
 //! and evaluated at D-W (labels up to D): a time split, so nothing after a cut-off reaches the
 //! model judged on it. Then it is refitted at D-W and every customer is scored at D. AUC, log
 //! loss and a calibration table go to `model_metrics` (model churn_logistic).
@@ -75,7 +75,15 @@ async fn sample(rc: &RunContext<'_>, cutoff: NaiveDate, label_end: NaiveDate) ->
             );
         }
     }
-    Ok(s)
+    // In customer order: the fit sums rows in order, so the query's (parallel) order must not
+    // change the model's last digits between reruns.
+    let mut order: Vec<usize> = (0..s.ids.len()).collect();
+    order.sort_unstable_by(|&a, &b| s.ids[a].cmp(&s.ids[b]));
+    Ok(Sample {
+        ids: order.iter().map(|&i| std::mem::take(&mut s.ids[i])).collect(),
+        churned: order.iter().map(|&i| s.churned[i]).collect(),
+        rows: order.iter().map(|&i| std::mem::take(&mut s.rows[i])).collect(),
+    })
 }
 
 #[async_trait]
@@ -94,9 +102,14 @@ impl Job for ChurnScores {
         let w = Duration::days(cfg.churn_window_days as i64);
         let (train_at, eval_at) = (rc.date - w - w, rc.date - w);
         rc.progress("churn features");
-        let train = sample(rc, train_at, eval_at).await?;
-        let eval = sample(rc, eval_at, rc.date).await?;
-        let now = sample(rc, rc.date, rc.date).await?;
+        let p: Params = [("run_date".to_string(), date_param(rc.date))].into_iter().collect();
+        let (_, history) = rc.scratch_query("churn_history", &sqlfiles::sql("marts", "_churn_history")?, &p).await?;
+        let samples = async {
+            Ok::<_, Error>((sample(rc, train_at, eval_at).await?, sample(rc, eval_at, rc.date).await?, sample(rc, rc.date, rc.date).await?))
+        }
+        .await;
+        crate::staging::cleanup(rc.engine, &history).await;
+        let (train, eval, now) = samples?;
         let mut metrics: Vec<(&str, String, f64)> = vec![
             (MODEL, "train_customers".into(), train.ids.len() as f64),
             (MODEL, "eval_customers".into(), eval.ids.len() as f64),
