@@ -150,7 +150,7 @@ impl Job for RfmSegments {
             &["rfm_segments", "_rfm_scope", "_rfm_window", "_current_orders_day"],
             &[format!("lookback_days={days}"), format!("timezone={}", rc.cfg.timezone)],
         )?;
-        let carry = rc.carry_over_from("marts", "rfm_segments", &fp)?;
+        let carry = rc.carry_over_from("marts", "rfm_segments", &fp).await?;
         if let Some(prev) = carry {
             p.insert("prev_dt".into(), date_param(prev));
             p.insert("prev_window_start".into(), date_param(prev - Duration::days(days - 1)));

@@ -59,7 +59,7 @@ impl Job for UserProfiles {
             &["user_profiles", "_profile_scope", "_current_orders_day", "_preference_spend"],
             &[format!("preference_days={pref_days}"), format!("timezone={}", rc.cfg.timezone)],
         )?;
-        let carry = rc.carry_over_from("marts", "user_profiles", &fp)?.filter(|prev| prev.year() == d.year());
+        let carry = rc.carry_over_from("marts", "user_profiles", &fp).await?.filter(|prev| prev.year() == d.year());
         if let Some(prev) = carry {
             for (k, v) in [
                 ("prev_dt", prev),

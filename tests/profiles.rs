@@ -408,6 +408,17 @@ fn incremental_profiles_and_rfm_equal_a_full_refresh() {
     assert!(incremental.0.lines().count() > 300, "{} profiles", incremental.0.lines().count());
     assert_eq!(incremental.0, csv("user_profiles"), "incremental profiles differ from a full refresh");
     assert_eq!(incremental.1, csv("rfm_segments"), "incremental RFM differs from a full refresh");
+    // A previous partition that lost a file is not carried over (its rows would be lost): the
+    // night recomputes everyone instead, and publishes every profile.
+    let dir = wh.path("marts/user_profiles/dt=2026-01-02");
+    let file = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
+    let aside = wh.path("aside.parquet");
+    std::fs::rename(&file, &aside).unwrap();
+    ok(url, &["--config", c, "run", "--date", last, "--jobs", "user_profiles"]);
+    let (scope, rows) = recomputed(last, "user_profiles");
+    assert_eq!(scope, rows, "a damaged previous partition was carried over");
+    assert_eq!(incremental.0, csv("user_profiles"));
+    std::fs::rename(&aside, &file).unwrap();
     // A changed setting is not carried over: the next night recomputes everyone.
     write_cfg(20);
     ok(url, &["--config", c, "run", "--date", "2026-01-04", "--jobs", "staging,daily_aggregates,user_profiles"]);
