@@ -15,6 +15,9 @@ Parse-time settings (environment of the scheduler and workers):
     ECOMWH_SENSOR_TIMEOUT  seconds to wait for late inputs    (default: 6 hours)
     ECOMWH_SENSOR_POKE     seconds between input checks       (default: 10 minutes)
     ECOMWH_RETRY_DELAY     seconds before the first retry     (default: 5 minutes, doubling)
+Run parameter (Trigger DAG w/ config): full_refresh (default false) recomputes the incremental
+tables (user_profiles, rfm_segments) of that date from all history instead of carrying yesterday's
+rows over (`ecomwh run --full-refresh`).
 Secrets (S3/GCS/Azure credentials, API keys) come only from the workers' environment, which the
 tasks inherit; nothing secret is written here.
 
@@ -29,7 +32,7 @@ from datetime import timedelta
 import pendulum
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.sensors.bash import BashSensor
-from airflow.sdk import DAG, Asset, CronDataIntervalTimetable
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param
 
 # The jobs of `ecomwh jobs`, in its order, with what each one reads (its upstream tasks).
 # A test checks this against the binary, so a new job cannot be forgotten here.
@@ -98,6 +101,8 @@ ECOMWH = (
     os.environ.get("ECOMWH_ENGINE", ""),
 )
 
+FULL_REFRESH = "{{ ' --full-refresh' if params.full_refresh else '' }}"
+
 # Exit code the sensor waits on: only "missing input" is worth waiting for; a bad config or
 # an unreachable store fails at once instead of holding the run for hours.
 WAIT = 99
@@ -121,6 +126,7 @@ with DAG(
     default_args=default_args,
     tags=["ecomwh", "marketing"],
     doc_md=__doc__,
+    params={"full_refresh": Param(False, type="boolean", description="recompute incremental tables from all history")},
 ) as dag:
     # A late raw feed delays the run instead of failing it: `check-inputs` exits 0 once the
     # inputs are there; the sensor frees its worker slot between checks.
@@ -141,7 +147,7 @@ with DAG(
     for job, upstream in JOBS.items():
         tasks[job] = BashOperator(
             task_id=job,
-            bash_command=f"{ECOMWH} run --date {{{{ ds }}}} --jobs {job}",
+            bash_command=f"{ECOMWH} run --date {{{{ ds }}}} --jobs {job}{FULL_REFRESH}",
             outlets=[asset(t) for t in OUTPUTS.get(job, [])],
             append_env=True,
         )

@@ -85,15 +85,17 @@ def test_every_templated_field_renders():
         def get(self, key, default=None):
             return self.values.get(key, default)
 
-    for values, expected_prefix in [
-        ({}, f"{os.environ['ECOMWH_BIN']} check-inputs"),
+    for values, expected_prefix, full_refresh in [
+        ({}, f"{os.environ['ECOMWH_BIN']} check-inputs", False),
         (
             {"ecomwh_bin": "/opt/ecomwh", "ecomwh_config": "/etc/ecomwh.toml", "ecomwh_warehouse": "s3://b/wh",
              "ecomwh_engine": "ballista://scheduler:50050"},
             "/opt/ecomwh --config /etc/ecomwh.toml --warehouse s3://b/wh --engine ballista://scheduler:50050",
+            True,
         ),
     ]:
-        ctx = {"ds": "2025-11-21", "var": {"value": Vars(values)}}
+        assert dag.params["full_refresh"] is False
+        ctx = {"ds": "2025-11-21", "var": {"value": Vars(values)}, "params": {"full_refresh": full_refresh}}
         for task in dag.tasks:
             for field in task.template_fields:
                 value = getattr(task, field)
@@ -104,6 +106,8 @@ def test_every_templated_field_renders():
             command = {"check_inputs": " check-inputs", "export": " export"}.get(task.task_id, " run")
             assert cmd.startswith(expected_prefix.replace(" check-inputs", command)), cmd
             assert "--date 2025-11-21" in cmd, cmd
+            # A full refresh is asked of the jobs only (run), never of the sensor or the export.
+            assert ("--full-refresh" in cmd) == (full_refresh and command == " run"), cmd
 
 
 @pytest.fixture(scope="module")
