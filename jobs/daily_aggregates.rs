@@ -55,7 +55,10 @@ pub async fn current_orders_day(rc: &RunContext<'_>, from_day: NaiveDate, carry:
 /// All-time totals per customer: yesterday's rows carried over, customers touched since then
 /// recomputed from their own customer-days.
 async fn order_totals(rc: &RunContext<'_>) -> Result<u64> {
-    let prev = rc.previous_readable_partition("marts", "customer_order_totals").await?;
+    let prev = match rc.full_refresh {
+        true => None,
+        false => rc.previous_readable_partition("marts", "customer_order_totals").await?,
+    };
     let mut sql = sqlfiles::sql("marts", "customer_order_totals")?;
     let touched_from = match prev {
         Some(prev) => {

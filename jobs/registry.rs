@@ -22,7 +22,8 @@ pub struct RunContext<'a> {
     pub progress: &'a indicatif::ProgressBar,
     /// Jobs of this run that have finished (the report job shows them).
     pub done: std::sync::Mutex<Vec<crate::storage::report::JobReport>>,
-    /// `--full-refresh`: incremental tables are recomputed from all history, not carried over.
+    /// `--full-refresh`: incremental tables are recomputed from all history, not carried over
+    /// (see [`Self::carry_over_from`]; customer_order_totals too).
     pub full_refresh: bool,
 }
 

@@ -369,7 +369,8 @@ fn audience_uplift_compares_exported_members_with_the_holdout() {
 /// change carry over from the previous partition). Over 95 nights of a generated shop with dirty
 /// data and late refunds, with short windows so that days leave them every night, and across a
 /// new year (age bands move on), the incremental result is the same, to the last byte of its
-/// CSV, as recomputing the last night from all history with --full-refresh.
+/// CSV, as recomputing the last night from all history with --full-refresh (the all-time
+/// customer_order_totals too).
 #[test]
 fn incremental_profiles_and_rfm_equal_a_full_refresh() {
     let wh = local_wh();
@@ -399,8 +400,8 @@ fn incremental_profiles_and_rfm_equal_a_full_refresh() {
     let (scope_ny, rows_ny) = recomputed("2026-01-01", "user_profiles");
     assert_eq!(scope_ny, rows_ny, "the first night of a year recomputes every profile");
     let csv = |table: &str| ok(url, &["sql", "--format", "csv", &format!("SELECT * FROM {table} WHERE dt = '{last}' ORDER BY customer_id")]);
-    let incremental = (csv("user_profiles"), csv("rfm_segments"));
-    ok(url, &["--config", c, "run", "--date", last, "--jobs", "user_profiles,rfm_segments", "--full-refresh"]);
+    let incremental = (csv("user_profiles"), csv("rfm_segments"), csv("customer_order_totals"));
+    ok(url, &["--config", c, "run", "--date", last, "--jobs", "daily_aggregates,user_profiles,rfm_segments", "--full-refresh"]);
     for table in ["user_profiles", "rfm_segments"] {
         let (scope, rows) = recomputed(last, table);
         assert_eq!(scope, rows, "--full-refresh recomputes every row of {table}");
@@ -408,6 +409,7 @@ fn incremental_profiles_and_rfm_equal_a_full_refresh() {
     assert!(incremental.0.lines().count() > 300, "{} profiles", incremental.0.lines().count());
     assert_eq!(incremental.0, csv("user_profiles"), "incremental profiles differ from a full refresh");
     assert_eq!(incremental.1, csv("rfm_segments"), "incremental RFM differs from a full refresh");
+    assert_eq!(incremental.2, csv("customer_order_totals"), "incremental order totals differ from a full refresh");
     // A previous partition that lost a file is not carried over (its rows would be lost): the
     // night recomputes everyone instead, and publishes every profile.
     let dir = wh.path("marts/user_profiles/dt=2026-01-02");

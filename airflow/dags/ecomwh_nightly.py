@@ -16,8 +16,8 @@ Parse-time settings (environment of the scheduler and workers):
     ECOMWH_SENSOR_POKE     seconds between input checks       (default: 10 minutes)
     ECOMWH_RETRY_DELAY     seconds before the first retry     (default: 5 minutes, doubling)
 Run parameter (Trigger DAG w/ config): full_refresh (default false) recomputes the incremental
-tables (user_profiles, rfm_segments) of that date from all history instead of carrying yesterday's
-rows over (`ecomwh run --full-refresh`).
+tables (customer_order_totals, user_profiles, rfm_segments) of that date from all history instead
+of carrying yesterday's rows over (`ecomwh run --full-refresh`).
 Secrets (S3/GCS/Azure credentials, API keys) come only from the workers' environment, which the
 tasks inherit; nothing secret is written here.
 
