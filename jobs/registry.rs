@@ -143,31 +143,39 @@ impl RunContext<'_> {
     }
 
     /// The previous partition of an incrementally built table when tonight may carry its rows
-    /// over: it exists, was built with the same `fingerprint` (SQL and settings), and this is
-    /// not a `--full-refresh` run. Otherwise None: recompute from all history.
+    /// over: it exists, was built with the same `fingerprint` (SQL and settings), can be read
+    /// whole, and this is not a `--full-refresh` run. Otherwise None: recompute from all history.
     pub async fn carry_over_from(&self, layer: &str, table: &str, fingerprint: &str) -> Result<Option<NaiveDate>> {
         if self.full_refresh {
             return Ok(None);
         }
-        let Some(prev) = self.previous_readable_partition(layer, table).await? else { return Ok(None) };
-        let key = prev.format("%Y-%m-%d").to_string();
-        let built_with = self.engine.manifests.get(layer, table).and_then(|m| m.partitions.get(&key).cloned()).and_then(|e| e.built_with);
-        if built_with.as_deref() != Some(fingerprint) {
-            tracing::info!(table = %format!("{layer}.{table}"), previous = %key, "previous partition was built differently: full recompute");
+        let Some((prev, entry)) = self.previous_entry(layer, table)? else { return Ok(None) };
+        // The manifest first: a partition built differently is not worth counting.
+        if entry.built_with.as_deref() != Some(fingerprint) {
+            tracing::info!(table = %format!("{layer}.{table}"), previous = %prev, "previous partition was built differently: full recompute");
             return Ok(None);
         }
-        Ok(Some(prev))
+        Ok(self.readable(layer, table, prev, entry.rows).await?.then_some(prev))
     }
 
-    /// [`Self::previous_partition`], when all the rows its manifest entry lists can be read:
-    /// carrying a partition over with a file lost would silently drop its rows. Otherwise None
-    /// (recompute from all history), with a warning.
+    /// [`Self::previous_partition`], when all the rows its manifest entry lists can be read
+    /// (else None, to recompute from all history).
     pub async fn previous_readable_partition(&self, layer: &str, table: &str) -> Result<Option<NaiveDate>> {
-        use arrow::array::Array;
+        let Some((prev, entry)) = self.previous_entry(layer, table)? else { return Ok(None) };
+        Ok(self.readable(layer, table, prev, entry.rows).await?.then_some(prev))
+    }
+
+    fn previous_entry(&self, layer: &str, table: &str) -> Result<Option<(NaiveDate, crate::storage::manifest::PartitionEntry)>> {
         let Some(prev) = self.previous_partition(layer, table)? else { return Ok(None) };
         let key = prev.format("%Y-%m-%d").to_string();
-        let listed = self.engine.manifests.get(layer, table).and_then(|m| m.partitions.get(&key).map(|e| e.rows)).unwrap_or(0);
-        let p = crate::engine::params([("dt", crate::engine::date_param(prev))]);
+        Ok(self.engine.manifests.get(layer, table).and_then(|m| m.partitions.get(&key).cloned()).map(|e| (prev, e)))
+    }
+
+    /// Whether partition `dt` yields the `listed` rows of its manifest entry: carrying a
+    /// partition over with a file lost would silently drop its rows. Warns when not.
+    async fn readable(&self, layer: &str, table: &str, dt: NaiveDate, listed: u64) -> Result<bool> {
+        use arrow::array::Array;
+        let p = crate::engine::params([("dt", crate::engine::date_param(dt))]);
         let batches = self.engine.query(&format!("SELECT count(*) FROM {layer}.{table} WHERE dt = $dt"), &p).await?.collect().await?;
         let read = batches
             .first()
@@ -175,11 +183,10 @@ impl RunContext<'_> {
             .and_then(|b| b.column(0).as_any().downcast_ref::<arrow::array::Int64Array>().map(|a| a.value(0)))
             .unwrap_or(-1);
         if read != listed as i64 {
-            tracing::warn!(table = %format!("{layer}.{table}"), previous = %key, listed, read,
+            tracing::warn!(table = %format!("{layer}.{table}"), previous = %dt, listed, read,
                 "the previous partition cannot be read whole (a file is missing or damaged): recomputing from all history");
-            return Ok(None);
         }
-        Ok(Some(prev))
+        Ok(read == listed as i64)
     }
 
     /// Fail with a clear message when a table this job reads has never been published.
