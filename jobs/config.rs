@@ -408,11 +408,14 @@ pub struct ChurnConfig {
     /// L2 penalty of the logistic regression (on standardised features).
     pub l2: f64,
     pub max_iterations: u64,
+    /// Train again when the model is this many days old; the nights between score every
+    /// customer with the stored model (`marts.churn_model`). 1: train every night.
+    pub retrain_every_days: u32,
 }
 
 impl Default for ChurnConfig {
     fn default() -> Self {
-        ChurnConfig { churn_window_days: 90, l2: 1.0, max_iterations: 300 }
+        ChurnConfig { churn_window_days: 90, l2: 1.0, max_iterations: 300, retrain_every_days: 7 }
     }
 }
 
@@ -436,6 +439,9 @@ pub struct RecommendationsConfig {
     pub max_items_per_customer: usize,
     /// recall@N is measured by hiding the last N days (0: no evaluation).
     pub holdout_days: u32,
+    /// Train again (similarity, popularity, backtest) when the model is this many days old;
+    /// the nights between recommend from the stored model. 1: train every night.
+    pub retrain_every_days: u32,
 }
 
 impl Default for RecommendationsConfig {
@@ -449,6 +455,7 @@ impl Default for RecommendationsConfig {
             view_weight: 0.5,
             max_items_per_customer: 200,
             holdout_days: 30,
+            retrain_every_days: 7,
         }
     }
 }
@@ -663,6 +670,9 @@ impl Config {
         let churn = &self.jobs.churn_scores;
         if churn.churn_window_days < 7 || churn.churn_window_days > 730 || !(churn.l2 >= 0.0) || churn.max_iterations == 0 {
             return Err(Error::Config("[jobs.churn_scores] churn_window_days must be 7..730, l2 >= 0, max_iterations >= 1".into()));
+        }
+        if churn.retrain_every_days == 0 || self.jobs.recommendations.retrain_every_days == 0 {
+            return Err(Error::Config("retrain_every_days must be at least 1 (1: train every night)".into()));
         }
         if self.jobs.user_profiles.preference_days == 0 {
             return Err(Error::Config("[jobs.user_profiles] preference_days must be at least 1".into()));

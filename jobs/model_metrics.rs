@@ -32,3 +32,22 @@ pub async fn publish(rc: &RunContext<'_>, models: &[&str], rows: &[(&str, String
     crate::engine::merge_partition(rc.engine, rc.run_id, "marts", "model_metrics", &rc.dt(), &keep, &batch(rows)?).await?;
     Ok(rows.len() as u64)
 }
+
+/// The (metric, value) rows of `model` in partition `dt`: the evaluation of a model that a
+/// later night reuses.
+pub async fn previous(rc: &RunContext<'_>, model: &str, dt: chrono::NaiveDate) -> Result<Vec<(String, f64)>> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::Float64Type;
+    let p = crate::engine::params([("dt", crate::engine::date_param(dt)), ("model", datafusion::scalar::ScalarValue::Utf8(Some(model.to_string())))]);
+    let sql = "SELECT metric, value FROM marts.model_metrics WHERE dt = $dt AND model = $model ORDER BY metric";
+    let mut out = vec![];
+    for b in rc.engine.query(sql, &p).await?.collect().await? {
+        let metric = arrow::compute::cast(b.column(0), &DataType::Utf8)?;
+        let metric = metric.as_string::<i32>();
+        let value = b.column(1).as_primitive::<Float64Type>();
+        for i in 0..b.num_rows() {
+            out.push((metric.value(i).to_string(), if value.is_null(i) { f64::NAN } else { value.value(i) }));
+        }
+    }
+    Ok(out)
+}

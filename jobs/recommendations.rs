@@ -4,23 +4,25 @@
 //! customer known at D: from their history, else the most popular products, marked as such).
 //! With `holdout_days`, the same model built on the history before the last holdout days is
 //! judged on what customers bought in them: recall@N of the model and of popularity go to
-//! `model_metrics` (models item_cf and popularity).
+//! `model_metrics` (models item_cf and popularity). The model trains every `retrain_every_days`
+//! (similarity and popularity to `product_similarity` and `popular_products`, with `trained_on`);
+//! every night recommends from those tables, so nights between trainings only read histories.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, Float64Array, Int32Array, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
+use arrow::array::{Array, AsArray, Date32Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Float64Type, Int32Type, Int64Type, Schema, SchemaRef};
 use async_trait::async_trait;
 use chrono::{Duration, NaiveDate};
 use futures::StreamExt;
 use rayon::prelude::*;
 
 use crate::config::RecommendationsConfig;
-use crate::engine::{date_param, params, Params};
+use crate::engine::{date32, date_param, params, Params};
 use crate::error::Result;
-use crate::ml::recs::{neighbours, popular, recall_at, recommend, History, Metric, Source};
-use crate::registry::{Job, RunContext};
+use crate::ml::recs::{buyers, neighbours, popular, recall_at, recommend, History, Metric, Source};
+use crate::registry::{fingerprint, Job, RunContext};
 use crate::sqlfiles;
 use crate::storage::report::TableStats;
 
@@ -176,15 +178,16 @@ struct Backtest {
     held: BTreeMap<String, Vec<String>>,
 }
 
-/// Histories of the `lookback_days` ending on the run date and, with `holdout_days`, the
-/// backtest's, from one read.
-async fn histories(rc: &RunContext<'_>, cfg: &RecommendationsConfig) -> Result<(Histories, Option<Backtest>)> {
-    let cutoff = rc.date - Duration::days(cfg.holdout_days as i64);
+/// Histories of the `lookback_days` ending on the run date and, with `backtest`, the
+/// backtest's, from one read. `extra` products (a stored model's) get ids too, so that ids stay
+/// in name order over both.
+async fn histories(rc: &RunContext<'_>, cfg: &RecommendationsConfig, backtest: bool, extra: &[&str]) -> Result<(Histories, Option<Backtest>)> {
+    let cutoff = if backtest { rc.date - Duration::days(cfg.holdout_days as i64) } else { rc.date };
     let mut rows = HistoryRows::default();
     let mut held: BTreeMap<String, Vec<String>> = BTreeMap::new();
     interactions(rc, cfg, cutoff, |r| {
         rows.add(0, cfg, r.customer, r.product, r.bought, r.viewed);
-        if cfg.holdout_days > 0 {
+        if backtest {
             rows.add(1, cfg, r.customer, r.product, r.eval_bought, r.eval_viewed);
             if r.bought_after_cutoff {
                 held.entry(r.customer.to_string()).or_default().push(r.product.to_string());
@@ -192,8 +195,120 @@ async fn histories(rc: &RunContext<'_>, cfg: &RecommendationsConfig) -> Result<(
         }
     })
     .await?;
+    for p in extra {
+        intern(&mut rows.product_ids, &mut rows.products, p);
+    }
     let [model, eval] = rows.finish();
-    Ok((model, (cfg.holdout_days > 0).then_some(Backtest { h: eval, held })))
+    Ok((model, backtest.then_some(Backtest { h: eval, held })))
+}
+
+/// A trained model as its tables hold it: each product's neighbours (best first) and the
+/// popular products (most bought first), by product id.
+#[derive(Default)]
+struct StoredModel {
+    neighbours: HashMap<String, Vec<(i32, String, f32)>>,
+    popular: Vec<(i32, String)>,
+}
+
+impl StoredModel {
+    async fn load(rc: &RunContext<'_>, dt: NaiveDate) -> Result<StoredModel> {
+        let p: Params = params([("dt", date_param(dt))]);
+        let mut m = StoredModel::default();
+        let sql = "SELECT product_id, similar_product_id, score, rank FROM marts.product_similarity WHERE dt = $dt";
+        let mut stream = rc.engine.query(sql, &p).await?.execute_stream().await?;
+        while let Some(b) = stream.next().await {
+            let b = b?;
+            let (a, q) = (arrow::compute::cast(b.column(0), &DataType::Utf8)?, arrow::compute::cast(b.column(1), &DataType::Utf8)?);
+            let (a, q) = (a.as_string::<i32>(), q.as_string::<i32>());
+            let (score, rank) = (b.column(2).as_primitive::<Float64Type>(), b.column(3).as_primitive::<Int32Type>());
+            for i in 0..b.num_rows() {
+                m.neighbours.entry(a.value(i).to_string()).or_default().push((rank.value(i), q.value(i).to_string(), score.value(i) as f32));
+            }
+        }
+        m.neighbours.values_mut().for_each(|l| l.sort_by_key(|x| x.0));
+        let mut stream = rc.engine.query("SELECT product_id, rank FROM marts.popular_products WHERE dt = $dt", &p).await?.execute_stream().await?;
+        while let Some(b) = stream.next().await {
+            let b = b?;
+            let id = arrow::compute::cast(b.column(0), &DataType::Utf8)?;
+            let (id, rank) = (id.as_string::<i32>(), b.column(1).as_primitive::<Int32Type>());
+            for i in 0..b.num_rows() {
+                m.popular.push((rank.value(i), id.value(i).to_string()));
+            }
+        }
+        m.popular.sort();
+        Ok(m)
+    }
+
+    fn products(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.neighbours.iter().flat_map(|(p, l)| std::iter::once(p.as_str()).chain(l.iter().map(|x| x.1.as_str()))).collect();
+        v.extend(self.popular.iter().map(|x| x.1.as_str()));
+        v
+    }
+
+    /// Neighbour lists and popular list in the dense ids of `names`.
+    fn ids(&self, names: &Names) -> (Vec<Vec<(u32, f32)>>, Vec<u32>) {
+        let id = |p: &str| names.product_ids.get(p).copied();
+        let mut nb = vec![vec![]; names.products.len()];
+        for (p, list) in &self.neighbours {
+            if let Some(i) = id(p) {
+                nb[i as usize] = list.iter().filter_map(|(_, q, s)| id(q).map(|q| (q, *s))).collect();
+            }
+        }
+        (nb, self.popular.iter().filter_map(|(_, p)| id(p)).collect())
+    }
+}
+
+/// Publish a freshly trained model's tables for the run date.
+async fn publish_model(rc: &RunContext<'_>, h: &Histories, nb: &[Vec<(u32, f32)>], fp: &str) -> Result<u64> {
+    let day = date32(rc.date);
+    let (mut a, mut b, mut s, mut r) = (vec![], vec![], vec![], vec![]);
+    for (p, list) in nb.iter().enumerate() {
+        for (rank, &(q, score)) in list.iter().enumerate() {
+            a.push(h.names.products[p].as_str());
+            b.push(h.names.products[q as usize].as_str());
+            s.push(score as f64);
+            r.push(rank as i32 + 1);
+        }
+    }
+    let sim_schema = Arc::new(Schema::new(vec![
+        Field::new("product_id", DataType::Utf8, false),
+        Field::new("similar_product_id", DataType::Utf8, false),
+        Field::new("score", DataType::Float64, false),
+        Field::new("rank", DataType::Int32, false),
+        Field::new("trained_on", DataType::Date32, false),
+    ]));
+    let n = a.len();
+    let sim = RecordBatch::try_new(
+        sim_schema.clone(),
+        vec![
+            Arc::new(StringArray::from(a)),
+            Arc::new(StringArray::from(b)),
+            Arc::new(Float64Array::from(s)),
+            Arc::new(Int32Array::from(r)),
+            Arc::new(Date32Array::from(vec![day; n])),
+        ],
+    )?;
+    let sim_rows = rc.publish_batches_built_with("marts", "product_similarity", sim_schema, &[sim], Some(fp.to_string())).await?;
+    let n_products = h.names.products.len();
+    let bought = buyers(n_products, &h.histories);
+    let pop = popular(n_products, &h.histories);
+    let pop_schema = Arc::new(Schema::new(vec![
+        Field::new("product_id", DataType::Utf8, false),
+        Field::new("rank", DataType::Int32, false),
+        Field::new("buyers", DataType::Int64, false),
+        Field::new("trained_on", DataType::Date32, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        pop_schema.clone(),
+        vec![
+            Arc::new(StringArray::from(pop.iter().map(|&p| h.names.products[p as usize].as_str()).collect::<Vec<_>>())),
+            Arc::new(Int32Array::from((1..=pop.len() as i32).collect::<Vec<_>>())),
+            Arc::new(Int64Array::from(pop.iter().map(|&p| bought[p as usize] as i64).collect::<Vec<_>>())),
+            Arc::new(Date32Array::from(vec![day; pop.len()])),
+        ],
+    )?;
+    rc.publish_batches_built_with("marts", "popular_products", pop_schema, &[batch], Some(fp.to_string())).await?;
+    Ok(sim_rows)
 }
 
 /// Names sorted, and the new id of each old one.
@@ -226,59 +341,73 @@ impl Job for Recommendations {
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
         rc.require("recommendations", &[("marts", "customer_product_day"), ("staging", "events")], "run staging and daily_aggregates first")?;
         let cfg = &rc.cfg.jobs.recommendations;
-        rc.progress("recommendation histories");
-        let (h, backtest) = histories(rc, cfg).await?;
-        rc.progress("product similarity");
-        let n_products = h.names.products.len();
-        let nb = neighbours(n_products, &h.histories, metric(cfg), cfg.neighbours, cfg.max_items_per_customer);
-        let pop = popular(n_products, &h.histories);
-        let (products, customers) = h.counts();
-
-        // product_similarity
-        let (mut a, mut b, mut s, mut r) = (vec![], vec![], vec![], vec![]);
-        for (p, list) in nb.iter().enumerate() {
-            for (rank, &(q, score)) in list.iter().enumerate() {
-                a.push(h.names.products[p].as_str());
-                b.push(h.names.products[q as usize].as_str());
-                s.push(score as f64);
-                r.push(rank as i32 + 1);
+        let settings = format!(
+            "{} {} {} {} {} {}",
+            cfg.lookback_days, cfg.similarity, cfg.neighbours, cfg.view_weight, cfg.max_items_per_customer, cfg.holdout_days
+        );
+        let fp = fingerprint(&["_recommendation_interactions"], &[settings])?;
+        let reuse = match rc.reusable_model("product_similarity", cfg.retrain_every_days, &fp).await? {
+            Some((prev, trained)) if rc.carry_over_from("marts", "popular_products", &fp).await? == Some(prev) => Some((prev, trained)),
+            _ => None,
+        };
+        let mut metrics: Vec<(&str, String, f64)> = vec![];
+        let (h, stored, sim_rows, customers) = match reuse {
+            Some((prev, trained_on)) => {
+                rc.progress("recommendation histories (stored model)");
+                let stored = StoredModel::load(rc, prev).await?;
+                let (h, _) = histories(rc, cfg, false, &stored.products()).await?;
+                let sim_rows = rc.copy_partition("product_similarity", prev, &fp).await?;
+                rc.copy_partition("popular_products", prev, &fp).await?;
+                for model in ["item_cf", "popularity"] {
+                    for (metric, value) in crate::model_metrics::previous(rc, model, prev).await? {
+                        if metric != "model_age_days" {
+                            metrics.push((model, metric, value));
+                        }
+                    }
+                }
+                metrics.push(("item_cf", "model_age_days".into(), (rc.date - trained_on).num_days() as f64));
+                let (_, customers) = h.counts();
+                (h, stored, sim_rows, customers)
             }
-        }
-        let sim_schema = Arc::new(Schema::new(vec![
-            Field::new("product_id", DataType::Utf8, false),
-            Field::new("similar_product_id", DataType::Utf8, false),
-            Field::new("score", DataType::Float64, false),
-            Field::new("rank", DataType::Int32, false),
-        ]));
-        let sim = RecordBatch::try_new(
-            sim_schema.clone(),
-            vec![Arc::new(StringArray::from(a)), Arc::new(StringArray::from(b)), Arc::new(Float64Array::from(s)), Arc::new(Int32Array::from(r))],
-        )?;
-        let sim_rows = rc.publish_batches("marts", "product_similarity", sim_schema, &[sim]).await?;
+            None => {
+                rc.progress("recommendation histories");
+                let (h, backtest) = histories(rc, cfg, cfg.holdout_days > 0, &[]).await?;
+                rc.progress("product similarity");
+                let nb = neighbours(h.names.products.len(), &h.histories, metric(cfg), cfg.neighbours, cfg.max_items_per_customer);
+                let (products, customers) = h.counts();
+                let sim_rows = publish_model(rc, &h, &nb, &fp).await?;
+                drop(nb);
+                metrics.extend([
+                    ("item_cf", "products".into(), products as f64),
+                    ("item_cf", "customers_with_history".into(), customers as f64),
+                    ("item_cf", "model_age_days".into(), 0.0),
+                ]);
+                if let Some(backtest) = backtest {
+                    rc.progress("recommendation backtest");
+                    let (model, baseline, n) = evaluate(cfg, backtest);
+                    tracing::info!(recall_model = model, recall_popularity = baseline, customers = n, "recall@{} on the last {} days", cfg.top_n, cfg.holdout_days);
+                    let name = format!("recall_at_{}", cfg.top_n);
+                    metrics.extend([
+                        ("item_cf", name.clone(), model),
+                        ("popularity", name, baseline),
+                        ("item_cf", "eval_customers".into(), n as f64),
+                        ("item_cf", "holdout_days".into(), cfg.holdout_days as f64),
+                    ]);
+                }
+                // Read back: every night recommends from the model as its tables hold it.
+                let stored = StoredModel::load(rc, rc.date).await?;
+                (h, stored, sim_rows, customers)
+            }
+        };
 
         // product_recommendations, for every customer known at D, streamed in chunks.
         rc.progress("recommendations");
+        let (nb, pop) = stored.ids(&h.names);
+        drop(stored);
         let rec_rows = publish_recommendations(rc, cfg, &h, &nb, &pop).await?;
-
-        let mut metrics: Vec<(&str, String, f64)> = vec![
-            ("item_cf", "products".into(), products as f64),
-            ("item_cf", "customers_with_history".into(), customers as f64),
-        ];
-        if let Some(backtest) = backtest {
-            rc.progress("recommendation backtest");
-            let (model, baseline, n) = evaluate(cfg, backtest);
-            tracing::info!(recall_model = model, recall_popularity = baseline, customers = n, "recall@{} on the last {} days", cfg.top_n, cfg.holdout_days);
-            let name = format!("recall_at_{}", cfg.top_n);
-            metrics.extend([
-                ("item_cf", name.clone(), model),
-                ("popularity", name, baseline),
-                ("item_cf", "eval_customers".into(), n as f64),
-                ("item_cf", "holdout_days".into(), cfg.holdout_days as f64),
-            ]);
-        }
         let m = crate::model_metrics::publish(rc, &["item_cf", "popularity"], &metrics).await?;
         Ok(vec![
-            TableStats { table: "marts.product_similarity".into(), rows_in: products as u64, rows_out: sim_rows, ..Default::default() },
+            TableStats { table: "marts.product_similarity".into(), rows_in: nb.len() as u64, rows_out: sim_rows, ..Default::default() },
             TableStats { table: "marts.product_recommendations".into(), rows_in: customers as u64, rows_out: rec_rows, ..Default::default() },
             TableStats { table: "marts.model_metrics".into(), rows_out: m, ..Default::default() },
         ])

@@ -160,6 +160,42 @@ impl RunContext<'_> {
 
     /// [`Self::previous_partition`], when all the rows its manifest entry lists can be read
     /// (else None, to recompute from all history).
+    /// The model a job trained on an earlier night, when tonight may score with it instead of
+    /// training again: `marts.<table>` (a model table with a `trained_on` column) has a
+    /// previous partition as [`Self::carry_over_from`] accepts it, trained fewer than
+    /// `every_days` days before the run date. Returns (that partition's dt, trained_on).
+    pub async fn reusable_model(&self, table: &str, every_days: u32, fingerprint: &str) -> Result<Option<(NaiveDate, NaiveDate)>> {
+        use arrow::array::Array;
+        if every_days <= 1 {
+            return Ok(None);
+        }
+        let Some(prev) = self.carry_over_from("marts", table, fingerprint).await? else { return Ok(None) };
+        let p = crate::engine::params([("dt", crate::engine::date_param(prev))]);
+        let batches = self.engine.query(&format!("SELECT max(trained_on) FROM marts.{table} WHERE dt = $dt"), &p).await?.collect().await?;
+        let trained = batches
+            .first()
+            .filter(|b| b.num_rows() == 1)
+            .and_then(|b| b.column(0).as_any().downcast_ref::<arrow::array::Date32Array>().filter(|a| !a.is_null(0)).and_then(|a| a.value_as_date(0)));
+        let Some(trained) = trained else {
+            tracing::info!(table = %format!("marts.{table}"), previous = %prev, "no model in the previous partition: training");
+            return Ok(None);
+        };
+        let age = (self.date - trained).num_days();
+        if age <= 0 || age >= every_days as i64 {
+            tracing::info!(table = %format!("marts.{table}"), trained_on = %trained, age, every_days, "model due for training");
+            return Ok(None);
+        }
+        tracing::info!(table = %format!("marts.{table}"), trained_on = %trained, age, "scoring with the stored model");
+        Ok(Some((prev, trained)))
+    }
+
+    /// Republish partition `from` of `marts.<table>` as tonight's (a reused model's tables).
+    pub async fn copy_partition(&self, table: &str, from: NaiveDate, fingerprint: &str) -> Result<u64> {
+        let p = crate::engine::params([("dt", crate::engine::date_param(from))]);
+        let sql = format!("SELECT * EXCLUDE (dt) FROM marts.{table} WHERE dt = $dt");
+        self.publish_query_built_with("marts", table, &sql, &p, Some(fingerprint.to_string())).await
+    }
+
     pub async fn previous_readable_partition(&self, layer: &str, table: &str) -> Result<Option<NaiveDate>> {
         let Some((prev, entry)) = self.previous_entry(layer, table)? else { return Ok(None) };
         Ok(self.readable(layer, table, prev, entry.rows).await?.then_some(prev))

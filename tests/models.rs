@@ -103,3 +103,87 @@ fn recommendations_beat_popularity_on_held_out_purchases() {
     let sim = count(&wh.url, &format!("SELECT count(*) FROM marts.product_similarity WHERE dt = '{LAST}' AND (score <= 0 OR rank > 20 OR product_id = similar_product_id)"));
     assert_eq!(sim, 0);
 }
+
+/// Models train every `retrain_every_days` and the nights between score with the stored model:
+/// which night trained shows in `trained_on`; a scoring night republishes the model unchanged,
+/// carries its evaluation and still scores every customer; rerunning a scoring night gives the
+/// same scores; `--full-refresh`, a changed setting or `retrain_every_days = 1` train again.
+#[test]
+fn models_train_on_a_cadence_and_score_every_night() {
+    let wh = local_wh();
+    let url = wh.url.as_str();
+    let cfg = wh.path("ecomwh.toml");
+    let cadence = |every: u32, l2: f64| {
+        std::fs::write(&cfg, format!(
+            "[jobs.churn_scores]\nretrain_every_days = {every}\nl2 = {l2}\n[jobs.recommendations]\nretrain_every_days = {every}\n")).unwrap();
+    };
+    cadence(3, 1.0);
+    let c = cfg.to_str().unwrap();
+    let jobs = "staging,daily_aggregates,recommendations,churn_scores";
+    ok(url, &["generate", "--customers", "3000", "--days", "200", "--start", "2025-01-01", "--first-load-days", "194"]);
+    let nights = ["2025-07-13", "2025-07-14", "2025-07-15", "2025-07-16", "2025-07-17", "2025-07-18", "2025-07-19"];
+    ok(url, &["--config", c, "backfill", "--from", nights[0], "--to", nights[6], "--jobs", jobs]);
+
+    let trained = |table: &str, dt: &str| -> Vec<String> {
+        sql(url, &format!("SELECT DISTINCT CAST(trained_on AS VARCHAR) AS t FROM marts.{table} WHERE dt = '{dt}'")).into_iter().map(|r| r["t"].clone()).collect()
+    };
+    let metric = |model: &str, name: &str, dt: &str| -> f64 {
+        sql(url, &format!("SELECT value FROM marts.model_metrics WHERE dt = '{dt}' AND model = '{model}' AND metric = '{name}'"))[0]["value"].parse().unwrap()
+    };
+    for (i, dt) in nights.iter().enumerate() {
+        let trained_on = nights[i - i % 3];
+        let known = count(url, &format!("SELECT count(DISTINCT customer_id) FROM staging.customers WHERE dt <= '{dt}'"));
+        for table in ["churn_model", "product_similarity", "popular_products"] {
+            assert_eq!(trained(table, dt), [trained_on], "marts.{table} dt={dt}");
+        }
+        assert_eq!(metric("churn_logistic", "model_age_days", dt), (i % 3) as f64, "{dt}");
+        assert_eq!(metric("item_cf", "model_age_days", dt), (i % 3) as f64, "{dt}");
+        // The evaluation is the training night's.
+        assert_eq!(metric("churn_logistic", "auc", dt), metric("churn_logistic", "auc", trained_on));
+        assert_eq!(metric("item_cf", "recall_at_10", dt), metric("item_cf", "recall_at_10", trained_on));
+        // Everyone is scored every night, 10 recommendations each, none bought in the last 90 days.
+        assert_eq!(count(url, &format!("SELECT count(*) FROM marts.churn_scores WHERE dt = '{dt}' AND churn_probability BETWEEN 0 AND 1")), known);
+        assert_eq!(count(url, &format!("SELECT count(*) FROM marts.product_recommendations WHERE dt = '{dt}'")), known * 10);
+        // (the current row of each customer-day as of dt: a later partition restates it)
+        let q = format!(
+            "SELECT count(*) FROM marts.product_recommendations r JOIN ( \
+               SELECT *, row_number() OVER (PARTITION BY customer_id, day, product_id ORDER BY dt DESC) AS rn \
+               FROM marts.customer_product_day WHERE dt <= '{dt}') p \
+             ON p.customer_id = r.customer_id AND p.product_id = r.product_id \
+             WHERE r.dt = '{dt}' AND p.rn = 1 AND p.units > 0 AND p.day > DATE '{dt}' - INTERVAL '90' DAY");
+        assert_eq!(count(url, &q), 0, "{dt}");
+        // A history recommendation on a scoring night comes from the stored similarity.
+        let q = format!(
+            "SELECT count(*) FROM marts.product_recommendations r WHERE r.dt = '{dt}' AND r.source = 'history' \
+             AND r.product_id NOT IN (SELECT similar_product_id FROM marts.product_similarity WHERE dt = '{trained_on}')");
+        assert_eq!(count(url, &q), 0, "{dt}");
+    }
+    // A scoring night republishes the trained model as it was.
+    let model = |dt: &str| sql(url, &format!("SELECT feature, mean, std, coefficient FROM marts.churn_model WHERE dt = '{dt}' ORDER BY feature"));
+    assert_eq!(model(nights[2]), model(nights[0]));
+    assert!(model(nights[0]).len() > 10);
+    assert_ne!(model(nights[3]), model(nights[0]), "the model of the next training night differs");
+    let sim = |dt: &str| sql(url, &format!("SELECT product_id, similar_product_id, score, rank FROM marts.product_similarity WHERE dt = '{dt}' ORDER BY 1, 4"));
+    assert_eq!(sim(nights[5]), sim(nights[3]));
+    // Scores move between scoring nights (recency moves on), with the same model.
+    let scores = |dt: &str| sql(url, &format!("SELECT customer_id, churn_probability FROM marts.churn_scores WHERE dt = '{dt}' ORDER BY 1"));
+    let recs = |dt: &str| sql(url, &format!("SELECT customer_id, product_id, score, rank, source FROM marts.product_recommendations WHERE dt = '{dt}' ORDER BY 1, 4"));
+    let (s4, s5, r5) = (scores(nights[4]), scores(nights[5]), recs(nights[5]));
+    assert_ne!(s4, s5);
+    // Rerunning a scoring night (with later nights published) gives the same results.
+    ok(url, &["--config", c, "run", "--date", nights[5], "--jobs", "recommendations,churn_scores"]);
+    assert_eq!(trained("churn_model", nights[5]), [nights[3]]);
+    assert_eq!(scores(nights[5]), s5);
+    assert_eq!(recs(nights[5]), r5);
+    // --full-refresh trains; so do a changed setting and a cadence of 1.
+    ok(url, &["--config", c, "run", "--date", nights[5], "--jobs", "recommendations,churn_scores", "--full-refresh"]);
+    assert_eq!(trained("churn_model", nights[5]), [nights[5]]);
+    assert_eq!(trained("product_similarity", nights[5]), [nights[5]]);
+    cadence(3, 2.0);
+    ok(url, &["--config", c, "run", "--date", nights[6], "--jobs", "recommendations,churn_scores"]);
+    assert_eq!(trained("churn_model", nights[6]), [nights[6]], "l2 changed");
+    assert_eq!(trained("product_similarity", nights[6]), [nights[5]], "recommendation settings did not change");
+    cadence(1, 2.0);
+    ok(url, &["--config", c, "run", "--date", nights[6], "--jobs", "recommendations,churn_scores"]);
+    assert_eq!(trained("product_similarity", nights[6]), [nights[6]]);
+}

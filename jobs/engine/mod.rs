@@ -279,8 +279,12 @@ pub fn params<const N: usize>(pairs: [(&str, ScalarValue); N]) -> Params {
 
 /// A DATE parameter.
 pub fn date_param(d: chrono::NaiveDate) -> ScalarValue {
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-    ScalarValue::Date32(Some((d - epoch).num_days() as i32))
+    ScalarValue::Date32(Some(date32(d)))
+}
+
+/// Arrow's Date32 value of a date: days since 1970-01-01.
+pub fn date32(d: chrono::NaiveDate) -> i32 {
+    (d - chrono::DateTime::UNIX_EPOCH.date_naive()).num_days() as i32
 }
 
 /// The `memory_limit` setting, else half of physical memory.

@@ -82,7 +82,45 @@ pub fn fit(rows: &[Vec<f64>], churned: &[bool], l2: f64, max_iterations: u64, wa
     Ok(ChurnModel { scaler, model })
 }
 
+/// A churn model as plain numbers, what `marts.churn_model` stores and every night scores
+/// with: P(churn) = logistic(intercept + sum of coefficient_j * (x_j - mean_j) / std_j).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearModel {
+    pub features: Vec<String>,
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
+    pub coefficient: Vec<f64>,
+    pub intercept: f64,
+}
+
+impl LinearModel {
+    pub fn predict(&self, rows: &[Vec<f64>]) -> Vec<f64> {
+        rows.iter()
+            .map(|r| {
+                let mut z = self.intercept;
+                for (j, x) in r.iter().enumerate() {
+                    z += self.coefficient[j] * ((x - self.mean[j]) / self.std[j]);
+                }
+                1.0 / (1.0 + (-z).exp())
+            })
+            .collect()
+    }
+}
+
 impl ChurnModel {
+    /// The same model as [`LinearModel`] (signs turned to P(churn): linfa models the larger
+    /// class of its training set).
+    pub fn linear(&self, features: &[String]) -> LinearModel {
+        let sign = if self.model.labels().pos.class { 1.0 } else { -1.0 };
+        LinearModel {
+            features: features.to_vec(),
+            mean: self.scaler.mean.clone(),
+            std: self.scaler.std.clone(),
+            coefficient: self.model.params().iter().map(|w| sign * w).collect(),
+            intercept: sign * self.model.intercept(),
+        }
+    }
+
     pub fn predict(&self, rows: &[Vec<f64>]) -> Vec<f64> {
         let p = self.model.predict_probabilities(&self.scaler.matrix(rows));
         // linfa reports the probability of the larger class of the training set.
@@ -175,6 +213,21 @@ mod tests {
         let again = fit(&rows, &few, 1.0, 200, Some(&warm)).unwrap();
         for (a, b) in again.predict(&rows).iter().zip(m.predict(&rows)) {
             assert!((a - b).abs() < 1e-3, "{a} vs {b}");
+        }
+    }
+
+    /// The stored form scores as linfa does, whichever class was the larger one.
+    #[test]
+    fn linear_form_predicts_as_the_fitted_model() {
+        let rows: Vec<Vec<f64>> = (0..300).map(|i| vec![(i % 150) as f64, ((i * 11) % 17) as f64]).collect();
+        let names = vec!["a".to_string(), "b".to_string()];
+        for cut in [40.0, 120.0] {
+            let churned: Vec<bool> = rows.iter().map(|r| r[0] > cut).collect();
+            let m = fit(&rows, &churned, 1.0, 200, None).unwrap();
+            let lin = m.linear(&names);
+            for (a, b) in lin.predict(&rows).iter().zip(m.predict(&rows)) {
+                assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+            }
         }
     }
 }

@@ -69,8 +69,8 @@ pub fn neighbours(n_products: usize, histories: &[History], metric: Metric, k: u
         .collect()
 }
 
-/// Products ranked by the number of customers who bought them (ties: smaller id first).
-pub fn popular(n_products: usize, histories: &[History]) -> Vec<u32> {
+/// Per product, the customers who bought it (a purchase weighs 1, a view less).
+pub fn buyers(n_products: usize, histories: &[History]) -> Vec<u32> {
     let mut buyers = vec![0u32; n_products];
     for h in histories {
         for &(p, w, _) in h {
@@ -79,6 +79,12 @@ pub fn popular(n_products: usize, histories: &[History]) -> Vec<u32> {
             }
         }
     }
+    buyers
+}
+
+/// Products ranked by the number of customers who bought them (ties: smaller id first).
+pub fn popular(n_products: usize, histories: &[History]) -> Vec<u32> {
+    let buyers = buyers(n_products, histories);
     let mut order: Vec<u32> = (0..n_products as u32).filter(|&p| buyers[p as usize] > 0).collect();
     order.sort_by(|&a, &b| buyers[b as usize].cmp(&buyers[a as usize]).then(a.cmp(&b)));
     order
