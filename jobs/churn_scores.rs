@@ -102,7 +102,7 @@ fn model_schema() -> Arc<Schema> {
         Field::new("mean", DataType::Float64, false),
         Field::new("std", DataType::Float64, false),
         Field::new("coefficient", DataType::Float64, false),
-        Field::new("trained_on", DataType::Date32, false),
+        Field::new("trained_on", DataType::Date32, true),
     ]))
 }
 
@@ -189,7 +189,7 @@ impl Job for ChurnScores {
         crate::staging::cleanup(rc.engine, &history).await;
         let (training, now) = samples?;
         let mut metrics: Vec<(&str, String, f64)> = vec![];
-        let mut rows_in = 0;
+        let rows_in: u64;
         let model_from = match (reuse, training) {
             (Some((prev, trained_on)), _) => {
                 rc.progress("churn scores (stored model)");
@@ -200,6 +200,7 @@ impl Job for ChurnScores {
                     }
                 }
                 metrics.push((MODEL, "model_age_days".into(), (rc.date - trained_on).num_days() as f64));
+                rows_in = now.ids.len() as u64;
                 prev
             }
             (None, Some((train, eval))) => {

@@ -275,7 +275,7 @@ async fn publish_model(rc: &RunContext<'_>, h: &Histories, nb: &[Vec<(u32, f32)>
         Field::new("similar_product_id", DataType::Utf8, false),
         Field::new("score", DataType::Float64, false),
         Field::new("rank", DataType::Int32, false),
-        Field::new("trained_on", DataType::Date32, false),
+        Field::new("trained_on", DataType::Date32, true),
     ]));
     let n = a.len();
     let sim = RecordBatch::try_new(
@@ -296,7 +296,7 @@ async fn publish_model(rc: &RunContext<'_>, h: &Histories, nb: &[Vec<(u32, f32)>
         Field::new("product_id", DataType::Utf8, false),
         Field::new("rank", DataType::Int32, false),
         Field::new("buyers", DataType::Int64, false),
-        Field::new("trained_on", DataType::Date32, false),
+        Field::new("trained_on", DataType::Date32, true),
     ]));
     let batch = RecordBatch::try_new(
         pop_schema.clone(),

@@ -170,6 +170,13 @@ impl RunContext<'_> {
             return Ok(None);
         }
         let Some(prev) = self.carry_over_from("marts", table, fingerprint).await? else { return Ok(None) };
+        // The newest partition defines the table's columns: one written before models had a
+        // training date (a backfill after an upgrade) hides it.
+        let columns = self.engine.query(&format!("SELECT * FROM marts.{table} LIMIT 0"), &Default::default()).await?;
+        if columns.schema().field_with_unqualified_name("trained_on").is_err() {
+            tracing::info!(table = %format!("marts.{table}"), "its newest partition has no trained_on column (written by an older version): training");
+            return Ok(None);
+        }
         let p = crate::engine::params([("dt", crate::engine::date_param(prev))]);
         let batches = self.engine.query(&format!("SELECT max(trained_on) FROM marts.{table} WHERE dt = $dt"), &p).await?.collect().await?;
         let trained = batches
