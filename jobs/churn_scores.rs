@@ -136,8 +136,8 @@ async fn load_model(rc: &RunContext<'_>, dt: NaiveDate, features: &[String]) -> 
     for b in &batches {
         let name = arrow::compute::cast(b.column(0), &DataType::Utf8)?;
         let name = name.as_string::<i32>();
-        let v = |i: usize| b.column(i).as_primitive::<Float64Type>().clone();
-        let (mean, std, coef) = (v(1), v(2), v(3));
+        let v = |i: usize| arrow::compute::cast(b.column(i), &DataType::Float64).map(|a| a.as_primitive::<Float64Type>().clone());
+        let (mean, std, coef) = (v(1)?, v(2)?, v(3)?);
         for i in 0..b.num_rows() {
             rows.insert(name.value(i).to_string(), [mean.value(i), std.value(i), coef.value(i)]);
         }

@@ -44,7 +44,8 @@ pub async fn previous(rc: &RunContext<'_>, model: &str, dt: chrono::NaiveDate) -
     for b in rc.engine.query(sql, &p).await?.collect().await? {
         let metric = arrow::compute::cast(b.column(0), &DataType::Utf8)?;
         let metric = metric.as_string::<i32>();
-        let value = b.column(1).as_primitive::<Float64Type>();
+        let value = arrow::compute::cast(b.column(1), &DataType::Float64)?;
+        let value = value.as_primitive::<Float64Type>();
         for i in 0..b.num_rows() {
             out.push((metric.value(i).to_string(), if value.is_null(i) { f64::NAN } else { value.value(i) }));
         }

@@ -220,7 +220,8 @@ impl StoredModel {
             let b = b?;
             let (a, q) = (arrow::compute::cast(b.column(0), &DataType::Utf8)?, arrow::compute::cast(b.column(1), &DataType::Utf8)?);
             let (a, q) = (a.as_string::<i32>(), q.as_string::<i32>());
-            let (score, rank) = (b.column(2).as_primitive::<Float64Type>(), b.column(3).as_primitive::<Int32Type>());
+            let (score, rank) = (arrow::compute::cast(b.column(2), &DataType::Float64)?, arrow::compute::cast(b.column(3), &DataType::Int32)?);
+            let (score, rank) = (score.as_primitive::<Float64Type>(), rank.as_primitive::<Int32Type>());
             for i in 0..b.num_rows() {
                 m.neighbours.entry(a.value(i).to_string()).or_default().push((rank.value(i), q.value(i).to_string(), score.value(i) as f32));
             }
@@ -229,8 +230,8 @@ impl StoredModel {
         let mut stream = rc.engine.query("SELECT product_id, rank FROM marts.popular_products WHERE dt = $dt", &p).await?.execute_stream().await?;
         while let Some(b) = stream.next().await {
             let b = b?;
-            let id = arrow::compute::cast(b.column(0), &DataType::Utf8)?;
-            let (id, rank) = (id.as_string::<i32>(), b.column(1).as_primitive::<Int32Type>());
+            let (id, rank) = (arrow::compute::cast(b.column(0), &DataType::Utf8)?, arrow::compute::cast(b.column(1), &DataType::Int32)?);
+            let (id, rank) = (id.as_string::<i32>(), rank.as_primitive::<Int32Type>());
             for i in 0..b.num_rows() {
                 m.popular.push((rank.value(i), id.value(i).to_string()));
             }

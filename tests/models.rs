@@ -186,4 +186,25 @@ fn models_train_on_a_cadence_and_score_every_night() {
     cadence(1, 2.0);
     ok(url, &["--config", c, "run", "--date", nights[6], "--jobs", "recommendations,churn_scores"]);
     assert_eq!(trained("product_similarity", nights[6]), [nights[6]]);
+
+    // After an upgrade, partitions from before trained_on existed (rewritten here without it):
+    // an old one reads as NULL, and with the newest one old, a backfill trains instead of failing.
+    cadence(3, 2.0);
+    let drop_trained_on = |dt: &str| {
+        for f in std::fs::read_dir(wh.path(&format!("marts/product_similarity/dt={dt}"))).unwrap() {
+            let script = "import duckdb, os, sys; f = sys.argv[1]; duckdb.sql(f\"COPY (SELECT * EXCLUDE (trained_on) FROM \
+                read_parquet('{f}', hive_partitioning = false)) TO '{f}.old' (FORMAT parquet)\"); os.replace(f + '.old', f)";
+            let out = std::process::Command::new(python()).args(["-c", script]).arg(f.unwrap().path()).output().expect("python runs");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+    };
+    drop_trained_on(nights[0]);
+    let by_dt = sql(url, "SELECT CAST(dt AS VARCHAR) AS dt, CAST(min(trained_on) AS VARCHAR) AS t FROM marts.product_similarity GROUP BY dt ORDER BY dt");
+    assert_eq!(by_dt.len(), nights.len());
+    assert_eq!((by_dt[0]["dt"].as_str(), by_dt[0]["t"].as_str()), (nights[0], ""));
+    assert_eq!(by_dt[1]["t"], nights[0]);
+    drop_trained_on(nights[6]);
+    ok(url, &["--config", c, "run", "--date", nights[4], "--jobs", "recommendations"]);
+    assert_eq!(metric("item_cf", "model_age_days", nights[4]), 0.0, "trained");
+    assert!(count(url, "SELECT count(*) FROM marts.product_similarity") > 0);
 }
