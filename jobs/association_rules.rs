@@ -6,9 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use arrow::array::{
-    Array, ArrayRef, AsArray, Float64Builder, Int64Builder, ListBuilder, RecordBatch, StringBuilder,
-};
+use arrow::array::{Array, ArrayRef, AsArray, Float64Builder, Int64Builder, ListBuilder, RecordBatch, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use async_trait::async_trait;
 use datafusion::common::ScalarValue;
@@ -145,13 +143,8 @@ pub fn itemsets_batch(m: &Mined, set: &BasketSet) -> Result<RecordBatch> {
         support.append_value(s.count as f64 / m.n_baskets as f64);
         count.append_value(s.count as i64);
     }
-    let cols: Vec<ArrayRef> = vec![
-        Arc::new(items.finish()),
-        Arc::new(names.finish()),
-        Arc::new(size.finish()),
-        Arc::new(support.finish()),
-        Arc::new(count.finish()),
-    ];
+    let cols: Vec<ArrayRef> =
+        vec![Arc::new(items.finish()), Arc::new(names.finish()), Arc::new(size.finish()), Arc::new(support.finish()), Arc::new(count.finish())];
     Ok(RecordBatch::try_new(itemsets_schema(), cols)?)
 }
 
@@ -202,19 +195,11 @@ impl Job for AssociationRules {
         let c = &rc.cfg.jobs.association_rules;
         for t in ["orders", "order_items", "products"] {
             if !rc.engine.has_table("staging", t) {
-                return Err(Error::MissingDependency {
-                    table: format!("staging.{t}"),
-                    date: rc.dt(),
-                    hint: "run the staging job".into(),
-                });
+                return Err(Error::MissingDependency { table: format!("staging.{t}"), date: rc.dt(), hint: "run the staging job".into() });
             }
         }
         let window_start = rc.date - chrono::Duration::days(c.lookback_days as i64 - 1);
-        let p = params([
-            ("run_date", date_param(rc.date)),
-            ("window_start", date_param(window_start)),
-            ("level", ScalarValue::Utf8(Some(c.level.clone()))),
-        ]);
+        let p = params([("run_date", date_param(rc.date)), ("window_start", date_param(window_start)), ("level", ScalarValue::Utf8(Some(c.level.clone())))]);
         rc.progress("association_rules: baskets");
         let sql = sqlfiles::sql("marts", "association_rules")?;
         let mut stream = rc.engine.query(&sql, &p).await?.execute_stream().await?;
@@ -253,12 +238,7 @@ impl Job for AssociationRules {
             rules_seconds = m.rules_seconds, algorithm = %c.algorithm, items = items_n, "mined");
         let fi = rc.publish_batches("marts", "frequent_itemsets", itemsets_schema(), &[itemsets_batch(&m, &set)?]).await?;
         let ar = rc.publish_batches("marts", "association_rules", rules_schema(), &[rules_batch(&m, &set)?]).await?;
-        let stats = |table: &str, out: u64| TableStats {
-            table: table.to_string(),
-            rows_in: m.n_baskets,
-            rows_out: out,
-            ..Default::default()
-        };
+        let stats = |table: &str, out: u64| TableStats { table: table.to_string(), rows_in: m.n_baskets, rows_out: out, ..Default::default() };
         Ok(vec![stats("frequent_itemsets", fi), stats("association_rules", ar)])
     }
 }

@@ -127,7 +127,10 @@ async fn write_members(rc: &RunContext<'_>, a: &AudienceConfig, w: &mut crate::s
         } else if columns.contains(f) {
             fields.push_str(&format!(", s.\"{f}\""));
         } else {
-            return Err(bad(a, format!("field '{f}' is neither a contact field ({}) nor a column of the marts: {}", CONTACT_FIELDS.join(", "), columns.join(", "))));
+            return Err(bad(
+                a,
+                format!("field '{f}' is neither a contact field ({}) nor a column of the marts: {}", CONTACT_FIELDS.join(", "), columns.join(", ")),
+            ));
         }
         names.push_str(&format!(", \"{f}\""));
     }
@@ -161,7 +164,8 @@ async fn write_members(rc: &RunContext<'_>, a: &AudienceConfig, w: &mut crate::s
 /// The first four columns as they are, the rest (the audience's fields) as one JSON object
 /// per row; decimals become numbers, dates and times text.
 pub fn with_attributes(batch: &RecordBatch) -> Result<RecordBatch> {
-    let fixed: Vec<ArrayRef> = (0..4).map(|i| arrow::compute::cast(batch.column(i), members_schema().field(i).data_type())).collect::<std::result::Result<_, _>>()?;
+    let fixed: Vec<ArrayRef> =
+        (0..4).map(|i| arrow::compute::cast(batch.column(i), members_schema().field(i).data_type())).collect::<std::result::Result<_, _>>()?;
     let schema = batch.schema();
     let mut rows: Vec<serde_json::Map<String, serde_json::Value>> = vec![serde_json::Map::new(); batch.num_rows()];
     for i in 4..batch.num_columns() {
@@ -222,9 +226,16 @@ fn uplift_schema() -> SchemaRef {
         Field::new("holdout_members", DataType::Int64, false),
     ];
     for n in [
-        "exported_conversion_rate", "holdout_conversion_rate", "conversion_diff", "conversion_diff_lo95",
-        "conversion_diff_hi95", "exported_revenue_per_member", "holdout_revenue_per_member", "revenue_diff",
-        "revenue_diff_lo95", "revenue_diff_hi95",
+        "exported_conversion_rate",
+        "holdout_conversion_rate",
+        "conversion_diff",
+        "conversion_diff_lo95",
+        "conversion_diff_hi95",
+        "exported_revenue_per_member",
+        "holdout_revenue_per_member",
+        "revenue_diff",
+        "revenue_diff_lo95",
+        "revenue_diff_hi95",
     ] {
         f.push(Field::new(n, DataType::Float64, true));
     }

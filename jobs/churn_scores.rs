@@ -75,7 +75,11 @@ async fn sample(rc: &RunContext<'_>, cutoff: NaiveDate, label_end: NaiveDate) ->
                     .enumerate()
                     .map(|(j, a)| {
                         let v = if a.is_null(i) { 0.0 } else { a.value(i).max(0.0) };
-                        if j == has_purchased { v } else { v.ln_1p() }
+                        if j == has_purchased {
+                            v
+                        } else {
+                            v.ln_1p()
+                        }
                     })
                     .collect(),
             );
@@ -123,7 +127,13 @@ fn model_batch(m: Option<&LinearModel>, trained_on: NaiveDate) -> Result<RecordB
     let day = Date32Array::from(vec![date32(trained_on); f.len()]);
     Ok(RecordBatch::try_new(
         model_schema(),
-        vec![Arc::new(StringArray::from(f)), Arc::new(Float64Array::from(mean)), Arc::new(Float64Array::from(std)), Arc::new(Float64Array::from(coef)), Arc::new(day)],
+        vec![
+            Arc::new(StringArray::from(f)),
+            Arc::new(Float64Array::from(mean)),
+            Arc::new(Float64Array::from(std)),
+            Arc::new(Float64Array::from(coef)),
+            Arc::new(day),
+        ],
     )?)
 }
 
@@ -146,7 +156,9 @@ async fn load_model(rc: &RunContext<'_>, dt: NaiveDate, features: &[String]) -> 
         return Ok(None);
     }
     let get = |f: &str| {
-        rows.get(f).copied().ok_or_else(|| Error::job("churn_scores", format!("marts.churn_model dt={dt} has no row for {f}: rerun with --full-refresh to train again")))
+        rows.get(f)
+            .copied()
+            .ok_or_else(|| Error::job("churn_scores", format!("marts.churn_model dt={dt} has no row for {f}: rerun with --full-refresh to train again")))
     };
     let mut m = LinearModel { features: features.to_vec(), mean: vec![], std: vec![], coefficient: vec![], intercept: get(INTERCEPT)?[2] };
     for f in features {
@@ -248,10 +260,7 @@ impl Job for ChurnScores {
             Some(m) => m.predict(&now.rows).into_iter().map(Some).collect(),
             None => vec![None; now.ids.len()],
         };
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("customer_id", DataType::Utf8, false),
-            Field::new("churn_probability", DataType::Float64, true),
-        ]));
+        let schema = Arc::new(Schema::new(vec![Field::new("customer_id", DataType::Utf8, false), Field::new("churn_probability", DataType::Float64, true)]));
         let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from(now.ids)), Arc::new(Float64Array::from(probabilities))])
             .map_err(|e| Error::job("churn_scores", e.to_string()))?;
         let rows = rc.publish_batches("marts", "churn_scores", schema, &[batch]).await?;

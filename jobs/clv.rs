@@ -56,10 +56,8 @@ impl Job for Clv {
         tracing::info!(customers = customers.len(), ?bg, ?gg, seconds = started.elapsed().as_secs_f64(), "clv models fitted");
         // Without a fit (no customers) every prediction is NULL.
         let alive: Vec<Option<f64>> = customers.iter().map(|c| bg.map(|p| p.probability_alive(c))).collect();
-        let purchases: Vec<Option<f64>> =
-            customers.iter().map(|c| bg.map(|p| p.expected_purchases(c, HORIZON_DAYS)).filter(|v| v.is_finite())).collect();
-        let value: Vec<Option<f64>> =
-            customers.iter().map(|c| gg.map(|g| g.expected_average_value(c)).filter(|v| v.is_finite() && *v >= 0.0)).collect();
+        let purchases: Vec<Option<f64>> = customers.iter().map(|c| bg.map(|p| p.expected_purchases(c, HORIZON_DAYS)).filter(|v| v.is_finite())).collect();
+        let value: Vec<Option<f64>> = customers.iter().map(|c| gg.map(|g| g.expected_average_value(c)).filter(|v| v.is_finite() && *v >= 0.0)).collect();
         let total: Vec<Option<f64>> = purchases.iter().zip(&value).map(|(p, v)| p.zip(*v).map(|(p, v)| p * v)).collect();
         let schema = Arc::new(Schema::new(vec![
             Field::new("customer_id", DataType::Utf8, false),

@@ -500,8 +500,7 @@ fn default_attribution_days() -> u32 {
 
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_') && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// Names used in paths and tags: letters, digits, `_` and `-`.
@@ -556,23 +555,25 @@ fn default_rows_per_file() -> usize {
     1_000_000
 }
 fn default_formats() -> BTreeMap<String, String> {
-    [
-        ("customers", "csv"),
-        ("products", "parquet"),
-        ("orders", "jsonl"),
-        ("order_items", "csv"),
-        ("events", "jsonl.gz"),
-        ("suppressions", "csv"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
+    [("customers", "csv"), ("products", "parquet"), ("orders", "jsonl"), ("order_items", "csv"), ("events", "jsonl.gz"), ("suppressions", "csv")]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// Every job name of the design (settings may exist before a job is built).
 pub const JOB_NAMES: &[&str] = &[
-    "staging", "daily_aggregates", "user_profiles", "rfm_segments", "association_rules",
-    "sales_forecast", "recommendations", "churn_scores", "clv", "audiences", "report",
+    "staging",
+    "daily_aggregates",
+    "user_profiles",
+    "rfm_segments",
+    "association_rules",
+    "sales_forecast",
+    "recommendations",
+    "churn_scores",
+    "clv",
+    "audiences",
+    "report",
 ];
 
 pub const RAW_FORMATS: &[&str] = &["csv", "jsonl", "jsonl.gz", "parquet"];
@@ -600,8 +601,7 @@ impl Config {
         let cfg = match path {
             None => Config::default(),
             Some(path) => {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|source| Error::ConfigFile { path: path.clone(), source })?;
+                let text = std::fs::read_to_string(&path).map_err(|source| Error::ConfigFile { path: path.clone(), source })?;
                 Self::parse(&text).map_err(|e| match e {
                     Error::Config(message) => Error::ConfigParse { path, message },
                     other => other,
@@ -622,24 +622,15 @@ impl Config {
         crate::engine::EngineKind::parse(&self.engine)?;
         for (table, format) in &self.generate.formats {
             if !crate::schemas::RAW_TABLES.contains(&table.as_str()) {
-                return Err(Error::Config(format!(
-                    "generate.formats names unknown raw table '{table}' (known: {})",
-                    crate::schemas::RAW_TABLES.join(", ")
-                )));
+                return Err(Error::Config(format!("generate.formats names unknown raw table '{table}' (known: {})", crate::schemas::RAW_TABLES.join(", "))));
             }
             if !RAW_FORMATS.contains(&format.as_str()) {
-                return Err(Error::Config(format!(
-                    "generate.formats.{table} = '{format}' is not one of {}",
-                    RAW_FORMATS.join(", ")
-                )));
+                return Err(Error::Config(format!("generate.formats.{table} = '{format}' is not one of {}", RAW_FORMATS.join(", "))));
             }
         }
         for name in self.jobs.other.keys() {
             if !JOB_NAMES.contains(&name.as_str()) {
-                return Err(Error::Config(format!(
-                    "[jobs.{name}] is not a job (jobs: {})",
-                    JOB_NAMES.join(", ")
-                )));
+                return Err(Error::Config(format!("[jobs.{name}] is not a job (jobs: {})", JOB_NAMES.join(", "))));
             }
         }
         if let Some(m) = &self.memory_limit {
@@ -662,8 +653,12 @@ impl Config {
             crate::export::DestinationConfig::parse(name, table)?;
         }
         let r = &self.jobs.recommendations;
-        if !["cosine", "jaccard"].contains(&r.similarity.as_str()) || r.neighbours == 0 || r.top_n == 0 || r.lookback_days == 0
-            || !(0.0..=1.0).contains(&r.view_weight) || r.max_items_per_customer < 2
+        if !["cosine", "jaccard"].contains(&r.similarity.as_str())
+            || r.neighbours == 0
+            || r.top_n == 0
+            || r.lookback_days == 0
+            || !(0.0..=1.0).contains(&r.view_weight)
+            || r.max_items_per_customer < 2
         {
             return Err(Error::Config("[jobs.recommendations] similarity is cosine or jaccard; neighbours, top_n, lookback_days >= 1; view_weight in [0, 1]; max_items_per_customer >= 2".into()));
         }
@@ -681,12 +676,9 @@ impl Config {
     }
 
     pub fn tz(&self) -> Result<chrono_tz::Tz> {
-        self.timezone.parse::<chrono_tz::Tz>().map_err(|_| {
-            Error::Config(format!(
-                "timezone '{}' is not an IANA time zone name (for example 'UTC' or 'Europe/Berlin')",
-                self.timezone
-            ))
-        })
+        self.timezone
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| Error::Config(format!("timezone '{}' is not an IANA time zone name (for example 'UTC' or 'Europe/Berlin')", self.timezone)))
     }
 
     pub fn memory_limit_bytes(&self) -> Result<Option<usize>> {
@@ -699,9 +691,7 @@ pub fn parse_bytes(s: &str) -> Result<usize> {
     let t = s.trim();
     let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| Error::Config(format!("'{s}' is not a size like 512MiB or 4GiB")))?;
+    let n: f64 = num.parse().map_err(|_| Error::Config(format!("'{s}' is not a size like 512MiB or 4GiB")))?;
     let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "kb" => 1e3,

@@ -72,11 +72,7 @@ async fn order_totals(rc: &RunContext<'_>) -> Result<u64> {
         None => NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN),
     };
     tracing::info!(previous = ?prev, "customer totals carried over from");
-    let p = params([
-        ("run_date", date_param(rc.date)),
-        ("touched_from", date_param(touched_from)),
-        ("prev_dt", date_param(prev.unwrap_or(rc.date))),
-    ]);
+    let p = params([("run_date", date_param(rc.date)), ("touched_from", date_param(touched_from)), ("prev_dt", date_param(prev.unwrap_or(rc.date)))]);
     rc.publish_query("marts", "customer_order_totals", &sql, &p).await
 }
 
@@ -91,8 +87,7 @@ impl Job for DailyAggregates {
     }
 
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
-        let needed: Vec<(&str, &str)> =
-            ["customers", "products", "orders", "order_items", "events"].iter().map(|t| ("staging", *t)).collect();
+        let needed: Vec<(&str, &str)> = ["customers", "products", "orders", "order_items", "events"].iter().map(|t| ("staging", *t)).collect();
         rc.require("daily_aggregates", &needed, "run the staging job for this date first")?;
         let mut p = params([("run_date", date_param(rc.date))]);
         rc.progress("daily_aggregates: restated orders");

@@ -23,17 +23,12 @@ pub fn render(batches: &[RecordBatch], format: Format, out: &mut impl std::io::W
         }
         Format::Csv => {
             if let Some(b) = batches.first() {
-                let header: Vec<String> =
-                    b.schema_ref().fields().iter().map(|f| csv_field(Some(f.name()))).collect();
+                let header: Vec<String> = b.schema_ref().fields().iter().map(|f| csv_field(Some(f.name()))).collect();
                 writeln!(out, "{}", header.join(","))?;
             }
             for b in batches {
                 for row in 0..b.num_rows() {
-                    let fields: Vec<String> = b
-                        .columns()
-                        .iter()
-                        .map(|c| cell_text(c, row).map(|t| csv_field(t.as_deref())))
-                        .collect::<Result<_>>()?;
+                    let fields: Vec<String> = b.columns().iter().map(|c| cell_text(c, row).map(|t| csv_field(t.as_deref()))).collect::<Result<_>>()?;
                     writeln!(out, "{}", fields.join(","))?;
                 }
             }
@@ -105,8 +100,7 @@ pub fn json_value(a: &ArrayRef, row: usize) -> Result<Value> {
         DataType::Boolean => Value::Bool(a.as_boolean().value(row)),
         DataType::Float64 => num(a.as_primitive::<Float64Type>().value(row)),
         DataType::Float32 => num(a.as_primitive::<Float32Type>().value(row) as f64),
-        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::UInt8
-        | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
             let text = ArrayFormatter::try_new(a.as_ref(), &FormatOptions::default())?.value(row).to_string();
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         }
@@ -140,12 +134,8 @@ mod tests {
     fn csv_rules() {
         let f: ArrayRef = Arc::new(Float64Array::from(vec![Some(0.1 + 0.2), None, Some(f64::INFINITY), Some(2.0)]));
         let s: ArrayRef = Arc::new(StringArray::from(vec![Some("a,b"), Some("x"), None, Some("")]));
-        let l: ArrayRef = Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(vec![
-            Some(vec![Some(1), Some(2)]),
-            Some(vec![]),
-            None,
-            Some(vec![Some(3)]),
-        ]));
+        let l: ArrayRef =
+            Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1), Some(2)]), Some(vec![]), None, Some(vec![Some(3)])]));
         let b = RecordBatch::try_from_iter(vec![("f", f), ("s", s), ("l", l)]).unwrap();
         let mut out = vec![];
         render(&[b], Format::Csv, &mut out).unwrap();

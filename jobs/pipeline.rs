@@ -11,7 +11,7 @@ use tracing::Instrument;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::registry::{jobs, job_names, RunContext};
+use crate::registry::{job_names, jobs, RunContext};
 use crate::schemas::raw_contracts;
 use crate::storage::publish::new_run_id;
 use crate::storage::raw::list_raw_files;
@@ -24,9 +24,7 @@ pub async fn check_inputs(wh: &Warehouse, date: NaiveDate) -> Result<()> {
     let mut problems = vec![];
     for c in raw_contracts()? {
         match list_raw_files(wh, &c.table, &dt).await {
-            Ok(files) if files.is_empty() && !c.optional => {
-                problems.push(format!("raw/{}/dt={dt}/ has no input file", c.table))
-            }
+            Ok(files) if files.is_empty() && !c.optional => problems.push(format!("raw/{}/dt={dt}/ has no input file", c.table)),
             Ok(files) => {
                 for (meta, _) in files {
                     if let Err(e) = wh.store.head(&meta.location).await {
@@ -48,8 +46,7 @@ fn progress_bar(n: usize) -> ProgressBar {
     let pb = ProgressBar::new(n as u64);
     if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         pb.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} jobs  {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} jobs  {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         pb.enable_steady_tick(std::time::Duration::from_millis(200));
     } else {
@@ -116,13 +113,7 @@ pub async fn run_date(engine: &Engine, cfg: &Config, date: NaiveDate, only: Opti
             }
             Err(e) => {
                 tracing::error!(parent: &span, seconds, error = %e, "job failed");
-                report.jobs.push(JobReport {
-                    job: job.name().into(),
-                    status: "failed".into(),
-                    seconds,
-                    error: Some(e.to_string()),
-                    tables: vec![],
-                });
+                report.jobs.push(JobReport { job: job.name().into(), status: "failed".into(), seconds, error: Some(e.to_string()), tables: vec![] });
                 failure = Some(e);
                 break;
             }
@@ -145,14 +136,7 @@ pub async fn run_date(engine: &Engine, cfg: &Config, date: NaiveDate, only: Opti
 }
 
 /// Run each date from `from` to `to` in order; stop at the first failure.
-pub async fn backfill(
-    engine: &Engine,
-    cfg: &Config,
-    from: NaiveDate,
-    to: NaiveDate,
-    only: Option<&[String]>,
-    full_refresh: bool,
-) -> Result<Vec<RunReport>> {
+pub async fn backfill(engine: &Engine, cfg: &Config, from: NaiveDate, to: NaiveDate, only: Option<&[String]>, full_refresh: bool) -> Result<Vec<RunReport>> {
     if to < from {
         return Err(Error::Usage(format!("--to {to} is before --from {from}")));
     }

@@ -137,7 +137,13 @@ fn intern(map: &mut Map<u32>, names: &mut Vec<String>, name: &str) -> u32 {
 
 impl HistoryRows {
     fn add(&mut self, model: usize, cfg: &RecommendationsConfig, c: &str, p: &str, days: Option<i64>, viewed: bool) {
-        let w = if days.is_some() { 1.0 } else if viewed { cfg.view_weight } else { 0.0 };
+        let w = if days.is_some() {
+            1.0
+        } else if viewed {
+            cfg.view_weight
+        } else {
+            0.0
+        };
         if w > 0.0 {
             let ci = intern(&mut self.customers, &mut self.customer_names, c);
             let pi = intern(&mut self.product_ids, &mut self.products, p);
@@ -326,7 +332,11 @@ fn relabel(names: Vec<String>) -> (Vec<u32>, Vec<String>) {
 }
 
 fn metric(cfg: &RecommendationsConfig) -> Metric {
-    if cfg.similarity == "jaccard" { Metric::Jaccard } else { Metric::Cosine }
+    if cfg.similarity == "jaccard" {
+        Metric::Jaccard
+    } else {
+        Metric::Cosine
+    }
 }
 
 #[async_trait]
@@ -342,10 +352,8 @@ impl Job for Recommendations {
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
         rc.require("recommendations", &[("marts", "customer_product_day"), ("staging", "events")], "run staging and daily_aggregates first")?;
         let cfg = &rc.cfg.jobs.recommendations;
-        let settings = format!(
-            "{} {} {} {} {} {}",
-            cfg.lookback_days, cfg.similarity, cfg.neighbours, cfg.view_weight, cfg.max_items_per_customer, cfg.holdout_days
-        );
+        let settings =
+            format!("{} {} {} {} {} {}", cfg.lookback_days, cfg.similarity, cfg.neighbours, cfg.view_weight, cfg.max_items_per_customer, cfg.holdout_days);
         let fp = fingerprint(&["_recommendation_interactions"], &[settings])?;
         let reuse = match rc.reusable_model("product_similarity", cfg.retrain_every_days, &fp).await? {
             Some((prev, trained)) if rc.carry_over_from("marts", "popular_products", &fp).await? == Some(prev) => Some((prev, trained)),
@@ -386,7 +394,14 @@ impl Job for Recommendations {
                 if let Some(backtest) = backtest {
                     rc.progress("recommendation backtest");
                     let (model, baseline, n) = evaluate(cfg, backtest);
-                    tracing::info!(recall_model = model, recall_popularity = baseline, customers = n, "recall@{} on the last {} days", cfg.top_n, cfg.holdout_days);
+                    tracing::info!(
+                        recall_model = model,
+                        recall_popularity = baseline,
+                        customers = n,
+                        "recall@{} on the last {} days",
+                        cfg.top_n,
+                        cfg.holdout_days
+                    );
                     let name = format!("recall_at_{}", cfg.top_n);
                     metrics.extend([
                         ("item_cf", name.clone(), model),
@@ -501,7 +516,14 @@ fn evaluate(cfg: &RecommendationsConfig, backtest: Backtest) -> (f64, f64, usize
         t.sort_unstable();
         t.dedup();
         model.push(recommend(hist, &nb, &pop, cfg.top_n).into_iter().map(|x| x.0).collect::<Vec<_>>());
-        baseline.push(recommend(&empty, &nb, &pop, cfg.top_n + excluded.len()).into_iter().map(|x| x.0).filter(|p| !excluded.contains(p)).take(cfg.top_n).collect::<Vec<_>>());
+        baseline.push(
+            recommend(&empty, &nb, &pop, cfg.top_n + excluded.len())
+                .into_iter()
+                .map(|x| x.0)
+                .filter(|p| !excluded.contains(p))
+                .take(cfg.top_n)
+                .collect::<Vec<_>>(),
+        );
         truth.push(t);
     }
     (recall_at(&model, &truth, cfg.top_n), recall_at(&baseline, &truth, cfg.top_n), truth.iter().filter(|t| !t.is_empty()).count())

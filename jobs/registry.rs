@@ -9,8 +9,8 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 
 use crate::engine::{Engine, Params};
-use crate::storage::publish::PartitionWriter;
 use crate::error::Result;
+use crate::storage::publish::PartitionWriter;
 use crate::storage::report::TableStats;
 
 /// What a job gets to run one date.
@@ -44,14 +44,7 @@ impl RunContext<'_> {
 
     /// [`Self::publish_query`] for an incremental table, recording what it was built with
     /// (see [`Self::carry_over_from`]).
-    pub async fn publish_query_built_with(
-        &self,
-        layer: &str,
-        table: &str,
-        sql: &str,
-        p: &Params,
-        built_with: Option<String>,
-    ) -> Result<u64> {
+    pub async fn publish_query_built_with(&self, layer: &str, table: &str, sql: &str, p: &Params, built_with: Option<String>) -> Result<u64> {
         let df = self.engine.query(sql, p).await?;
         if std::env::var_os("ECOMWH_EXPLAIN").is_some() {
             let plan = df.clone().create_physical_plan().await?;
@@ -129,11 +122,7 @@ impl RunContext<'_> {
     /// carry state forward start from it).
     pub fn previous_partition(&self, layer: &str, table: &str) -> Result<Option<NaiveDate>> {
         let dt = self.dt();
-        let Some(key) = self
-            .engine
-            .manifests
-            .get(layer, table)
-            .and_then(|m| m.partitions.keys().filter(|k| k.as_str() < dt.as_str()).next_back().cloned())
+        let Some(key) = self.engine.manifests.get(layer, table).and_then(|m| m.partitions.keys().filter(|k| k.as_str() < dt.as_str()).next_back().cloned())
         else {
             return Ok(None);
         };

@@ -23,16 +23,26 @@ pub struct RfmSegments;
 
 /// Output column order (DESIGN.md).
 const COLUMNS: [&str; 14] = [
-    "customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_cell",
-    "segment", "cluster", "repeat_purchase_days", "days_first_to_last_purchase", "days_since_first_purchase",
+    "customer_id",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_cell",
+    "segment",
+    "cluster",
+    "repeat_purchase_days",
+    "days_first_to_last_purchase",
+    "days_since_first_purchase",
     "avg_repeat_purchase_value",
 ];
 
 /// Add rfm_cell, segment and cluster to the scored rows; also return the clustering.
 pub fn label(scored: &RecordBatch, cfg: &RfmConfig) -> Result<(RecordBatch, Clustering, Vec<[f64; 3]>)> {
-    let col = |name: &str| -> Result<ArrayRef> {
-        scored.column_by_name(name).cloned().ok_or_else(|| Error::job("rfm_segments", format!("column {name} missing")))
-    };
+    let col =
+        |name: &str| -> Result<ArrayRef> { scored.column_by_name(name).cloned().ok_or_else(|| Error::job("rfm_segments", format!("column {name} missing"))) };
     let as_f64 = |name: &str| -> Result<Vec<f64>> {
         let a = arrow::compute::cast(&col(name)?, &DataType::Float64)?;
         Ok(a.as_primitive::<Float64Type>().iter().map(|v| v.unwrap_or(0.0)).collect())
@@ -80,9 +90,7 @@ pub fn clusters_batch(c: &Clustering, rfm: &[[f64; 3]]) -> Result<RecordBatch> {
             sums[l as usize][j] += rfm[i][j];
         }
     }
-    let mean = |j: usize| -> Float64Array {
-        (0..k).map(|c| (n[c] > 0).then(|| sums[c][j] / n[c] as f64)).collect()
-    };
+    let mean = |j: usize| -> Float64Array { (0..k).map(|c| (n[c] > 0).then(|| sums[c][j] / n[c] as f64)).collect() };
     let centroid = |j: usize| -> Float64Array { c.centroids.iter().map(|p| Some(p[j])).collect() };
     let f = |name: &str, t: DataType, nullable: bool| Field::new(name, t, nullable);
     let schema = Schema::new(vec![
@@ -188,15 +196,18 @@ impl Job for RfmSegments {
         drop(batches);
         // k-means sums points in order: the same order whichever engine (and partitioning) ran
         // the query gives the same clusters to the last bit.
-        let by_id = arrow::compute::sort_to_indices(scored.column_by_name("customer_id").ok_or_else(|| Error::job("rfm_segments", "scores lack customer_id"))?, None, None)?;
+        let by_id = arrow::compute::sort_to_indices(
+            scored.column_by_name("customer_id").ok_or_else(|| Error::job("rfm_segments", "scores lack customer_id"))?,
+            None,
+            None,
+        )?;
         let scored = arrow::compute::take_record_batch(&scored, &by_id)?;
         tracing::info!(customers = scored.num_rows(), seconds = t0.elapsed().as_secs_f64(), "scored");
         rc.progress("rfm_segments: clusters");
         let t1 = std::time::Instant::now();
         let c2 = cfg.clone();
-        let (labelled, clustering, rfm) = tokio::task::spawn_blocking(move || label(&scored, &c2))
-            .await
-            .map_err(|e| Error::job("rfm_segments", format!("clustering stopped: {e}")))??;
+        let (labelled, clustering, rfm) =
+            tokio::task::spawn_blocking(move || label(&scored, &c2)).await.map_err(|e| Error::job("rfm_segments", format!("clustering stopped: {e}")))??;
         tracing::info!(customers = labelled.num_rows(), k = clustering.k, silhouette = ?clustering.silhouette,
             candidates = ?clustering.candidates, seconds = t1.elapsed().as_secs_f64(), "clustered");
         let n = rc.publish_batches_built_with("marts", "rfm_segments", labelled.schema(), &[labelled], Some(fp)).await?;

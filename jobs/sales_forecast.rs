@@ -8,9 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
-};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Date32Type, Field, Float64Type, Schema, SchemaRef};
 use async_trait::async_trait;
 use chrono::{Duration, NaiveDate};
@@ -149,8 +147,7 @@ pub fn backtest_schema() -> SchemaRef {
 }
 
 pub fn forecast_batch(series: &[Series], results: &[SeriesForecast], grain: Grain) -> Result<RecordBatch> {
-    let rows: Vec<(&Series, &SeriesForecast, usize)> =
-        series.iter().zip(results).flat_map(|(s, r)| (0..r.yhat.len()).map(move |k| (s, r, k))).collect();
+    let rows: Vec<(&Series, &SeriesForecast, usize)> = series.iter().zip(results).flat_map(|(s, r)| (0..r.yhat.len()).map(move |k| (s, r, k))).collect();
     let n_of = |s: &Series| s.values.len() as i64;
     let band = |i: usize| f64_col(rows.iter().map(|(_, r, k)| r.intervals[*k].map(|b| b[i])));
     let cols: Vec<ArrayRef> = vec![
@@ -169,8 +166,7 @@ pub fn forecast_batch(series: &[Series], results: &[SeriesForecast], grain: Grai
 }
 
 pub fn backtest_batch(series: &[Series], results: &[SeriesForecast], grain: Grain, horizon: usize) -> Result<RecordBatch> {
-    let rows: Vec<(&Series, &SeriesForecast, usize)> =
-        series.iter().zip(results).flat_map(|(s, r)| (0..r.scores.len()).map(move |i| (s, r, i))).collect();
+    let rows: Vec<(&Series, &SeriesForecast, usize)> = series.iter().zip(results).flat_map(|(s, r)| (0..r.scores.len()).map(move |i| (s, r, i))).collect();
     let sc = |(_, r, i): &(&Series, &SeriesForecast, usize)| r.scores[*i].clone();
     let cols: Vec<ArrayRef> = vec![
         str_col(rows.iter().map(|(s, _, _)| Some(&s.key))),
@@ -283,8 +279,8 @@ impl Job for SalesForecast {
             let r = forecast_all(&series, &models, &o, &holidays, grain, Some(&pb));
             (series, r)
         })
-            .await
-            .map_err(|e| Error::job("sales_forecast", format!("forecasting stopped: {e}")))?;
+        .await
+        .map_err(|e| Error::job("sales_forecast", format!("forecasting stopped: {e}")))?;
         let chosen: BTreeMap<&str, usize> = results.iter().fold(BTreeMap::new(), |mut m, r| {
             *m.entry(r.model).or_default() += 1;
             m

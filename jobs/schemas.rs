@@ -5,8 +5,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 
 /// Raw tables in the order staging processes them (references point backwards).
-pub const RAW_TABLES: &[&str] =
-    &["customers", "products", "orders", "order_items", "events", "suppressions"];
+pub const RAW_TABLES: &[&str] = &["customers", "products", "orders", "order_items", "events", "suppressions"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,12 +56,8 @@ const SOURCES: &[(&str, &str)] = &[
 ];
 
 pub fn raw_contract(table: &str) -> Result<RawContract> {
-    let (_, text) = SOURCES
-        .iter()
-        .find(|(t, _)| *t == table)
-        .ok_or_else(|| Error::Usage(format!("unknown raw table '{table}'")))?;
-    let c: RawContract = toml::from_str(text)
-        .map_err(|e| Error::Config(format!("schemas/raw/{table}.toml: {e}")))?;
+    let (_, text) = SOURCES.iter().find(|(t, _)| *t == table).ok_or_else(|| Error::Usage(format!("unknown raw table '{table}'")))?;
+    let c: RawContract = toml::from_str(text).map_err(|e| Error::Config(format!("schemas/raw/{table}.toml: {e}")))?;
     Ok(c)
 }
 

@@ -39,11 +39,6 @@ pub fn sql(layer: &str, table: &str) -> Result<String> {
     FILES
         .iter()
         .find(|(k, _)| *k == key)
-        .map(|(_, text)| {
-            text.lines()
-                .filter(|l| !l.trim_start().starts_with("--"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
+        .map(|(_, text)| text.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n"))
         .ok_or_else(|| Error::Config(format!("no SQL file sql/{key}.sql")))
 }

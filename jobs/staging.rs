@@ -35,8 +35,7 @@ impl Job for Staging {
             let contract = raw_contract(table)?;
             rc.progress(&format!("staging {table}"));
             let stats = stage_table(rc, &contract).await?;
-            tracing::info!(table, rows_in = stats.rows_in, staged = stats.rows_out,
-                quarantined = stats.quarantined, superseded = stats.superseded, "staged");
+            tracing::info!(table, rows_in = stats.rows_in, staged = stats.rows_out, quarantined = stats.quarantined, superseded = stats.superseded, "staged");
             out.push(stats);
         }
         Ok(out)
@@ -75,16 +74,7 @@ async fn stage_table(rc: &RunContext<'_>, c: &RawContract) -> Result<TableStats>
     let superseded = rows_in
         .checked_sub(quarantined + staged)
         .ok_or_else(|| Error::job("staging", format!("{table}: counts do not add up (in {rows_in}, quarantined {quarantined}, staged {staged})")))?;
-    Ok(TableStats {
-        table: table.to_string(),
-        files_in: landed.files,
-        rows_in,
-        rows_out: staged,
-        quarantined,
-        superseded,
-        reasons,
-        recomputed: None,
-    })
+    Ok(TableStats { table: table.to_string(), files_in: landed.files, rows_in, rows_out: staged, quarantined, superseded, reasons, recomputed: None })
 }
 
 /// Keep the latest valid version of each key; across days too when the table is versioned.
@@ -114,8 +104,10 @@ fn dedup_sql(engine: &Engine, c: &RawContract, classify: &str) -> String {
                 rk = c.key.iter().map(|k| format!("r.{k}")).collect::<Vec<_>>().join(", "),
             ));
         }
-        None => sql.push_str(&format!(" SELECT {r_cols} FROM r WHERE r._rn = 1 ORDER BY {key_r}",
-            key_r = c.key.iter().map(|k| format!("r.{k}")).collect::<Vec<_>>().join(", "))),
+        None => sql.push_str(&format!(
+            " SELECT {r_cols} FROM r WHERE r._rn = 1 ORDER BY {key_r}",
+            key_r = c.key.iter().map(|k| format!("r.{k}")).collect::<Vec<_>>().join(", ")
+        )),
     }
     sql
 }
@@ -128,8 +120,7 @@ async fn quarantine_reasons(engine: &Engine, table: &str, p: &Params) -> Result<
     let batches: Vec<RecordBatch> = engine.query(&sql, p).await?.collect().await?;
     let mut out = vec![];
     for b in batches {
-        let b = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)
-            .map(|r| (r, b.column(1).clone()))?;
+        let b = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8).map(|r| (r, b.column(1).clone()))?;
         let (r, n) = (b.0.as_string::<i32>().clone(), b.1.as_primitive::<Int64Type>().clone());
         for i in 0..r.len() {
             out.push((r.value(i).to_string(), n.value(i) as u64));

@@ -37,21 +37,30 @@ fn planted_co_purchases_are_the_top_rules_by_lift() {
         })
         .collect();
     assert!(planted.len() >= 5, "{planted:?}");
-    let pairs = sql(&wh.url, "SELECT antecedent[1] AS a, consequent[1] AS c, lift FROM association_rules \
-        WHERE cardinality(antecedent) = 1 AND cardinality(consequent) = 1 ORDER BY lift DESC");
+    let pairs = sql(
+        &wh.url,
+        "SELECT antecedent[1] AS a, consequent[1] AS c, lift FROM association_rules \
+        WHERE cardinality(antecedent) = 1 AND cardinality(consequent) = 1 ORDER BY lift DESC",
+    );
     let found: BTreeSet<(String, String)> = pairs.iter().map(|r| (r["a"].clone(), r["c"].clone())).collect();
     let recovered = planted.iter().filter(|p| found.contains(*p)).count();
     assert!(recovered * 10 >= planted.len() * 8, "only {recovered} of {} planted pairs found as rules", planted.len());
     // The strongest pair rules are planted ones (in either direction).
     for r in pairs.iter().take(planted.len()) {
         let (a, c) = (r["a"].clone(), r["c"].clone());
-        assert!(planted.contains(&(a.clone(), c.clone())) || planted.contains(&(c.clone(), a.clone())),
-            "top rule {a} -> {c} (lift {}) is not planted", r["lift"]);
+        assert!(
+            planted.contains(&(a.clone(), c.clone())) || planted.contains(&(c.clone(), a.clone())),
+            "top rule {a} -> {c} (lift {}) is not planted",
+            r["lift"]
+        );
     }
     // Readable names and consistent metrics.
-    let bad = count(&wh.url, "SELECT count(*) FROM association_rules WHERE cardinality(antecedent_names) <> cardinality(antecedent) \
+    let bad = count(
+        &wh.url,
+        "SELECT count(*) FROM association_rules WHERE cardinality(antecedent_names) <> cardinality(antecedent) \
         OR abs(confidence - support / antecedent_support) > 1e-9 OR abs(lift - confidence / consequent_support) > 1e-9 \
-        OR confidence < 0.05 OR lift < 1.0");
+        OR confidence < 0.05 OR lift < 1.0",
+    );
     assert_eq!(bad, 0);
     let bad = count(&wh.url, "SELECT count(*) FROM frequent_itemsets WHERE support < 0.003 OR size <> cardinality(itemset) OR size > 3");
     assert_eq!(bad, 0);
@@ -93,8 +102,24 @@ fn mlxtend_agrees(baskets: &std::path::Path, min_support: &str, min_conf: &str, 
     let out_dir = tempfile::tempdir().unwrap();
     let out = out_dir.path().display().to_string();
     for algo in ["apriori", "fpgrowth"] {
-        ok("memory://", &["mine", "--baskets", baskets.to_str().unwrap(), "--min-support", min_support,
-            "--min-confidence", min_conf, "--max-len", max_len, "--algorithm", algo, "--out", &out]);
+        ok(
+            "memory://",
+            &[
+                "mine",
+                "--baskets",
+                baskets.to_str().unwrap(),
+                "--min-support",
+                min_support,
+                "--min-confidence",
+                min_conf,
+                "--max-len",
+                max_len,
+                "--algorithm",
+                algo,
+                "--out",
+                &out,
+            ],
+        );
         let r = Command::new(python())
             .args([script("mlxtend_compare.py").to_str().unwrap(), baskets.to_str().unwrap(), &out, min_support, min_conf, max_len])
             .output()
@@ -108,7 +133,8 @@ fn mlxtend_agrees(baskets: &std::path::Path, min_support: &str, min_conf: &str, 
 #[test]
 fn same_itemsets_and_rules_as_mlxtend_on_generated_baskets() {
     let (wh, _) = shop("3000", 20);
-    let text = ok(&wh.url, &["sql", "SELECT array_to_string(array_agg(DISTINCT product_id), ',') AS b FROM staging.order_items GROUP BY order_id", "--format", "csv"]);
+    let text =
+        ok(&wh.url, &["sql", "SELECT array_to_string(array_agg(DISTINCT product_id), ',') AS b FROM staging.order_items GROUP BY order_id", "--format", "csv"]);
     let baskets = wh.path("baskets.txt");
     let lines: Vec<&str> = text.lines().skip(1).map(|l| l.trim_matches('"')).collect();
     assert!(lines.len() > 1000, "{} baskets", lines.len());
@@ -120,9 +146,9 @@ fn same_itemsets_and_rules_as_mlxtend_on_generated_baskets() {
 fn same_itemsets_and_rules_as_mlxtend_on_groceries() {
     // The shared data sets sit beside the clone (CI and developers alike); ECOMWH_GROCERIES
     // points elsewhere.
-    let groceries = std::env::var("ECOMWH_GROCERIES").map(std::path::PathBuf::from).unwrap_or_else(|_| {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/groceries/groceries.csv")
-    });
+    let groceries = std::env::var("ECOMWH_GROCERIES")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/groceries/groceries.csv"));
     assert!(groceries.exists(), "{} is missing: set ECOMWH_GROCERIES to the Groceries baskets", groceries.display());
     mlxtend_agrees(&groceries, "0.005", "0.3", "4");
 }

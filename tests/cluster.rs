@@ -15,7 +15,8 @@ const LAST: &str = "2025-03-03";
 const CUSTOMERS: &str = "300";
 
 /// An audience, so that the audiences job runs its SQL too.
-const CONFIG: &str = "[[audiences]]\nname = \"regulars\"\nfrom = \"rfm_segments\"\nwhere = \"frequency >= 1\"\nfields = [\"first_name\", \"segment\"]\nholdout_pct = 10\n";
+const CONFIG: &str =
+    "[[audiences]]\nname = \"regulars\"\nfrom = \"rfm_segments\"\nwhere = \"frequency >= 1\"\nfields = [\"first_name\", \"segment\"]\nholdout_pct = 10\n";
 
 fn config_file(dir: &std::path::Path) -> String {
     let p = dir.join("ecomwh.toml");
@@ -125,9 +126,7 @@ impl Proc {
         let log = dir.join(format!("{name}.log"));
         let mut c = cmd(wh, args);
         s3_env(&mut c, endpoint);
-        c.env("ECOMWH_LOG", "warn,ballista_executor=info,ballista_scheduler=info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap());
+        c.env("ECOMWH_LOG", "warn,ballista_executor=info,ballista_scheduler=info").stdout(Stdio::null()).stderr(std::fs::File::create(&log).unwrap());
         Proc { child: c.spawn().unwrap(), log }
     }
 
@@ -181,9 +180,22 @@ fn a_scheduler_and_two_executors_on_s3_build_the_same_tables_as_local() {
             dir.path(),
             wh,
             &ep,
-            &["--config", &cfg, "cluster", "executor", "--scheduler", &format!("127.0.0.1:{sport}"),
-              "--port", &port.to_string(), "--grpc-port", &grpc.to_string(), "--concurrent-tasks", "2",
-              "--work-dir", work.to_str().unwrap()],
+            &[
+                "--config",
+                &cfg,
+                "cluster",
+                "executor",
+                "--scheduler",
+                &format!("127.0.0.1:{sport}"),
+                "--port",
+                &port.to_string(),
+                "--grpc-port",
+                &grpc.to_string(),
+                "--concurrent-tasks",
+                "2",
+                "--work-dir",
+                work.to_str().unwrap(),
+            ],
         ));
     }
     let registered = |log: String| log.contains("registration succeed") || log.contains("Starting poll work loop");

@@ -137,8 +137,10 @@ fn members_have_consent_valid_unsuppressed_emails_and_a_stable_holdout() {
     let share = held.len() as f64 / members.len() as f64;
     assert!((0.15..0.25).contains(&share), "holdout share {share}");
     ok(&wh.url, &["--config", &cfg, "run", "--date", LAST, "--jobs", "audiences"]);
-    let again: BTreeSet<String> =
-        sql(&wh.url, &format!("SELECT customer_id FROM marts.audience_members WHERE dt = '{LAST}' AND holdout")).into_iter().map(|r| r["customer_id"].clone()).collect();
+    let again: BTreeSet<String> = sql(&wh.url, &format!("SELECT customer_id FROM marts.audience_members WHERE dt = '{LAST}' AND holdout"))
+        .into_iter()
+        .map(|r| r["customer_id"].clone())
+        .collect();
     assert_eq!(held, again);
     // A predicate that does not parse is a config error naming the audience.
     let bad = write_config(&wh, &audience("segmnt = 'Lost'", "", 0));
@@ -162,7 +164,10 @@ fn mailchimp_config(em: &Emulator, predicate: &str, extra: &str) -> String {
 fn mailchimp_sync_survives_faults_diffs_mirrors_and_keeps_the_key_secret() {
     let wh = shop();
     // Every 4th write throttled (Retry-After: 1), every 7th a 500, some addresses refused.
-    let em = Emulator::start("mailchimp", &["--api-key", KEY, "--rate-limit-every", "4", "--fail-every", "7", "--reject-substring", ".0000001", "--latency-ms", "30"]);
+    let em = Emulator::start(
+        "mailchimp",
+        &["--api-key", KEY, "--rate-limit-every", "4", "--fail-every", "7", "--reject-substring", ".0000001", "--latency-ms", "30"],
+    );
     let cfg = write_config(&wh, &mailchimp_config(&em, "true", ""));
     ok(&wh.url, &["--config", &cfg, "run", "--date", LAST, "--jobs", "audiences"]);
     let want = exportable(&wh);
@@ -210,7 +215,8 @@ fn mailchimp_sync_survives_faults_diffs_mirrors_and_keeps_the_key_secret() {
     for text in [&out, &err, &out2, &err2] {
         assert!(!text.contains(KEY) && !text.contains("sk-wrong-key-0042"));
     }
-    let dump = ok(&wh.url, &["sql", "SELECT * FROM marts.export_runs", "--format", "json"]) + &ok(&wh.url, &["sql", "SELECT * FROM marts.export_failures", "--format", "json"]);
+    let dump = ok(&wh.url, &["sql", "SELECT * FROM marts.export_runs", "--format", "json"])
+        + &ok(&wh.url, &["sql", "SELECT * FROM marts.export_failures", "--format", "json"]);
     assert!(!dump.contains(KEY) && !dump.contains("sk-wrong-key"));
     for (file, bytes) in all_bytes(wh.dir.path()) {
         let hay = String::from_utf8_lossy(&bytes);
@@ -323,7 +329,8 @@ fn sync_and_shrink(wh: &LocalWh, em: &Emulator, dest: &str, in_list: impl Fn(&se
 #[test]
 fn klaviyo_bulk_import_jobs_and_list_removal() {
     let wh = shop();
-    let em = Emulator::start("klaviyo", &["--api-key", KEY, "--rate-limit-every", "3", "--fail-every", "5", "--reject-substring", ".0000001", "--job-polls", "2"]);
+    let em =
+        Emulator::start("klaviyo", &["--api-key", KEY, "--rate-limit-every", "3", "--fail-every", "5", "--reject-substring", ".0000001", "--job-polls", "2"]);
     let dest = list_config("klaviyo", &em.url(""), "list_id = \"Y6nRLr\"\nbatch_size = 50");
     sync_and_shrink(&wh, &em, &dest, |m| m["in_list"] == true);
 }
@@ -331,8 +338,10 @@ fn klaviyo_bulk_import_jobs_and_list_removal() {
 #[test]
 fn sendgrid_import_jobs_and_list_removal() {
     let wh = shop();
-    let em = Emulator::start("sendgrid", &["--api-key", KEY, "--rate-limit-every", "3", "--fail-every", "5", "--reject-substring", ".0000001", "--job-polls", "2"]);
-    let dest = list_config("sendgrid", &em.url(""), "list_id = \"ca7a3796-e8a8-4029-9ccb-df8937940562\"\nbatch_size = 50\ncustom_fields = { segment = \"e1_T\" }");
+    let em =
+        Emulator::start("sendgrid", &["--api-key", KEY, "--rate-limit-every", "3", "--fail-every", "5", "--reject-substring", ".0000001", "--job-polls", "2"]);
+    let dest =
+        list_config("sendgrid", &em.url(""), "list_id = \"ca7a3796-e8a8-4029-9ccb-df8937940562\"\nbatch_size = 50\ncustom_fields = { segment = \"e1_T\" }");
     sync_and_shrink(&wh, &em, &dest, |m| m["in_list"] == true);
 }
 

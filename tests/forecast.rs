@@ -32,27 +32,36 @@ fn daily_forecasts_backtests_and_their_coverage() {
     let categories = count(&wh.url, "SELECT count(DISTINCT category) FROM marts.product_day");
     assert_eq!(series, 2 * (1 + categories + 50));
     // 28 days after the run date for every series.
-    let rows = sql(&wh.url, "SELECT series_key, measure, count(*) AS n, min(period_start) AS first, max(period_start) AS last, \
-        count(DISTINCT model) AS models FROM marts.sales_forecast GROUP BY series_key, measure");
+    let rows = sql(
+        &wh.url,
+        "SELECT series_key, measure, count(*) AS n, min(period_start) AS first, max(period_start) AS last, \
+        count(DISTINCT model) AS models FROM marts.sales_forecast GROUP BY series_key, measure",
+    );
     assert_eq!(rows.len() as u64, series);
     for r in &rows {
         assert_eq!((r["n"].as_str(), r["first"].as_str(), r["last"].as_str(), r["models"].as_str()), ("28", "2026-11-23", "2026-12-20", "1"), "{r:?}");
     }
     // Intervals nest around the forecast and never go below zero.
-    let bad = count(&wh.url, "SELECT count(*) FROM marts.sales_forecast WHERE NOT (0 <= yhat_lo95 AND yhat_lo95 <= yhat_lo80 \
-        AND yhat_lo80 <= yhat AND yhat <= yhat_hi80 AND yhat_hi80 <= yhat_hi95) OR yhat_lo95 IS NULL");
+    let bad = count(
+        &wh.url,
+        "SELECT count(*) FROM marts.sales_forecast WHERE NOT (0 <= yhat_lo95 AND yhat_lo95 <= yhat_lo80 \
+        AND yhat_lo80 <= yhat AND yhat <= yhat_hi80 AND yhat_hi80 <= yhat_hi95) OR yhat_lo95 IS NULL",
+    );
     assert_eq!(bad, 0);
     // Per series one chosen model, the one with the lowest MASE among those that may be chosen
     // (on intermittent series not seasonal naive, the regression or their mean: the note says
     // so), except that ETS is kept unless that model's MASE is more than 3% lower;
     // sales_forecast uses it.
-    let chosen = sql(&wh.url, "SELECT b.series_key, b.measure, b.model, b.mase, \
+    let chosen = sql(
+        &wh.url,
+        "SELECT b.series_key, b.measure, b.model, b.mase, \
         (SELECT min(x.mase) FROM marts.forecast_backtest x WHERE x.series_key = b.series_key AND x.measure = b.measure \
            AND x.note IS NULL) AS best, \
         (SELECT max(x.mase) FROM marts.forecast_backtest x WHERE x.series_key = b.series_key AND x.measure = b.measure \
            AND x.note IS NULL AND x.model = 'ets') AS ets, \
         (SELECT max(s.model) FROM marts.sales_forecast s WHERE s.series_key = b.series_key AND s.measure = b.measure) AS used \
-        FROM marts.forecast_backtest b WHERE b.chosen");
+        FROM marts.forecast_backtest b WHERE b.chosen",
+    );
     assert_eq!(chosen.len() as u64, series);
     let mut kept_ets = 0;
     for r in &chosen {
@@ -69,8 +78,11 @@ fn daily_forecasts_backtests_and_their_coverage() {
         }
     }
     eprintln!("ETS kept over a model up to 3% better on {kept_ets} series");
-    let excluded = count(&wh.url, "SELECT count(*) FROM marts.forecast_backtest WHERE note LIKE 'not chosen on intermittent sales%' \
-        AND model IN ('seasonal_naive', 'regression', 'ets+regression') AND mase IS NOT NULL");
+    let excluded = count(
+        &wh.url,
+        "SELECT count(*) FROM marts.forecast_backtest WHERE note LIKE 'not chosen on intermittent sales%' \
+        AND model IN ('seasonal_naive', 'regression', 'ets+regression') AND mase IS NOT NULL",
+    );
     assert!(excluded > 0, "the slow products of this shop are intermittent");
     // Three folds of 28 days for every series of this 400-day shop.
     assert_eq!(count(&wh.url, "SELECT count(*) FROM marts.forecast_backtest WHERE folds <> 3"), 0);

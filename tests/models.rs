@@ -18,33 +18,41 @@ fn shop(jobs: &str) -> LocalWh {
 #[test]
 fn clv_matches_lifetimes() {
     let wh = shop("staging,daily_aggregates,rfm_segments,clv");
-    let out = std::process::Command::new(python())
-        .arg(script("clv_compare.py"))
-        .args([wh.dir.path().to_str().unwrap(), LAST])
-        .output()
-        .expect("python runs");
+    let out = std::process::Command::new(python()).arg(script("clv_compare.py")).args([wh.dir.path().to_str().unwrap(), LAST]).output().expect("python runs");
     let text = String::from_utf8_lossy(&out.stdout);
     eprintln!("{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "ecomwh and lifetimes differ:\n{text}");
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert!(v["repeat_customers"].as_u64().unwrap() > 300, "{v}");
     // Every customer has a value; probabilities are probabilities.
-    let bad = count(&wh.url, &format!(
-        "SELECT count(*) FROM marts.clv WHERE dt = '{LAST}' AND NOT (probability_alive BETWEEN 0 AND 1 \
-         AND expected_purchases_365 >= 0 AND expected_avg_value > 0 AND expected_value_365 >= 0)"));
+    let bad = count(
+        &wh.url,
+        &format!(
+            "SELECT count(*) FROM marts.clv WHERE dt = '{LAST}' AND NOT (probability_alive BETWEEN 0 AND 1 \
+         AND expected_purchases_365 >= 0 AND expected_avg_value > 0 AND expected_value_365 >= 0)"
+        ),
+    );
     assert_eq!(bad, 0);
     let n = count(&wh.url, &format!("SELECT count(*) FROM marts.clv WHERE dt = '{LAST}'"));
     assert_eq!(n, count(&wh.url, &format!("SELECT count(*) FROM marts.rfm_segments WHERE dt = '{LAST}'")));
 
     // Audience predicates can use the model columns: clv is joined to rfm_segments.
     let cfg = wh.path("ecomwh.toml");
-    std::fs::write(&cfg, "[[audiences]]\nname = \"valuable\"\nfrom = \"rfm_segments\"\n\
-        where = \"expected_value_365 > 100 AND probability_alive > 0.5\"\nfields = [\"expected_value_365\"]\n").unwrap();
+    std::fs::write(
+        &cfg,
+        "[[audiences]]\nname = \"valuable\"\nfrom = \"rfm_segments\"\n\
+        where = \"expected_value_365 > 100 AND probability_alive > 0.5\"\nfields = [\"expected_value_365\"]\n",
+    )
+    .unwrap();
     ok(&wh.url, &["--config", cfg.to_str().unwrap(), "run", "--date", LAST, "--jobs", "user_profiles,audiences"]);
     let members = count(&wh.url, &format!("SELECT count(*) FROM marts.audience_members WHERE dt = '{LAST}'"));
-    let wrong = count(&wh.url, &format!(
-        "SELECT count(*) FROM marts.audience_members m JOIN marts.clv c ON c.customer_id = m.customer_id AND c.dt = m.dt \
-         WHERE m.dt = '{LAST}' AND NOT (c.expected_value_365 > 100 AND c.probability_alive > 0.5)"));
+    let wrong = count(
+        &wh.url,
+        &format!(
+            "SELECT count(*) FROM marts.audience_members m JOIN marts.clv c ON c.customer_id = m.customer_id AND c.dt = m.dt \
+         WHERE m.dt = '{LAST}' AND NOT (c.expected_value_365 > 100 AND c.probability_alive > 0.5)"
+        ),
+    );
     assert!(members > 20, "{members} members");
     assert_eq!(wrong, 0);
 }
@@ -86,7 +94,9 @@ fn recommendations_beat_popularity_on_held_out_purchases() {
     assert!(model > baseline, "item_cf recall@10 {model} <= popularity {baseline}");
     assert!(key("item_cf", "eval_customers") > 200.0);
     // Every known customer gets 10, ranked 1..10, from history or marked popular.
-    let q = format!("SELECT count(DISTINCT customer_id) AS c, count(*) AS n, min(rank) AS lo, max(rank) AS hi FROM marts.product_recommendations WHERE dt = '{LAST}'");
+    let q = format!(
+        "SELECT count(DISTINCT customer_id) AS c, count(*) AS n, min(rank) AS lo, max(rank) AS hi FROM marts.product_recommendations WHERE dt = '{LAST}'"
+    );
     let r = &sql(&wh.url, &q)[0];
     let known = count(&wh.url, "SELECT count(DISTINCT customer_id) FROM staging.customers");
     assert_eq!(r["c"].parse::<u64>().unwrap(), known);
@@ -98,9 +108,13 @@ fn recommendations_beat_popularity_on_held_out_purchases() {
     let q = format!(
         "SELECT count(*) FROM marts.product_recommendations r JOIN marts.customer_product_day p \
          ON p.customer_id = r.customer_id AND p.product_id = r.product_id \
-         WHERE r.dt = '{LAST}' AND p.units > 0 AND p.day > DATE '{LAST}' - INTERVAL '90' DAY");
+         WHERE r.dt = '{LAST}' AND p.units > 0 AND p.day > DATE '{LAST}' - INTERVAL '90' DAY"
+    );
     assert_eq!(count(&wh.url, &q), 0);
-    let sim = count(&wh.url, &format!("SELECT count(*) FROM marts.product_similarity WHERE dt = '{LAST}' AND (score <= 0 OR rank > 20 OR product_id = similar_product_id)"));
+    let sim = count(
+        &wh.url,
+        &format!("SELECT count(*) FROM marts.product_similarity WHERE dt = '{LAST}' AND (score <= 0 OR rank > 20 OR product_id = similar_product_id)"),
+    );
     assert_eq!(sim, 0);
 }
 
@@ -114,8 +128,8 @@ fn models_train_on_a_cadence_and_score_every_night() {
     let url = wh.url.as_str();
     let cfg = wh.path("ecomwh.toml");
     let cadence = |every: u32, l2: f64| {
-        std::fs::write(&cfg, format!(
-            "[jobs.churn_scores]\nretrain_every_days = {every}\nl2 = {l2}\n[jobs.recommendations]\nretrain_every_days = {every}\n")).unwrap();
+        std::fs::write(&cfg, format!("[jobs.churn_scores]\nretrain_every_days = {every}\nl2 = {l2}\n[jobs.recommendations]\nretrain_every_days = {every}\n"))
+            .unwrap();
     };
     cadence(3, 1.0);
     let c = cfg.to_str().unwrap();
@@ -125,7 +139,10 @@ fn models_train_on_a_cadence_and_score_every_night() {
     ok(url, &["--config", c, "backfill", "--from", nights[0], "--to", nights[6], "--jobs", jobs]);
 
     let trained = |table: &str, dt: &str| -> Vec<String> {
-        sql(url, &format!("SELECT DISTINCT CAST(trained_on AS VARCHAR) AS t FROM marts.{table} WHERE dt = '{dt}'")).into_iter().map(|r| r["t"].clone()).collect()
+        sql(url, &format!("SELECT DISTINCT CAST(trained_on AS VARCHAR) AS t FROM marts.{table} WHERE dt = '{dt}'"))
+            .into_iter()
+            .map(|r| r["t"].clone())
+            .collect()
     };
     let metric = |model: &str, name: &str, dt: &str| -> f64 {
         sql(url, &format!("SELECT value FROM marts.model_metrics WHERE dt = '{dt}' AND model = '{model}' AND metric = '{name}'"))[0]["value"].parse().unwrap()
@@ -150,12 +167,14 @@ fn models_train_on_a_cadence_and_score_every_night() {
                SELECT *, row_number() OVER (PARTITION BY customer_id, day, product_id ORDER BY dt DESC) AS rn \
                FROM marts.customer_product_day WHERE dt <= '{dt}') p \
              ON p.customer_id = r.customer_id AND p.product_id = r.product_id \
-             WHERE r.dt = '{dt}' AND p.rn = 1 AND p.units > 0 AND p.day > DATE '{dt}' - INTERVAL '90' DAY");
+             WHERE r.dt = '{dt}' AND p.rn = 1 AND p.units > 0 AND p.day > DATE '{dt}' - INTERVAL '90' DAY"
+        );
         assert_eq!(count(url, &q), 0, "{dt}");
         // A history recommendation on a scoring night comes from the stored similarity.
         let q = format!(
             "SELECT count(*) FROM marts.product_recommendations r WHERE r.dt = '{dt}' AND r.source = 'history' \
-             AND r.product_id NOT IN (SELECT similar_product_id FROM marts.product_similarity WHERE dt = '{trained_on}')");
+             AND r.product_id NOT IN (SELECT similar_product_id FROM marts.product_similarity WHERE dt = '{trained_on}')"
+        );
         assert_eq!(count(url, &q), 0, "{dt}");
     }
     // A scoring night republishes the trained model as it was.
@@ -167,7 +186,8 @@ fn models_train_on_a_cadence_and_score_every_night() {
     assert_eq!(sim(nights[5]), sim(nights[3]));
     // Scores move between scoring nights (recency moves on), with the same model.
     let scores = |dt: &str| sql(url, &format!("SELECT customer_id, churn_probability FROM marts.churn_scores WHERE dt = '{dt}' ORDER BY 1"));
-    let recs = |dt: &str| sql(url, &format!("SELECT customer_id, product_id, score, rank, source FROM marts.product_recommendations WHERE dt = '{dt}' ORDER BY 1, 4"));
+    let recs =
+        |dt: &str| sql(url, &format!("SELECT customer_id, product_id, score, rank, source FROM marts.product_recommendations WHERE dt = '{dt}' ORDER BY 1, 4"));
     let (s4, s5, r5) = (scores(nights[4]), scores(nights[5]), recs(nights[5]));
     assert_ne!(s4, s5);
     // Rerunning a scoring night (with later nights published) gives the same results.

@@ -48,11 +48,16 @@ fn shop() -> LocalWh {
         customers.push(format!("E{i},e{i}@example.com,E,E,DE,2025-01-01T00:00:00Z,1980,,true,2025-01-01T00:00:00Z"));
     }
     write(&wh, "customers", D1, &customers);
-    write(&wh, "products", D1, &[
-        "P1,Acme beans,Coffee,Acme,10.00,EUR,2025-01-01T00:00:00Z".into(),
-        "P2,Brew tea,Tea,Brew,5.00,EUR,2025-01-01T00:00:00Z".into(),
-        "P3,Brew grinder beans,Coffee,Brew,20.00,EUR,2025-01-01T00:00:00Z".into(),
-    ]);
+    write(
+        &wh,
+        "products",
+        D1,
+        &[
+            "P1,Acme beans,Coffee,Acme,10.00,EUR,2025-01-01T00:00:00Z".into(),
+            "P2,Brew tea,Tea,Brew,5.00,EUR,2025-01-01T00:00:00Z".into(),
+            "P3,Brew grinder beans,Coffee,Brew,20.00,EUR,2025-01-01T00:00:00Z".into(),
+        ],
+    );
     let mut orders = vec![
         // A: 2 x P1 + 1 x P2 = 25.00, shipping 4.99 (refunded on D3).
         order("O1", "A", "2025-03-01T09:15:00Z", "paid", "29.99", "0.00", "4.99", "web", "2025-03-01T09:15:00Z"),
@@ -69,51 +74,71 @@ fn shop() -> LocalWh {
     }
     write(&wh, "orders", D1, &orders);
     write(&wh, "order_items", D1, &items);
-    write(&wh, "events", D1, &[
-        event(1, "2025-03-01T09:00:00Z", "A", "S1", "page_view", "", "", "desktop"),
-        event(2, "2025-03-01T09:05:00Z", "A", "S1", "product_view", "P1", "", "desktop"),
-        event(3, "2025-03-01T09:10:00Z", "A", "S1", "add_to_cart", "P1", "", "desktop"),
-        event(4, "2025-03-01T09:12:00Z", "A", "S1", "checkout_start", "", "", "desktop"),
-        event(5, "2025-03-01T09:15:00Z", "A", "S1", "purchase", "", "", "desktop"),
-        event(6, "2025-03-01T17:00:00Z", "A", "S2", "search", "", "Espresso ", "mobile"),
-        event(7, "2025-03-01T17:01:00Z", "A", "S2", "product_view", "P3", "", "mobile"),
-        event(8, "2025-03-01T17:02:00Z", "A", "S2", "add_to_cart", "P3", "", "mobile"),
-        event(9, "2025-03-01T11:00:00Z", "B", "S7", "page_view", "", "", "tablet"),
-    ]);
+    write(
+        &wh,
+        "events",
+        D1,
+        &[
+            event(1, "2025-03-01T09:00:00Z", "A", "S1", "page_view", "", "", "desktop"),
+            event(2, "2025-03-01T09:05:00Z", "A", "S1", "product_view", "P1", "", "desktop"),
+            event(3, "2025-03-01T09:10:00Z", "A", "S1", "add_to_cart", "P1", "", "desktop"),
+            event(4, "2025-03-01T09:12:00Z", "A", "S1", "checkout_start", "", "", "desktop"),
+            event(5, "2025-03-01T09:15:00Z", "A", "S1", "purchase", "", "", "desktop"),
+            event(6, "2025-03-01T17:00:00Z", "A", "S2", "search", "", "Espresso ", "mobile"),
+            event(7, "2025-03-01T17:01:00Z", "A", "S2", "product_view", "P3", "", "mobile"),
+            event(8, "2025-03-01T17:02:00Z", "A", "S2", "add_to_cart", "P3", "", "mobile"),
+            event(9, "2025-03-01T11:00:00Z", "B", "S7", "page_view", "", "", "tablet"),
+        ],
+    );
 
     for t in ["customers", "products"] {
         write(&wh, t, D2, &[]);
         write(&wh, t, D3, &[]);
     }
-    write(&wh, "orders", D2, &[
-        order("O3", "B", "2025-03-01T12:00:00Z", "paid", "14.99", "0.00", "4.99", "web", "2025-03-02T08:00:00Z"),
-        // B: 1 x P1 = 10.00 + shipping.
-        order("O4", "B", "2025-03-02T20:00:00Z", "paid", "14.99", "0.00", "4.99", "marketplace", "2025-03-02T20:00:00Z"),
-    ]);
+    write(
+        &wh,
+        "orders",
+        D2,
+        &[
+            order("O3", "B", "2025-03-01T12:00:00Z", "paid", "14.99", "0.00", "4.99", "web", "2025-03-02T08:00:00Z"),
+            // B: 1 x P1 = 10.00 + shipping.
+            order("O4", "B", "2025-03-02T20:00:00Z", "paid", "14.99", "0.00", "4.99", "marketplace", "2025-03-02T20:00:00Z"),
+        ],
+    );
     write(&wh, "order_items", D2, &["O4,1,P1,1,10.00,0.00".into()]);
     write(&wh, "events", D2, &[event(20, "2025-03-02T07:00:00Z", "A", "M1", "email_open", "", "", "mobile")]);
 
-    write(&wh, "orders", D3, &[
-        order("O1", "A", "2025-03-01T09:15:00Z", "refunded", "29.99", "0.00", "4.99", "web", "2025-03-03T08:00:00Z"),
-        // A: 3 x P1 = 30.00 less 3.00.
-        order("O5", "A", "2025-03-03T09:45:00Z", "paid", "27.00", "3.00", "0.00", "web", "2025-03-03T09:45:00Z"),
-        // B: cancelled the same day.
-        order("O6", "B", "2025-03-03T10:00:00Z", "cancelled", "9.99", "0.00", "4.99", "web", "2025-03-03T10:30:00Z"),
-    ]);
+    write(
+        &wh,
+        "orders",
+        D3,
+        &[
+            order("O1", "A", "2025-03-01T09:15:00Z", "refunded", "29.99", "0.00", "4.99", "web", "2025-03-03T08:00:00Z"),
+            // A: 3 x P1 = 30.00 less 3.00.
+            order("O5", "A", "2025-03-03T09:45:00Z", "paid", "27.00", "3.00", "0.00", "web", "2025-03-03T09:45:00Z"),
+            // B: cancelled the same day.
+            order("O6", "B", "2025-03-03T10:00:00Z", "cancelled", "9.99", "0.00", "4.99", "web", "2025-03-03T10:30:00Z"),
+        ],
+    );
     write(&wh, "order_items", D3, &["O5,1,P1,3,10.00,3.00".into(), "O6,1,P2,1,5.00,0.00".into()]);
-    write(&wh, "events", D3, &[
-        event(30, "2025-03-03T09:30:00Z", "A", "S3", "search", "", "espresso", "mobile"),
-        event(31, "2025-03-03T09:31:00Z", "A", "S3", "search", "", "tea", "mobile"),
-        event(32, "2025-03-03T09:32:00Z", "A", "S3", "product_view", "P1", "", "mobile"),
-        event(33, "2025-03-03T09:33:00Z", "A", "S3", "add_to_cart", "P1", "", "mobile"),
-        event(34, "2025-03-03T09:45:00Z", "A", "S3", "purchase", "", "", "mobile"),
-        event(35, "2025-03-03T12:00:00Z", "A", "S6", "email_click", "", "", "desktop"),
-        // Late events of earlier days, staged tonight.
-        event(36, "2025-02-20T10:00:00Z", "A", "S4", "search", "", "tea", "desktop"),
-        event(37, "2025-02-20T10:01:00Z", "A", "S4", "page_view", "", "", "desktop"),
-        event(38, "2025-01-20T10:00:00Z", "A", "S5", "search", "", "mug", "tablet"),
-        event(39, "2025-01-20T10:01:00Z", "A", "S5", "product_view", "P2", "", "tablet"),
-    ]);
+    write(
+        &wh,
+        "events",
+        D3,
+        &[
+            event(30, "2025-03-03T09:30:00Z", "A", "S3", "search", "", "espresso", "mobile"),
+            event(31, "2025-03-03T09:31:00Z", "A", "S3", "search", "", "tea", "mobile"),
+            event(32, "2025-03-03T09:32:00Z", "A", "S3", "product_view", "P1", "", "mobile"),
+            event(33, "2025-03-03T09:33:00Z", "A", "S3", "add_to_cart", "P1", "", "mobile"),
+            event(34, "2025-03-03T09:45:00Z", "A", "S3", "purchase", "", "", "mobile"),
+            event(35, "2025-03-03T12:00:00Z", "A", "S6", "email_click", "", "", "desktop"),
+            // Late events of earlier days, staged tonight.
+            event(36, "2025-02-20T10:00:00Z", "A", "S4", "search", "", "tea", "desktop"),
+            event(37, "2025-02-20T10:01:00Z", "A", "S4", "page_view", "", "", "desktop"),
+            event(38, "2025-01-20T10:00:00Z", "A", "S5", "search", "", "mug", "tablet"),
+            event(39, "2025-01-20T10:01:00Z", "A", "S5", "product_view", "P2", "", "tablet"),
+        ],
+    );
     for d in [D1, D2, D3] {
         ok(&wh.url, &["run", "--date", d]);
     }
@@ -146,19 +171,44 @@ fn profiles_rfm_and_restated_days_match_hand_computed_values() {
 
     // --- the late refund: on D2, A's day D1 counted O1 and O2; on D3 only O2.
     check(&profile("A", D2), &[("purchases", "2"), ("net_revenue", "43.00"), ("items", "4")]);
-    let day1 = one(url, &format!(
-        "SELECT c.* FROM marts.customer_orders_day c WHERE customer_id = 'A' AND day = '{D1}' \
-         AND dt = (SELECT max(dt) FROM marts.customer_orders_day WHERE customer_id = 'A' AND day = '{D1}')"));
-    check(&day1, &[("dt", D3), ("orders", "2"), ("purchases", "1"), ("refunded", "1"), ("net_revenue", "18.00"),
-        ("discount_amount", "2.00"), ("units", "1"), ("purchases_app", "1"), ("purchases_web", "0"), ("purchase_hours", "[18]")]);
+    let day1 = one(
+        url,
+        &format!(
+            "SELECT c.* FROM marts.customer_orders_day c WHERE customer_id = 'A' AND day = '{D1}' \
+         AND dt = (SELECT max(dt) FROM marts.customer_orders_day WHERE customer_id = 'A' AND day = '{D1}')"
+        ),
+    );
+    check(
+        &day1,
+        &[
+            ("dt", D3),
+            ("orders", "2"),
+            ("purchases", "1"),
+            ("refunded", "1"),
+            ("net_revenue", "18.00"),
+            ("discount_amount", "2.00"),
+            ("units", "1"),
+            ("purchases_app", "1"),
+            ("purchases_web", "0"),
+            ("purchase_hours", "[18]"),
+        ],
+    );
     // Product P1 on D1: its 2 units were refunded; the day is restated for every product.
-    let p1 = one(url, &format!(
-        "SELECT * FROM marts.product_day WHERE product_id = 'P1' AND day = '{D1}' \
-         AND dt = (SELECT max(dt) FROM marts.product_day WHERE day = '{D1}')"));
+    let p1 = one(
+        url,
+        &format!(
+            "SELECT * FROM marts.product_day WHERE product_id = 'P1' AND day = '{D1}' \
+         AND dt = (SELECT max(dt) FROM marts.product_day WHERE day = '{D1}')"
+        ),
+    );
     check(&p1, &[("units", "0"), ("revenue", "0.00"), ("units_ordered", "2")]);
-    let p2 = one(url, &format!(
-        "SELECT * FROM marts.product_day WHERE product_id = 'P2' AND day = '{D1}' \
-         AND dt = (SELECT max(dt) FROM marts.product_day WHERE day = '{D1}')"));
+    let p2 = one(
+        url,
+        &format!(
+            "SELECT * FROM marts.product_day WHERE product_id = 'P2' AND day = '{D1}' \
+         AND dt = (SELECT max(dt) FROM marts.product_day WHERE day = '{D1}')"
+        ),
+    );
     // P2 on D1: O1's 1 (refunded) + O3's 2 + OE1..OE5's 28 units; revenue 150.00 of purchases.
     check(&p2, &[("units", "30"), ("units_ordered", "31"), ("revenue", "150.00"), ("customers", "6")]);
 
@@ -170,75 +220,198 @@ fn profiles_rfm_and_restated_days_match_hand_computed_values() {
         assert!(!a.contains_key(contact), "user_profiles must not carry {contact}");
     }
     // purchase behaviour
-    check(&a, &[("first_order_date", D1), ("last_order_date", D3), ("orders", "3"), ("purchases", "2"),
-        ("items", "4"), ("net_revenue", "45.00"), ("avg_order_value", "22.5"), ("mean_days_between_orders", "2.0"),
-        ("discount_share", "0.1"), ("cancellation_rate", "0.0"), ("refund_rate", &(1.0f64 / 3.0).to_string())]);
+    check(
+        &a,
+        &[
+            ("first_order_date", D1),
+            ("last_order_date", D3),
+            ("orders", "3"),
+            ("purchases", "2"),
+            ("items", "4"),
+            ("net_revenue", "45.00"),
+            ("avg_order_value", "22.5"),
+            ("mean_days_between_orders", "2.0"),
+            ("discount_share", "0.1"),
+            ("cancellation_rate", "0.0"),
+            ("refund_rate", &(1.0f64 / 3.0).to_string()),
+        ],
+    );
     // preferences: Coffee only (O2's P3 18.00 + O5's P1 27.00); channel, weekday and hour tie 1-1
-    check(&a, &[("top_category_1", "Coffee"), ("top_category_1_share", "1.0"), ("top_category_2", ""),
-        ("favourite_brand", "Acme"), ("preferred_channel", "app"), ("preferred_device", "desktop"),
-        ("preferred_weekday", "Monday"), ("preferred_hour", "9")]);
+    check(
+        &a,
+        &[
+            ("top_category_1", "Coffee"),
+            ("top_category_1_share", "1.0"),
+            ("top_category_2", ""),
+            ("favourite_brand", "Acme"),
+            ("preferred_channel", "app"),
+            ("preferred_device", "desktop"),
+            ("preferred_weekday", "Monday"),
+            ("preferred_hour", "9"),
+        ],
+    );
     // browsing: 7 days = S1, S2, S3, S6; 30 days + S4 (Feb 20); 90 days + S5 (Jan 20)
-    check(&a, &[("sessions_7d", "4"), ("sessions_30d", "5"), ("sessions_90d", "6"),
-        ("product_views_7d", "3"), ("product_views_30d", "3"), ("product_views_90d", "4"),
-        ("searches_7d", "3"), ("searches_30d", "4"), ("searches_90d", "5"),
-        ("top_search_terms_7d", r#"["espresso","tea"]"#), ("top_search_terms_30d", r#"["espresso","tea"]"#),
-        ("top_search_terms_90d", r#"["espresso","tea","mug"]"#),
-        ("add_to_carts_7d", "3"), ("add_to_carts_30d", "3"), ("add_to_carts_90d", "3"),
-        ("cart_abandonment_rate_7d", &(1.0f64 / 3.0).to_string()), ("cart_abandonment_rate_90d", &(1.0f64 / 3.0).to_string()),
-        ("view_to_purchase_rate_7d", &(2.0f64 / 3.0).to_string()), ("view_to_purchase_rate_90d", "0.5"),
-        ("last_visit_date", D3), ("days_since_last_visit", "0")]);
+    check(
+        &a,
+        &[
+            ("sessions_7d", "4"),
+            ("sessions_30d", "5"),
+            ("sessions_90d", "6"),
+            ("product_views_7d", "3"),
+            ("product_views_30d", "3"),
+            ("product_views_90d", "4"),
+            ("searches_7d", "3"),
+            ("searches_30d", "4"),
+            ("searches_90d", "5"),
+            ("top_search_terms_7d", r#"["espresso","tea"]"#),
+            ("top_search_terms_30d", r#"["espresso","tea"]"#),
+            ("top_search_terms_90d", r#"["espresso","tea","mug"]"#),
+            ("add_to_carts_7d", "3"),
+            ("add_to_carts_30d", "3"),
+            ("add_to_carts_90d", "3"),
+            ("cart_abandonment_rate_7d", &(1.0f64 / 3.0).to_string()),
+            ("cart_abandonment_rate_90d", &(1.0f64 / 3.0).to_string()),
+            ("view_to_purchase_rate_7d", &(2.0f64 / 3.0).to_string()),
+            ("view_to_purchase_rate_90d", "0.5"),
+            ("last_visit_date", D3),
+            ("days_since_last_visit", "0"),
+        ],
+    );
     // email engagement
     check(&a, &[("email_opens_30d", "1"), ("email_clicks_30d", "1")]);
 
     let b = profile("B", D3);
-    check(&b, &[("country", "US"), ("age_band", ""), ("tenure_days", "30"), ("orders", "3"), ("purchases", "2"),
-        ("items", "3"), ("net_revenue", "20.00"), ("avg_order_value", "10.0"), ("mean_days_between_orders", "1.0"),
-        ("discount_share", "0.0"), ("cancellation_rate", &(1.0f64 / 3.0).to_string()), ("refund_rate", "0.0"),
-        ("top_category_1", "Coffee"), ("top_category_1_share", "0.5"), ("top_category_2", "Tea"),
-        ("top_category_2_share", "0.5"), ("favourite_brand", "Acme"), ("preferred_channel", "marketplace"),
-        ("preferred_weekday", "Saturday"), ("preferred_hour", "12"), ("preferred_device", "tablet"),
-        ("sessions_7d", "1"), ("cart_abandonment_rate_7d", ""),
-        // B's only visit was on D1: carried forward from the D2 profiles.
-        ("last_visit_date", D1), ("days_since_last_visit", "2"), ("email_opens_30d", "0")]);
+    check(
+        &b,
+        &[
+            ("country", "US"),
+            ("age_band", ""),
+            ("tenure_days", "30"),
+            ("orders", "3"),
+            ("purchases", "2"),
+            ("items", "3"),
+            ("net_revenue", "20.00"),
+            ("avg_order_value", "10.0"),
+            ("mean_days_between_orders", "1.0"),
+            ("discount_share", "0.0"),
+            ("cancellation_rate", &(1.0f64 / 3.0).to_string()),
+            ("refund_rate", "0.0"),
+            ("top_category_1", "Coffee"),
+            ("top_category_1_share", "0.5"),
+            ("top_category_2", "Tea"),
+            ("top_category_2_share", "0.5"),
+            ("favourite_brand", "Acme"),
+            ("preferred_channel", "marketplace"),
+            ("preferred_weekday", "Saturday"),
+            ("preferred_hour", "12"),
+            ("preferred_device", "tablet"),
+            ("sessions_7d", "1"),
+            ("cart_abandonment_rate_7d", ""),
+            // B's only visit was on D1: carried forward from the D2 profiles.
+            ("last_visit_date", D1),
+            ("days_since_last_visit", "2"),
+            ("email_opens_30d", "0"),
+        ],
+    );
     let c = profile("C", D3);
-    check(&c, &[("age_band", "under 18"), ("tenure_days", "2"), ("orders", "0"), ("purchases", "0"), ("net_revenue", "0.00"),
-        ("avg_order_value", ""), ("first_order_date", ""), ("discount_share", ""), ("cancellation_rate", "")]);
+    check(
+        &c,
+        &[
+            ("age_band", "under 18"),
+            ("tenure_days", "2"),
+            ("orders", "0"),
+            ("purchases", "0"),
+            ("net_revenue", "0.00"),
+            ("avg_order_value", ""),
+            ("first_order_date", ""),
+            ("discount_share", ""),
+            ("cancellation_rate", ""),
+        ],
+    );
     assert_eq!(count(url, &format!("SELECT count(*) FROM user_profiles WHERE dt = '{D3}'")), 8);
     // Published sorted by customer_id (in file order: no ORDER BY here).
-    let ids: Vec<String> = sql(url, &format!("SELECT customer_id FROM user_profiles WHERE dt = '{D3}'")).into_iter().map(|r| r["customer_id"].clone()).collect();
+    let ids: Vec<String> =
+        sql(url, &format!("SELECT customer_id FROM user_profiles WHERE dt = '{D3}'")).into_iter().map(|r| r["customer_id"].clone()).collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
 
     // --- rfm_segments on D3: 7 customers with purchases; C has none and is not scored.
     // Scores: 1 + floor(5 * worse / 7). Recency: E* 2 days (worse 0), B 1 (5), A 0 (6).
     // Frequency: E* 1 (0), A and B 2 (5). Monetary: E1 10, B = E2 = E3 20, E4 40, A 45, E5 50.
-    check(&rfm("A"), &[("recency_days", "0"), ("frequency", "2"), ("monetary", "45.00"), ("r_score", "5"),
-        ("f_score", "4"), ("m_score", "4"), ("rfm_cell", "544"), ("segment", "Champions"),
-        ("repeat_purchase_days", "1"), ("days_first_to_last_purchase", "2"), ("days_since_first_purchase", "2"),
-        ("avg_repeat_purchase_value", "27.0")]);
-    check(&rfm("B"), &[("recency_days", "1"), ("frequency", "2"), ("monetary", "20.00"), ("r_score", "4"),
-        ("f_score", "4"), ("m_score", "1"), ("rfm_cell", "441"), ("segment", "Loyal Customers"),
-        ("repeat_purchase_days", "1"), ("days_first_to_last_purchase", "1"), ("days_since_first_purchase", "2"),
-        ("avg_repeat_purchase_value", "10.0")]);
+    check(
+        &rfm("A"),
+        &[
+            ("recency_days", "0"),
+            ("frequency", "2"),
+            ("monetary", "45.00"),
+            ("r_score", "5"),
+            ("f_score", "4"),
+            ("m_score", "4"),
+            ("rfm_cell", "544"),
+            ("segment", "Champions"),
+            ("repeat_purchase_days", "1"),
+            ("days_first_to_last_purchase", "2"),
+            ("days_since_first_purchase", "2"),
+            ("avg_repeat_purchase_value", "27.0"),
+        ],
+    );
+    check(
+        &rfm("B"),
+        &[
+            ("recency_days", "1"),
+            ("frequency", "2"),
+            ("monetary", "20.00"),
+            ("r_score", "4"),
+            ("f_score", "4"),
+            ("m_score", "1"),
+            ("rfm_cell", "441"),
+            ("segment", "Loyal Customers"),
+            ("repeat_purchase_days", "1"),
+            ("days_first_to_last_purchase", "1"),
+            ("days_since_first_purchase", "2"),
+            ("avg_repeat_purchase_value", "10.0"),
+        ],
+    );
     for (e, m_score) in [("E1", "1"), ("E2", "1"), ("E3", "1"), ("E4", "3"), ("E5", "5")] {
-        check(&rfm(e), &[("recency_days", "2"), ("frequency", "1"), ("r_score", "1"), ("f_score", "1"),
-            ("m_score", m_score), ("rfm_cell", &format!("11{m_score}")), ("segment", "Lost"),
-            ("repeat_purchase_days", "0"), ("days_first_to_last_purchase", "0"), ("days_since_first_purchase", "2"),
-            ("avg_repeat_purchase_value", "0.0")]);
+        check(
+            &rfm(e),
+            &[
+                ("recency_days", "2"),
+                ("frequency", "1"),
+                ("r_score", "1"),
+                ("f_score", "1"),
+                ("m_score", m_score),
+                ("rfm_cell", &format!("11{m_score}")),
+                ("segment", "Lost"),
+                ("repeat_purchase_days", "0"),
+                ("days_first_to_last_purchase", "0"),
+                ("days_since_first_purchase", "2"),
+                ("avg_repeat_purchase_value", "0.0"),
+            ],
+        );
     }
     assert_eq!(count(url, &format!("SELECT count(*) FROM rfm_segments WHERE dt = '{D3}'")), 7);
     // Clusters: every scored customer has one, and the centroid table describes each.
     let k = count(url, &format!("SELECT count(*) FROM rfm_clusters WHERE dt = '{D3}'"));
     assert!((1..=5).contains(&k), "{k} clusters");
-    assert_eq!(count(url, &format!(
-        "SELECT count(*) FROM rfm_segments s JOIN rfm_clusters c ON s.cluster = c.cluster AND s.dt = c.dt WHERE s.dt = '{D3}'")), 7);
+    assert_eq!(count(url, &format!("SELECT count(*) FROM rfm_segments s JOIN rfm_clusters c ON s.cluster = c.cluster AND s.dt = c.dt WHERE s.dt = '{D3}'")), 7);
     assert_eq!(count(url, &format!("SELECT sum(customers) FROM rfm_clusters WHERE dt = '{D3}'")), 7);
 
     // --- rfm_segment_summary: every segment of the map, shares adding up.
     let lost = one(url, &format!("SELECT * FROM rfm_segment_summary WHERE dt = '{D3}' AND segment = 'Lost'"));
-    check(&lost, &[("customers", "5"), ("revenue", "140.00"), ("customer_share", &(5.0f64 / 7.0).to_string()),
-        ("revenue_share", &(140.0f64 / 205.0).to_string()), ("score_ranges", "r 1, f 1-2, m 1-5")]);
-    check(&one(url, &format!("SELECT * FROM rfm_segment_summary WHERE dt = '{D3}' AND segment = 'Promising'")),
-        &[("customers", "0"), ("revenue", "0.00"), ("customer_share", "0.0")]);
+    check(
+        &lost,
+        &[
+            ("customers", "5"),
+            ("revenue", "140.00"),
+            ("customer_share", &(5.0f64 / 7.0).to_string()),
+            ("revenue_share", &(140.0f64 / 205.0).to_string()),
+            ("score_ranges", "r 1, f 1-2, m 1-5"),
+        ],
+    );
+    check(
+        &one(url, &format!("SELECT * FROM rfm_segment_summary WHERE dt = '{D3}' AND segment = 'Promising'")),
+        &[("customers", "0"), ("revenue", "0.00"), ("customer_share", "0.0")],
+    );
     assert_eq!(count(url, &format!("SELECT count(*) FROM rfm_segment_summary WHERE dt = '{D3}'")), 11);
 }
 
@@ -281,15 +454,25 @@ fn published_marts_match_their_contracts() {
 #[test]
 fn late_lines_and_moved_orders_restate_their_days() {
     let wh = local_wh();
-    write(&wh, "customers", D1, &[
-        "X,x@example.com,X,X,DE,2025-01-01T00:00:00Z,1980,,true,2025-01-01T00:00:00Z".into(),
-        "Y,y@example.com,Y,Y,DE,2025-01-01T00:00:00Z,1980,,true,2025-01-01T00:00:00Z".into(),
-    ]);
+    write(
+        &wh,
+        "customers",
+        D1,
+        &[
+            "X,x@example.com,X,X,DE,2025-01-01T00:00:00Z,1980,,true,2025-01-01T00:00:00Z".into(),
+            "Y,y@example.com,Y,Y,DE,2025-01-01T00:00:00Z,1980,,true,2025-01-01T00:00:00Z".into(),
+        ],
+    );
     write(&wh, "products", D1, &["P1,Acme beans,Coffee,Acme,10.00,EUR,2025-01-01T00:00:00Z".into()]);
-    write(&wh, "orders", D1, &[
-        order("Q1", "X", "2025-03-01T10:00:00Z", "paid", "10.00", "0.00", "0.00", "web", "2025-03-01T10:00:00Z"),
-        order("QY", "Y", "2025-03-01T11:00:00Z", "paid", "30.00", "0.00", "0.00", "web", "2025-03-01T11:00:00Z"),
-    ]);
+    write(
+        &wh,
+        "orders",
+        D1,
+        &[
+            order("Q1", "X", "2025-03-01T10:00:00Z", "paid", "10.00", "0.00", "0.00", "web", "2025-03-01T10:00:00Z"),
+            order("QY", "Y", "2025-03-01T11:00:00Z", "paid", "30.00", "0.00", "0.00", "web", "2025-03-01T11:00:00Z"),
+        ],
+    );
     write(&wh, "order_items", D1, &["QY,1,P1,3,10.00,0.00".into()]);
     // Q1's line comes a night late; Q2 is placed for D1, then moved to D2 by its next version.
     write(&wh, "orders", D2, &[order("Q2", "X", "2025-03-01T15:00:00Z", "paid", "20.00", "0.00", "0.00", "app", "2025-03-02T09:00:00Z")]);
@@ -305,22 +488,43 @@ fn late_lines_and_moved_orders_restate_their_days() {
         ok(&wh.url, &["run", "--date", d, "--jobs", "staging,daily_aggregates"]);
     }
     let url = &wh.url;
-    let current = |c: &str, day: &str| one(url, &format!(
-        "SELECT * FROM marts.customer_orders_day WHERE customer_id = '{c}' AND day = '{day}' \
-         AND dt = (SELECT max(dt) FROM marts.customer_orders_day WHERE customer_id = '{c}' AND day = '{day}')"));
+    let current = |c: &str, day: &str| {
+        one(
+            url,
+            &format!(
+                "SELECT * FROM marts.customer_orders_day WHERE customer_id = '{c}' AND day = '{day}' \
+         AND dt = (SELECT max(dt) FROM marts.customer_orders_day WHERE customer_id = '{c}' AND day = '{day}')"
+            ),
+        )
+    };
     // After D2: Q1 has its unit, Q2 counts on D1.
     let x1 = one(url, &format!("SELECT * FROM marts.customer_orders_day WHERE customer_id = 'X' AND day = '{D1}' AND dt = '{D2}'"));
     check(&x1, &[("orders", "2"), ("units", "3"), ("lines", "2"), ("net_revenue", "30.00")]);
     // After D3: Q2 moved to D2, so D1 holds Q1 alone.
     check(&current("X", D1), &[("dt", D3), ("orders", "1"), ("units", "1"), ("net_revenue", "10.00"), ("purchases_web", "1")]);
     check(&current("X", D2), &[("dt", D3), ("orders", "1"), ("units", "2"), ("net_revenue", "20.00"), ("purchases_app", "1")]);
-    let p1 = one(url, &format!(
-        "SELECT * FROM marts.product_day WHERE product_id = 'P1' AND day = '{D1}' \
-         AND dt = (SELECT max(dt) FROM marts.product_day WHERE day = '{D1}')"));
+    let p1 = one(
+        url,
+        &format!(
+            "SELECT * FROM marts.product_day WHERE product_id = 'P1' AND day = '{D1}' \
+         AND dt = (SELECT max(dt) FROM marts.product_day WHERE day = '{D1}')"
+        ),
+    );
     check(&p1, &[("units", "4"), ("revenue", "40.00"), ("customers", "2")]);
     let totals = |c: &str| one(url, &format!("SELECT * FROM marts.customer_order_totals WHERE dt = '{D3}' AND customer_id = '{c}'"));
-    check(&totals("X"), &[("orders", "2"), ("purchases", "2"), ("purchase_days", "2"), ("units", "3"), ("net_revenue", "30.00"),
-        ("first_purchase_date", D1), ("last_purchase_date", D2), ("first_purchase_day_value", "10.00")]);
+    check(
+        &totals("X"),
+        &[
+            ("orders", "2"),
+            ("purchases", "2"),
+            ("purchase_days", "2"),
+            ("units", "3"),
+            ("net_revenue", "30.00"),
+            ("first_purchase_date", D1),
+            ("last_purchase_date", D2),
+            ("first_purchase_day_value", "10.00"),
+        ],
+    );
     // Y was untouched after D1: carried over unchanged.
     check(&totals("Y"), &[("orders", "1"), ("units", "3"), ("net_revenue", "30.00"), ("first_purchase_date", D1)]);
     assert_eq!(count(url, &format!("SELECT count(*) FROM marts.customer_order_totals WHERE dt = '{D3}'")), 2);
@@ -333,11 +537,7 @@ fn late_lines_and_moved_orders_restate_their_days() {
 fn audience_uplift_compares_exported_members_with_the_holdout() {
     let wh = shop();
     let cfg = wh.path("ecomwh.toml");
-    std::fs::write(
-        &cfg,
-        "[[audiences]]\nname = \"all\"\nfrom = \"user_profiles\"\nholdout_pct = 40\nattribution_days = 2\n",
-    )
-    .unwrap();
+    std::fs::write(&cfg, "[[audiences]]\nname = \"all\"\nfrom = \"user_profiles\"\nholdout_pct = 40\nattribution_days = 2\n").unwrap();
     let cfg = cfg.display().to_string();
     ok(&wh.url, &["--config", &cfg, "run", "--date", D1, "--jobs", "audiences"]);
     let members = sql(&wh.url, &format!("SELECT customer_id, holdout FROM marts.audience_members WHERE dt = '{D1}'"));
@@ -388,8 +588,14 @@ fn incremental_profiles_and_rfm_equal_a_full_refresh() {
     ok(url, &["--config", c, "backfill", "--from", first, "--to", last, "--jobs", jobs]);
     let recomputed = |date: &str, table: &str| -> (u64, u64) {
         let r = wh.report(date);
-        let t = r["jobs"].as_array().unwrap().iter().flat_map(|j| j["tables"].as_array().unwrap().iter())
-            .find(|t| t["table"] == table).unwrap_or_else(|| panic!("{table} not in the report of {date}")).clone();
+        let t = r["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|j| j["tables"].as_array().unwrap().iter())
+            .find(|t| t["table"] == table)
+            .unwrap_or_else(|| panic!("{table} not in the report of {date}"))
+            .clone();
         (t["recomputed"].as_u64().unwrap(), t["rows_out"].as_u64().unwrap())
     };
     // The last nights carried most customers over (recomputed < rows), except on 1 January.

@@ -24,10 +24,21 @@ fn chromium() -> PathBuf {
 fn load(page: &std::path::Path, screenshot: Option<&std::path::Path>) -> (String, String) {
     let profile = tempfile::tempdir().unwrap();
     let mut c = Command::new(chromium());
-    c.args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000", "--window-size=1280,2600"])
-        .arg(format!("--user-data-dir={}", profile.path().display()));
+    c.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--virtual-time-budget=5000",
+        "--window-size=1280,2600",
+    ])
+    .arg(format!("--user-data-dir={}", profile.path().display()));
     match screenshot {
         Some(p) => c.arg(format!("--screenshot={}", p.display())),
         None => c.arg("--dump-dom"),

@@ -54,11 +54,7 @@ fn pipeline_on_s3_with_atomic_commits_and_duckdb_readback() {
     let old = s3_count(ep, wh, "SELECT count(*) FROM staging.orders WHERE dt = '2025-02-03'");
     // The first partition a staging run publishes is quarantine.customers.
     let old_q = s3_count(ep, wh, "SELECT count(*) FROM quarantine.customers WHERE dt = '2025-02-03'");
-    let mut child = s3_cmd(ep, wh, &["run", "--date", "2025-02-03"])
-        .env("ECOMWH_PAUSE_AT", "publish:before_commit")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = s3_cmd(ep, wh, &["run", "--date", "2025-02-03"]).env("ECOMWH_PAUSE_AT", "publish:before_commit").stderr(Stdio::piped()).spawn().unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     assert!(lines.any(|l| l.unwrap().contains("paused at publish:before_commit")));
     child.kill().unwrap();

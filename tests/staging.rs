@@ -9,25 +9,14 @@ use std::time::Duration;
 
 use common::*;
 
-const KINDS: &[&str] = &[
-    "malformed",
-    "bad_timestamp",
-    "missing_field",
-    "negative_amount",
-    "non_positive_quantity",
-    "unknown_customer",
-    "unknown_product",
-    "duplicate",
-];
+const KINDS: &[&str] =
+    &["malformed", "bad_timestamp", "missing_field", "negative_amount", "non_positive_quantity", "unknown_customer", "unknown_product", "duplicate"];
 
 /// Every damaged row is in quarantine with its reason (or superseded, for duplicates), and
 /// for every table and date: rows read = staged + quarantined + superseded.
 fn quarantine_and_counts(formats: &str, seed: &str) {
     let wh = local_wh();
-    ok(&wh.url, &[
-        "generate", "--customers", "2000", "--days", "4", "--start", "2025-03-01", "--seed", seed,
-        "--dirty-rate", "0.05", "--formats", formats,
-    ]);
+    ok(&wh.url, &["generate", "--customers", "2000", "--days", "4", "--start", "2025-03-01", "--seed", seed, "--dirty-rate", "0.05", "--formats", formats]);
     ok(&wh.url, &["backfill", "--from", "2025-03-01", "--to", "2025-03-04"]);
 
     let ledger = ledger(&wh.path("_generator/dirty_rows.csv"));
@@ -53,9 +42,7 @@ fn quarantine_and_counts(formats: &str, seed: &str) {
             continue;
         }
         *expected_q.entry(key).or_default() += 1;
-        let got = quarantined
-            .get(&(file.clone(), line.clone()))
-            .unwrap_or_else(|| panic!("{kind} row {file}:{line} is not in quarantine.{table}"));
+        let got = quarantined.get(&(file.clone(), line.clone())).unwrap_or_else(|| panic!("{kind} row {file}:{line} is not in quarantine.{table}"));
         assert!(got.starts_with(reason.as_str()), "{file}:{line} ({kind}): reason '{got}', expected '{reason}'");
     }
 
@@ -193,11 +180,7 @@ fn a_killed_run_leaves_the_old_partition() {
     add_order(&wh, "2025-04-02");
 
     // Killed exactly between writing all files and committing them.
-    let mut child = cmd(&wh.url, &["run", "--date", "2025-04-02"])
-        .env("ECOMWH_PAUSE_AT", "publish:before_commit")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = cmd(&wh.url, &["run", "--date", "2025-04-02"]).env("ECOMWH_PAUSE_AT", "publish:before_commit").stderr(Stdio::piped()).spawn().unwrap();
     let stderr = child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
     assert!(lines.any(|l| l.unwrap().contains("paused at publish:before_commit")));
@@ -313,8 +296,7 @@ fn concurrent_runs_of_different_dates_both_commit() {
     for mut c in [a, b] {
         assert!(c.wait().unwrap().success());
     }
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(wh.path("_state/tables/staging/orders.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(wh.path("_state/tables/staging/orders.json")).unwrap()).unwrap();
     let dts: Vec<&String> = manifest["partitions"].as_object().unwrap().keys().collect();
     assert_eq!(dts, ["2025-06-01", "2025-06-02", "2025-06-03"]);
 }

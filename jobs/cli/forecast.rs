@@ -48,8 +48,7 @@ pub fn read_series(path: &std::path::Path, grain: Grain) -> Result<Vec<Series>> 
         let rec = rec.map_err(|e| bad(e.to_string()))?;
         let row = line + 2;
         let ds = rec.get(cd).unwrap_or("");
-        let day = NaiveDate::parse_from_str(ds.get(..10).unwrap_or(ds), "%Y-%m-%d")
-            .map_err(|_| bad(format!("line {row}: ds '{ds}' is not a date")))?;
+        let day = NaiveDate::parse_from_str(ds.get(..10).unwrap_or(ds), "%Y-%m-%d").map_err(|_| bad(format!("line {row}: ds '{ds}' is not a date")))?;
         let y: f64 = rec.get(cy).unwrap_or("").trim().parse().map_err(|_| bad(format!("line {row}: y is not a number")))?;
         if !y.is_finite() {
             return Err(bad(format!("line {row}: y is not finite")));
@@ -93,10 +92,7 @@ pub async fn run(_app: &super::App, a: Args) -> Result<()> {
     println!("series {} | load {load:.3}s forecast {fit:.3}s | chosen {chosen:?}", series.len());
     if let Some(dir) = a.out {
         std::fs::create_dir_all(&dir)?;
-        let batches = [
-            ("forecasts.csv", forecast_batch(&series, &results, grain)?),
-            ("backtest.csv", backtest_batch(&series, &results, grain, a.horizon)?),
-        ];
+        let batches = [("forecasts.csv", forecast_batch(&series, &results, grain)?), ("backtest.csv", backtest_batch(&series, &results, grain, a.horizon)?)];
         for (name, batch) in batches {
             let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join(name))?);
             crate::output::render(&[batch], crate::output::Format::Csv, &mut f)?;

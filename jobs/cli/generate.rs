@@ -39,10 +39,7 @@ pub async fn run(app: &super::App, a: Args) -> Result<()> {
     opts.first_load = a.first_load;
     opts.first_load_days = a.first_load_days;
     let s = generate(&wh, &opts).await?;
-    println!(
-        "generated {} customers, {} products, {} days ({} .. {}) into {}",
-        s.customers, s.products, s.days, s.first_date, s.last_date, wh.url
-    );
+    println!("generated {} customers, {} products, {} days ({} .. {}) into {}", s.customers, s.products, s.days, s.first_date, s.last_date, wh.url);
     for (t, n) in &s.rows {
         println!("  raw/{t:<14} {n:>12} rows");
     }
@@ -64,9 +61,7 @@ pub(super) fn options(
     let mut f = app.cfg.generate.formats.clone();
     if let Some(spec) = formats {
         for pair in super::parse_list(spec) {
-            let (t, v) = pair
-                .split_once('=')
-                .ok_or_else(|| super::usage(format!("--formats wants table=format pairs, got '{pair}'")))?;
+            let (t, v) = pair.split_once('=').ok_or_else(|| super::usage(format!("--formats wants table=format pairs, got '{pair}'")))?;
             if !crate::schemas::RAW_TABLES.contains(&t) || !crate::config::RAW_FORMATS.contains(&v) {
                 return Err(super::usage(format!(
                     "--formats: '{pair}' is not a raw table ({}) = a format ({})",

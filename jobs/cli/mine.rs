@@ -45,8 +45,7 @@ pub async fn run(_app: &super::App, a: Args) -> Result<()> {
     };
     c.check().map_err(|e| Error::Usage(e.to_string()))?;
     let t0 = Instant::now();
-    let text = std::fs::read_to_string(&a.baskets)
-        .map_err(|e| Error::Usage(format!("cannot read {}: {e}", a.baskets.display())))?;
+    let text = std::fs::read_to_string(&a.baskets).map_err(|e| Error::Usage(format!("cannot read {}: {e}", a.baskets.display())))?;
     let set = BasketSet::from_lines(&text);
     let load = t0.elapsed().as_secs_f64();
     let m = mine(&set, &c)?;

@@ -31,9 +31,7 @@ fn cluster_error(what: &str, e: impl std::fmt::Display) -> Error {
 
 /// A client of an in-process scheduler and executor that share this session's state.
 pub(crate) async fn standalone(state: SessionState) -> Result<SessionContext> {
-    SessionContext::standalone_with_state(state)
-        .await
-        .map_err(|e| cluster_error("cannot start the in-process Ballista cluster", e))
+    SessionContext::standalone_with_state(state).await.map_err(|e| cluster_error("cannot start the in-process Ballista cluster", e))
 }
 
 /// A client of the scheduler at host:port. Fails early, with a clear message, when the
@@ -100,12 +98,8 @@ pub async fn run_scheduler(cfg: &Config, listen: &Listen) -> Result<()> {
         .parse()
         .map_err(|e| Error::Usage(format!("bad scheduler address {}:{}: {e}", listen.bind_host, listen.port)))?;
     tracing::info!(%addr, warehouse = %wh.url, "Ballista scheduler starting");
-    let cluster = BallistaCluster::new_from_config(&config)
-        .await
-        .map_err(|e| cluster_error("cannot set up the scheduler's state", e))?;
-    start_server(cluster, addr, Arc::new(config))
-        .await
-        .map_err(|e| cluster_error("the scheduler stopped", e))
+    let cluster = BallistaCluster::new_from_config(&config).await.map_err(|e| cluster_error("cannot set up the scheduler's state", e))?;
+    start_server(cluster, addr, Arc::new(config)).await.map_err(|e| cluster_error("the scheduler stopped", e))
 }
 
 /// Settings of one executor process.

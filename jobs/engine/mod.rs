@@ -19,7 +19,7 @@ use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::execution::FunctionRegistry;
-use datafusion::prelude::{SessionConfig, SessionContext, SQLOptions};
+use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use object_store::ObjectStore;
 
 use crate::config::Config;
@@ -54,11 +54,7 @@ pub enum EngineKind {
 
 impl EngineKind {
     pub fn parse(s: &str) -> Result<EngineKind> {
-        let bad = || {
-            Error::Config(format!(
-                "engine '{s}' is not one of: local, ballista-standalone, ballista://HOST:PORT"
-            ))
-        };
+        let bad = || Error::Config(format!("engine '{s}' is not one of: local, ballista-standalone, ballista://HOST:PORT"));
         match s.trim() {
             "" | "local" => Ok(EngineKind::Local),
             "ballista-standalone" => Ok(EngineKind::BallistaStandalone),
@@ -83,9 +79,7 @@ impl EngineKind {
 
 /// The session settings every engine shares (the client's; Ballista sends them with each job).
 fn session_config(cfg: &Config) -> SessionConfig {
-    let mut config = SessionConfig::new()
-        .with_information_schema(true)
-        .with_default_catalog_and_schema("datafusion", "public");
+    let mut config = SessionConfig::new().with_information_schema(true).with_default_catalog_and_schema("datafusion", "public");
     if let Some(n) = cfg.target_partitions {
         config = config.with_target_partitions(n.max(1));
     }
@@ -107,9 +101,7 @@ fn session_config(cfg: &Config) -> SessionConfig {
 ///   sorts), which the executor, decoding the plan, does not know: no file statistics.
 pub(crate) fn for_ballista(config: SessionConfig) -> SessionConfig {
     use ballista_core::extension::SessionConfigExt;
-    let mut config = config
-        .upgrade_for_ballista()
-        .set_bool(ballista_core::config::BALLISTA_ADAPTIVE_PLANNER_ENABLED, false);
+    let mut config = config.upgrade_for_ballista().set_bool(ballista_core::config::BALLISTA_ADAPTIVE_PLANNER_ENABLED, false);
     config.options_mut().optimizer.enable_join_dynamic_filter_pushdown = false;
     config.options_mut().execution.collect_statistics = false;
     config
@@ -130,10 +122,7 @@ pub(crate) fn runtime(cfg: &Config, wh: &Warehouse, view: View) -> Result<Arc<Ru
     let mut caches = CacheManagerConfig::default();
     caches.list_files_cache_limit = 0;
     caches.list_files_cache = None;
-    let runtime = RuntimeEnvBuilder::new()
-        .with_memory_pool(Arc::new(FairSpillPool::new(pool_bytes)))
-        .with_cache_manager(caches)
-        .build_arc()?;
+    let runtime = RuntimeEnvBuilder::new().with_memory_pool(Arc::new(FairSpillPool::new(pool_bytes))).with_cache_manager(caches).build_arc()?;
     let read_store: Arc<dyn ObjectStore> = match view {
         _ if wh.is_local() => wh.store.clone(),
         View::Shared(m) => Arc::new(visible::CommittedView::new(wh.store.clone(), wh.root.as_ref(), m)),
@@ -180,9 +169,7 @@ impl Engine {
             ctx.register_udf(f);
         }
 
-        let catalog = ctx
-            .catalog("datafusion")
-            .ok_or_else(|| Error::Config("default catalog missing".into()))?;
+        let catalog = ctx.catalog("datafusion").ok_or_else(|| Error::Config("default catalog missing".into()))?;
         for layer in LAYERS.iter().chain([&LANDING]) {
             catalog.register_schema(layer, Arc::new(MemorySchemaProvider::new()))?;
         }
@@ -200,10 +187,7 @@ impl Engine {
     }
 
     fn schema(&self, name: &str) -> Result<Arc<dyn SchemaProvider>> {
-        self.ctx
-            .catalog("datafusion")
-            .and_then(|c| c.schema(name))
-            .ok_or_else(|| Error::Config(format!("schema {name} missing")))
+        self.ctx.catalog("datafusion").and_then(|c| c.schema(name)).ok_or_else(|| Error::Config(format!("schema {name} missing")))
     }
 
     /// (Re)register `<layer>.<table>` over its folder, partitioned by `dt` (a DATE).
@@ -294,12 +278,9 @@ pub(crate) fn memory_limit(cfg: &Config) -> Result<usize> {
 
 /// Half of physical memory (from /proc/meminfo), else 4 GiB.
 fn default_memory_limit() -> usize {
-    let total_kib = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
-        s.lines()
-            .find(|l| l.starts_with("MemTotal:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|n| n.parse::<usize>().ok())
-    });
+    let total_kib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("MemTotal:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|n| n.parse::<usize>().ok()));
     total_kib.map(|k| k * 1024 / 2).unwrap_or(4 << 30)
 }
 
@@ -345,14 +326,8 @@ mod tests {
     fn engine_settings_parse_or_explain() {
         assert_eq!(EngineKind::parse("local").ok(), Some(EngineKind::Local));
         assert_eq!(EngineKind::parse("ballista-standalone").ok(), Some(EngineKind::BallistaStandalone));
-        assert_eq!(
-            EngineKind::parse("ballista://sched.internal:50077").ok(),
-            Some(EngineKind::Ballista { host: "sched.internal".into(), port: 50077 })
-        );
-        assert_eq!(
-            EngineKind::parse("ballista://10.0.0.5").ok(),
-            Some(EngineKind::Ballista { host: "10.0.0.5".into(), port: 50050 })
-        );
+        assert_eq!(EngineKind::parse("ballista://sched.internal:50077").ok(), Some(EngineKind::Ballista { host: "sched.internal".into(), port: 50077 }));
+        assert_eq!(EngineKind::parse("ballista://10.0.0.5").ok(), Some(EngineKind::Ballista { host: "10.0.0.5".into(), port: 50050 }));
         for bad in ["spark", "ballista://", "ballista://h:notaport", "df://h:1"] {
             let e = EngineKind::parse(bad).err().map(|e| e.to_string()).unwrap_or_default();
             assert!(e.contains("local, ballista-standalone, ballista://HOST:PORT"), "{bad}: {e}");

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, Date32Builder, Int32Builder};
 use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
-use datafusion::common::Result;
 use chrono::Timelike;
+use datafusion::common::Result;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 
 /// Every function of ours, for a session of a shop in time zone `tz`.
@@ -136,13 +136,10 @@ impl ScalarUDFImpl for AudienceBucket {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let n = args.number_rows;
-        let text = |i: usize| -> Result<ArrayRef> {
-            Ok(arrow::compute::cast(&args.args[i].clone().into_array(n)?, &DataType::Utf8)?)
-        };
+        let text = |i: usize| -> Result<ArrayRef> { Ok(arrow::compute::cast(&args.args[i].clone().into_array(n)?, &DataType::Utf8)?) };
         let (a, c) = (text(0)?, text(1)?);
         let (a, c) = (a.as_string::<i32>(), c.as_string::<i32>());
-        let out: arrow::array::Int64Array =
-            (0..n).map(|i| (!a.is_null(i) && !c.is_null(i)).then(|| audience_bucket(a.value(i), c.value(i)))).collect();
+        let out: arrow::array::Int64Array = (0..n).map(|i| (!a.is_null(i) && !c.is_null(i)).then(|| audience_bucket(a.value(i), c.value(i)))).collect();
         Ok(ColumnarValue::Array(Arc::new(out)))
     }
 }

@@ -14,8 +14,8 @@ use futures::stream::BoxStream;
 use futures::StreamExt;
 use object_store::path::Path;
 use object_store::{
-    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
-    PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions, Result,
+    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutResult,
+    RenameOptions, Result,
 };
 
 use crate::storage::manifest::{Manifests, LAYERS};
@@ -94,9 +94,7 @@ impl CommittedView {
     fn visible(&self, p: &str) -> bool {
         match self.place(p) {
             Place::Other => true,
-            Place::Partition { layer, table, dt, file } => {
-                self.manifests.is_visible(layer, table, dt, file)
-            }
+            Place::Partition { layer, table, dt, file } => self.manifests.is_visible(layer, table, dt, file),
         }
     }
 }
@@ -113,11 +111,7 @@ impl ObjectStore for CommittedView {
         self.inner.put_opts(location, payload, opts).await
     }
 
-    async fn put_multipart_opts(
-        &self,
-        location: &Path,
-        opts: PutMultipartOptions,
-    ) -> Result<Box<dyn MultipartUpload>> {
+    async fn put_multipart_opts(&self, location: &Path, opts: PutMultipartOptions) -> Result<Box<dyn MultipartUpload>> {
         self.inner.put_multipart_opts(location, opts).await
     }
 
@@ -129,10 +123,7 @@ impl ObjectStore for CommittedView {
         self.inner.get_ranges(location, ranges).await
     }
 
-    fn delete_stream(
-        &self,
-        locations: BoxStream<'static, Result<Path>>,
-    ) -> BoxStream<'static, Result<Path>> {
+    fn delete_stream(&self, locations: BoxStream<'static, Result<Path>>) -> BoxStream<'static, Result<Path>> {
         self.inner.delete_stream(locations)
     }
 

@@ -65,7 +65,8 @@ fn table(contacts: &[Contact]) -> Result<RecordBatch> {
         Value::String(s) => Some(s.clone()),
         other => Some(other.to_string()),
     };
-    let mut fields = vec![Field::new("email", DataType::Utf8, false), Field::new("first_name", DataType::Utf8, true), Field::new("last_name", DataType::Utf8, true)];
+    let mut fields =
+        vec![Field::new("email", DataType::Utf8, false), Field::new("first_name", DataType::Utf8, true), Field::new("last_name", DataType::Utf8, true)];
     let mut cols: Vec<ArrayRef> = vec![
         Arc::new(contacts.iter().map(|c| Some(c.email.as_str())).collect::<StringArray>()),
         Arc::new(parsed.iter().map(|p| p.0.as_deref()).collect::<StringArray>()),

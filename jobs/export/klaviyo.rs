@@ -43,12 +43,7 @@ pub fn build(cfg: &DestinationConfig, purpose: Purpose) -> Result<Box<dyn Destin
     let s: Settings = cfg.settings()?;
     let (batch, concurrency) = cfg.limits(10_000, 10_000, 10, 3)?;
     let key = cfg.secret(&s.api_key_env, purpose)?;
-    Ok(Box::new(Klaviyo {
-        s,
-        key,
-        limits: Limits { batch, max_bytes: 5 * 1024 * 1024, remove_batch: 1000, concurrency },
-        jobs: cfg.job_polling(),
-    }))
+    Ok(Box::new(Klaviyo { s, key, limits: Limits { batch, max_bytes: 5 * 1024 * 1024, remove_batch: 1000, concurrency }, jobs: cfg.job_polling() }))
 }
 
 impl Klaviyo {
@@ -133,10 +128,8 @@ impl Destination for Klaviyo {
             })
             .collect();
         let profiles = self.all_pages(s, format!("{base}/api/profile-bulk-import-jobs/{job}/profiles")).await?;
-        let ids: HashMap<String, String> = profiles
-            .iter()
-            .filter_map(|p| Some((p["attributes"]["email"].as_str()?.to_lowercase(), p["id"].as_str()?.to_string())))
-            .collect();
+        let ids: HashMap<String, String> =
+            profiles.iter().filter_map(|p| Some((p["attributes"]["email"].as_str()?.to_lowercase(), p["id"].as_str()?.to_string()))).collect();
         let mut result = BatchResult::all_but(batch.iter().map(|c| c.email.as_str()), failed, true);
         for c in &mut result.confirmed {
             c.remote_id = ids.get(&c.email).cloned();
@@ -155,7 +148,12 @@ impl Destination for Klaviyo {
         let (with_id, without): (Vec<&Removal>, Vec<&Removal>) = batch.iter().partition(|r| r.remote_id.is_some());
         let mut result = BatchResult::default();
         for r in without {
-            result.failed.push(RowFailure { email: r.email.clone(), code: "no_profile_id".into(), message: "no Klaviyo profile id was recorded for this contact".into(), permanent: true });
+            result.failed.push(RowFailure {
+                email: r.email.clone(),
+                code: "no_profile_id".into(),
+                message: "no Klaviyo profile id was recorded for this contact".into(),
+                permanent: true,
+            });
         }
         if !with_id.is_empty() {
             let owned: Vec<Removal> = with_id.iter().map(|&r| r.clone()).collect();

@@ -108,10 +108,8 @@ impl Destination for Mailchimp {
 
     async fn upsert(&self, cx: &SyncCtx, s: &Sender, batch: &[Contact]) -> Result<BatchResult, SendError> {
         let resp = s.send(&self.upsert_request(cx, batch), &[]).await?;
-        let v: BatchAnswer = serde_json::from_slice(&resp.body).map_err(|e| SendError::Rejected {
-            status: resp.status,
-            message: format!("unexpected answer from Mailchimp: {e}"),
-        })?;
+        let v: BatchAnswer = serde_json::from_slice(&resp.body)
+            .map_err(|e| SendError::Rejected { status: resp.status, message: format!("unexpected answer from Mailchimp: {e}") })?;
         let failed: Vec<RowFailure> = v
             .errors
             .into_iter()
@@ -122,23 +120,20 @@ impl Destination for Mailchimp {
                 permanent: true,
             })
             .collect();
-        let mut confirmed: Vec<Confirmed> = v
-            .new_members
-            .iter()
-            .map(|m| Confirmed { email: m.email_address.to_lowercase(), remote_id: None, created: true })
-            .collect();
-        confirmed.extend(
-            v.updated_members
-                .iter()
-                .map(|m| Confirmed { email: m.email_address.to_lowercase(), remote_id: None, created: false }),
-        );
+        let mut confirmed: Vec<Confirmed> =
+            v.new_members.iter().map(|m| Confirmed { email: m.email_address.to_lowercase(), remote_id: None, created: true }).collect();
+        confirmed.extend(v.updated_members.iter().map(|m| Confirmed { email: m.email_address.to_lowercase(), remote_id: None, created: false }));
         // A member neither confirmed nor in errors was not acknowledged: report it, do not assume.
-        let seen: std::collections::HashSet<&str> =
-            confirmed.iter().map(|c| c.email.as_str()).chain(failed.iter().map(|f| f.email.as_str())).collect();
+        let seen: std::collections::HashSet<&str> = confirmed.iter().map(|c| c.email.as_str()).chain(failed.iter().map(|f| f.email.as_str())).collect();
         let missing: Vec<RowFailure> = batch
             .iter()
             .filter(|c| !seen.contains(c.email.as_str()))
-            .map(|c| RowFailure { email: c.email.clone(), code: "not_acknowledged".into(), message: "Mailchimp's answer does not mention this member".into(), permanent: false })
+            .map(|c| RowFailure {
+                email: c.email.clone(),
+                code: "not_acknowledged".into(),
+                message: "Mailchimp's answer does not mention this member".into(),
+                permanent: false,
+            })
             .collect();
         let mut failed = failed;
         failed.extend(missing);

@@ -112,9 +112,7 @@ pub type BuildFn = fn(&DestinationConfig, Purpose) -> Result<Box<dyn Destination
 impl DestinationConfig {
     /// Parse and check one `[destinations.<name>]` section (secrets are not read).
     pub fn parse(name: &str, table: &toml::Table) -> Result<DestinationConfig> {
-        let mut c: DestinationConfig = toml::Value::Table(table.clone())
-            .try_into()
-            .map_err(|e| Error::Config(format!("[destinations.{name}] {e}")))?;
+        let mut c: DestinationConfig = toml::Value::Table(table.clone()).try_into().map_err(|e| Error::Config(format!("[destinations.{name}] {e}")))?;
         c.name = name.to_string();
         let bad = |m: String| Err(Error::Config(format!("[destinations.{name}] {m}")));
         if !(0.0..=100.0).contains(&c.max_remove_pct) {
@@ -142,9 +140,7 @@ impl DestinationConfig {
 
     /// The kind's own settings (unknown keys refused by `T`).
     pub fn settings<T: DeserializeOwned>(&self) -> Result<T> {
-        toml::Value::Table(self.settings.clone())
-            .try_into()
-            .map_err(|e| Error::Config(format!("[destinations.{}] {e}", self.name)))
+        toml::Value::Table(self.settings.clone()).try_into().map_err(|e| Error::Config(format!("[destinations.{}] {e}", self.name)))
     }
 
     /// A secret from the environment variable the config names; never logged.
@@ -154,10 +150,7 @@ impl DestinationConfig {
         }
         match std::env::var(env_name) {
             Ok(v) if !v.is_empty() => Ok(v),
-            _ => Err(Error::Config(format!(
-                "[destinations.{}] the environment variable {env_name} (its API key) is not set",
-                self.name
-            ))),
+            _ => Err(Error::Config(format!("[destinations.{}] the environment variable {env_name} (its API key) is not set", self.name))),
         }
     }
 
@@ -248,10 +241,7 @@ impl BatchResult {
     /// Everyone in the batch confirmed, except the listed failures.
     pub fn all_but<'a>(emails: impl Iterator<Item = &'a str>, failed: Vec<RowFailure>, created: bool) -> BatchResult {
         let bad: std::collections::HashSet<&str> = failed.iter().map(|f| f.email.as_str()).collect();
-        let confirmed = emails
-            .filter(|e| !bad.contains(e))
-            .map(|e| Confirmed { email: e.to_string(), remote_id: None, created })
-            .collect();
+        let confirmed = emails.filter(|e| !bad.contains(e)).map(|e| Confirmed { email: e.to_string(), remote_id: None, created }).collect();
         BatchResult { confirmed, failed }
     }
 }
@@ -302,10 +292,7 @@ pub struct JobPolling {
 
 impl DestinationConfig {
     pub fn job_polling(&self) -> JobPolling {
-        JobPolling {
-            every: std::time::Duration::from_millis(self.poll_interval_ms),
-            timeout: std::time::Duration::from_secs(self.job_timeout_secs),
-        }
+        JobPolling { every: std::time::Duration::from_millis(self.poll_interval_ms), timeout: std::time::Duration::from_secs(self.job_timeout_secs) }
     }
 }
 
@@ -313,15 +300,7 @@ impl JobPolling {
     /// GET the job until its status (at the JSON pointer `status`) reads `done` (its last
     /// answer is returned); one of `failed` rejects the batch; running past the timeout gives
     /// up (a later run retries).
-    pub async fn wait(
-        &self,
-        s: &Sender,
-        job: &str,
-        request: impl Fn() -> HttpRequest,
-        status: &str,
-        done: &str,
-        failed: &[&str],
-    ) -> Result<Value, SendError> {
+    pub async fn wait(&self, s: &Sender, job: &str, request: impl Fn() -> HttpRequest, status: &str, done: &str, failed: &[&str]) -> Result<Value, SendError> {
         let started = std::time::Instant::now();
         loop {
             let v = s.send(&request(), &[]).await?.json_or_reject()?;

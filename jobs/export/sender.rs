@@ -185,9 +185,7 @@ impl Sender {
                     }
                     (retry_after, format!("HTTP {}: {}", resp.status, self.redact(&short(&resp.text()))))
                 }
-                Ok((resp, _)) => {
-                    return Err(SendError::Rejected { status: resp.status, message: self.redact(&short(&resp.text())) })
-                }
+                Ok((resp, _)) => return Err(SendError::Rejected { status: resp.status, message: self.redact(&short(&resp.text())) }),
                 Err(e) => (None, self.redact(&e)),
             };
             if attempt >= self.policy.max_attempts {
@@ -274,20 +272,13 @@ mod tests {
 
     #[test]
     fn secrets_are_masked_and_backoff_is_bounded() {
-        let policy = RetryPolicy {
-            max_attempts: 3,
-            base: Duration::from_millis(100),
-            max_delay: Duration::from_millis(250),
-            timeout: Duration::from_secs(1),
-        };
+        let policy = RetryPolicy { max_attempts: 3, base: Duration::from_millis(100), max_delay: Duration::from_millis(250), timeout: Duration::from_secs(1) };
         let s = Sender::new(2, policy, vec!["key-12345".into()]).unwrap();
         assert_eq!(s.redact("bad key key-12345 given"), "bad key [redacted] given");
         for attempt in 1..10 {
             assert!(s.backoff(attempt) <= Duration::from_millis(250));
         }
-        let req = HttpRequest::new(reqwest::Method::POST, "http://x/y")
-            .secret_header("Authorization", "Bearer key-12345")
-            .json(&serde_json::json!({"a": 1}));
+        let req = HttpRequest::new(reqwest::Method::POST, "http://x/y").secret_header("Authorization", "Bearer key-12345").json(&serde_json::json!({"a": 1}));
         let shown = req.display(100);
         assert!(!shown.contains("key-12345") && shown.contains("[redacted]") && shown.contains("{\"a\":1}"), "{shown}");
     }

@@ -38,12 +38,7 @@ pub fn build(cfg: &DestinationConfig, purpose: Purpose) -> Result<Box<dyn Destin
     let s: Settings = cfg.settings()?;
     let (batch, concurrency) = cfg.limits(30_000, 30_000, 10, 2)?;
     let key = cfg.secret(&s.api_key_env, purpose)?;
-    Ok(Box::new(SendGrid {
-        s,
-        key,
-        limits: Limits { batch, max_bytes: 6 * 1024 * 1024, remove_batch: 100, concurrency },
-        jobs: cfg.job_polling(),
-    }))
+    Ok(Box::new(SendGrid { s, key, limits: Limits { batch, max_bytes: 6 * 1024 * 1024, remove_batch: 100, concurrency }, jobs: cfg.job_polling() }))
 }
 
 impl SendGrid {
@@ -69,10 +64,8 @@ impl Destination for SendGrid {
                 let (first, last, rest) = c.fields();
                 let mut v = json!({"email": c.email});
                 super::set_names(&mut v, first, last, ("first_name", "last_name"));
-                let custom: serde_json::Map<String, Value> = rest
-                    .into_iter()
-                    .filter_map(|(k, val)| self.s.custom_fields.get(&k).map(|id| (id.clone(), val)))
-                    .collect();
+                let custom: serde_json::Map<String, Value> =
+                    rest.into_iter().filter_map(|(k, val)| self.s.custom_fields.get(&k).map(|id| (id.clone(), val))).collect();
                 if !custom.is_empty() {
                     v["custom_fields"] = Value::Object(custom);
                 }
@@ -112,10 +105,7 @@ impl Destination for SendGrid {
         // 404: none of them is a contact any more, which is what we want.
         let found = s.send(&self.remove_request(cx, batch), &[404]).await?;
         let v = if found.status == 404 { json!({"result": {}}) } else { found.json_or_reject()? };
-        let ids: Vec<String> = batch
-            .iter()
-            .filter_map(|r| v["result"][r.email.as_str()]["contact"]["id"].as_str().map(str::to_string))
-            .collect();
+        let ids: Vec<String> = batch.iter().filter_map(|r| v["result"][r.email.as_str()]["contact"]["id"].as_str().map(str::to_string)).collect();
         if !ids.is_empty() {
             let path = format!("/v3/marketing/lists/{}/contacts?contact_ids={}", self.s.list_id, ids.join(","));
             s.send(&self.req(Method::DELETE, &path), &[]).await?;

@@ -80,14 +80,12 @@ impl SyncState {
             Err(e) => return Err(err(&snap, e)),
         }
         let prefix = wh.path(&format!("{dir}/journal"));
-        let mut journal: Vec<Path> =
-            wh.store.list(Some(&prefix)).map_ok(|m| m.location).try_collect().await.map_err(|e| err(&prefix, e))?;
+        let mut journal: Vec<Path> = wh.store.list(Some(&prefix)).map_ok(|m| m.location).try_collect().await.map_err(|e| err(&prefix, e))?;
         journal.sort();
         let mut resumed_ops = 0;
         for p in &journal {
             let bytes = wh.store.get(p).await.map_err(|e| err(p, e))?.bytes().await.map_err(|e| err(p, e))?;
-            let file: JournalFile =
-                serde_json::from_slice(&bytes).map_err(|source| Error::Json { what: p.to_string(), source })?;
+            let file: JournalFile = serde_json::from_slice(&bytes).map_err(|source| Error::Json { what: p.to_string(), source })?;
             resumed_ops += file.ops.len();
             for op in file.ops {
                 apply(&mut contacts, op);

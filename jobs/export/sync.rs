@@ -208,8 +208,7 @@ async fn sync_one(
     r.removes = p.removes.len() as u64;
     r.unchanged = p.unchanged as u64;
     let limits = dest.limits();
-    let sender = Sender::new(limits.concurrency, cx.cfg.retry_policy(), dest.secrets())
-        .map_err(|e| Error::job("export", e.to_string()))?;
+    let sender = Sender::new(limits.concurrency, cx.cfg.retry_policy(), dest.secrets()).map_err(|e| Error::job("export", e.to_string()))?;
 
     if cx.cfg.mode == Mode::Mirror && !opts.force && p.exceeds_remove_cap(state.contacts.len(), cx.cfg.max_remove_pct) {
         r.status = "refused".into();
@@ -235,7 +234,10 @@ async fn sync_one(
         let wanted: std::collections::HashSet<&str> = members.iter().map(|c| c.email.as_str()).collect();
         let mut ops: Vec<JournalOp> = members
             .iter()
-            .map(|c| JournalOp { email: c.email.clone(), set: Some(Synced { customer_id: c.customer_id.clone(), hash: c.hash.clone(), remote_id: None, added: true }) })
+            .map(|c| JournalOp {
+                email: c.email.clone(),
+                set: Some(Synced { customer_id: c.customer_id.clone(), hash: c.hash.clone(), remote_id: None, added: true }),
+            })
             .collect();
         ops.extend(state.contacts.keys().filter(|e| !wanted.contains(e.as_str())).map(|e| JournalOp { email: e.clone(), set: None }));
         state.confirm(&cx.wh, ops).await?;
@@ -330,9 +332,7 @@ fn outcome<'a>(res: Result<BatchResult, SendError>, emails: impl Iterator<Item =
         Ok(b) => b,
         Err(e) => BatchResult {
             confirmed: vec![],
-            failed: emails
-                .map(|em| RowFailure { email: em.to_string(), code: e.code(), message: e.to_string(), permanent: e.permanent() })
-                .collect(),
+            failed: emails.map(|em| RowFailure { email: em.to_string(), code: e.code(), message: e.to_string(), permanent: e.permanent() }).collect(),
         },
     }
 }
@@ -361,8 +361,7 @@ fn progress(done: usize, total: usize, what: &str) {
 /// (halved until it does; a single oversize contact goes alone and fails there).
 pub fn fit_batches(cx: &SyncCtx, dest: &dyn Destination, contacts: &[&Contact], limits: super::Limits) -> Vec<Vec<Contact>> {
     let mut out = vec![];
-    let mut todo: Vec<Vec<Contact>> =
-        contacts.chunks(limits.batch.max(1)).rev().map(|c| c.iter().map(|&x| x.clone()).collect()).collect();
+    let mut todo: Vec<Vec<Contact>> = contacts.chunks(limits.batch.max(1)).rev().map(|c| c.iter().map(|&x| x.clone()).collect()).collect();
     while let Some(b) = todo.pop() {
         if b.len() > 1 && dest.upsert_request(cx, &b).body_len() > limits.max_bytes {
             let mut first = b;

@@ -4,27 +4,51 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, Int64Array};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use super::sync::{FailureRow, SyncReport};
 use crate::engine::{merge_partition, Engine};
 use crate::error::Result;
+use arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 fn runs_schema() -> SchemaRef {
     let s = |n: &str| Field::new(n, DataType::Utf8, true);
     let u = |n: &str| Field::new(n, DataType::Int64, false);
     Arc::new(Schema::new(vec![
-        s("sync_id"), s("audience"), s("destination"), s("kind"), s("mode"), s("status"), s("message"), s("started_at"),
+        s("sync_id"),
+        s("audience"),
+        s("destination"),
+        s("kind"),
+        s("mode"),
+        s("status"),
+        s("message"),
+        s("started_at"),
         Field::new("seconds", DataType::Float64, false),
-        u("members"), u("holdout"), u("adds"), u("updates"), u("removes"), u("unchanged"), u("confirmed"), u("failed"),
-        u("failed_permanent"), u("requests"), u("retries"), u("throttled"), u("resumed"),
+        u("members"),
+        u("holdout"),
+        u("adds"),
+        u("updates"),
+        u("removes"),
+        u("unchanged"),
+        u("confirmed"),
+        u("failed"),
+        u("failed_permanent"),
+        u("requests"),
+        u("retries"),
+        u("throttled"),
+        u("resumed"),
     ]))
 }
 
 fn failures_schema() -> SchemaRef {
     let s = |n: &str| Field::new(n, DataType::Utf8, false);
     Arc::new(Schema::new(vec![
-        s("sync_id"), s("audience"), s("destination"), s("customer_id"), s("operation"), s("code"), s("message"),
+        s("sync_id"),
+        s("audience"),
+        s("destination"),
+        s("customer_id"),
+        s("operation"),
+        s("code"),
+        s("message"),
         Field::new("permanent", DataType::Boolean, false),
     ]))
 }
@@ -35,12 +59,28 @@ fn runs_batch(rows: &[SyncReport]) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new(
         runs_schema(),
         vec![
-            s(|r| Some(&r.sync_id)), s(|r| Some(&r.audience)), s(|r| Some(&r.destination)), s(|r| Some(&r.kind)),
-            s(|r| Some(&r.mode)), s(|r| Some(&r.status)), s(|r| r.message.as_deref()), s(|r| Some(&r.started_at)),
+            s(|r| Some(&r.sync_id)),
+            s(|r| Some(&r.audience)),
+            s(|r| Some(&r.destination)),
+            s(|r| Some(&r.kind)),
+            s(|r| Some(&r.mode)),
+            s(|r| Some(&r.status)),
+            s(|r| r.message.as_deref()),
+            s(|r| Some(&r.started_at)),
             Arc::new(rows.iter().map(|r| r.seconds).collect::<Float64Array>()),
-            u(|r| r.members as i64), u(|r| r.holdout as i64), u(|r| r.adds as i64), u(|r| r.updates as i64), u(|r| r.removes as i64), u(|r| r.unchanged as i64),
-            u(|r| r.confirmed as i64), u(|r| r.failed as i64), u(|r| r.failed_permanent as i64), u(|r| r.requests as i64), u(|r| r.retries as i64),
-            u(|r| r.throttled as i64), u(|r| r.resumed as i64),
+            u(|r| r.members as i64),
+            u(|r| r.holdout as i64),
+            u(|r| r.adds as i64),
+            u(|r| r.updates as i64),
+            u(|r| r.removes as i64),
+            u(|r| r.unchanged as i64),
+            u(|r| r.confirmed as i64),
+            u(|r| r.failed as i64),
+            u(|r| r.failed_permanent as i64),
+            u(|r| r.requests as i64),
+            u(|r| r.retries as i64),
+            u(|r| r.throttled as i64),
+            u(|r| r.resumed as i64),
         ],
     )?)
 }
@@ -50,8 +90,13 @@ fn failures_batch(rows: &[FailureRow]) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new(
         failures_schema(),
         vec![
-            s(|r| &r.sync_id), s(|r| &r.audience), s(|r| &r.destination), s(|r| &r.customer_id), s(|r| &r.operation),
-            s(|r| &r.code), s(|r| &r.message),
+            s(|r| &r.sync_id),
+            s(|r| &r.audience),
+            s(|r| &r.destination),
+            s(|r| &r.customer_id),
+            s(|r| &r.operation),
+            s(|r| &r.code),
+            s(|r| &r.message),
             Arc::new(rows.iter().map(|r| Some(r.permanent)).collect::<BooleanArray>()),
         ],
     )?)

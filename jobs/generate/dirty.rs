@@ -66,13 +66,7 @@ pub struct Damaged {
     pub reason: Option<String>,
 }
 
-pub fn damage(
-    table: &str,
-    format: &str,
-    columns: &[String],
-    clean: &[Option<String>],
-    rng: &mut ChaCha8Rng,
-) -> Damaged {
+pub fn damage(table: &str, format: &str, columns: &[String], clean: &[Option<String>], rng: &mut ChaCha8Rng) -> Damaged {
     let pl = plan(table);
     let col = |name: &str| columns.iter().position(|c| c == name);
     let mut kinds = vec![Kind::MissingField, Kind::Duplicate];

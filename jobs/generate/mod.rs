@@ -116,11 +116,7 @@ impl Day<'_> {
             let format = self.formats.get(table).map(String::as_str).unwrap_or("csv");
             let d = dirty::damage(table, format, &self.columns[table], &values, self.dirt);
             let (file, line) = sink.write(&d.values, d.damage).await?;
-            self.ledger.push(format!(
-                "{table},{},{file},{line},{}",
-                d.kind.name(),
-                d.reason.unwrap_or_default()
-            ));
+            self.ledger.push(format!("{table},{},{file},{line},{}", d.kind.name(), d.reason.unwrap_or_default()));
         }
         Ok(())
     }
@@ -171,8 +167,7 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
     let mut next_event = 0u64;
     let mut next_session = 0u64;
     let mut signed = 0usize; // customers[..signed] have signed up
-    let offsets: Vec<FixedOffset> =
-        COUNTRIES.iter().map(|c| c.2.parse::<FixedOffset>().expect("static offsets")).collect();
+    let offsets: Vec<FixedOffset> = COUNTRIES.iter().map(|c| c.2.parse::<FixedOffset>().expect("static offsets")).collect();
     let started = std::time::Instant::now();
     // Days [0, first_load) go into one partition, that of the last of them.
     let first_load = if o.first_load { days } else { o.first_load_days.map(|n| (n as i64).clamp(1, days)).unwrap_or(0) };
@@ -196,15 +191,8 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
                 sinks.insert(t, TableSink::new(wh, t, part_dt, format, columns[t].clone(), o.rows_per_file));
             }
         }
-        let mut d = Day {
-            sinks: &mut sinks,
-            columns: columns.clone(),
-            formats: &o.formats,
-            dirty_rate: o.dirty_rate,
-            dirt: &mut dirt,
-            extra,
-            ledger: &mut ledger,
-        };
+        let mut d =
+            Day { sinks: &mut sinks, columns: columns.clone(), formats: &o.formats, dirty_rate: o.dirty_rate, dirt: &mut dirt, extra, ledger: &mut ledger };
         let ts = |secs: i64, country: usize| -> String {
             let off = offsets[country];
             off.timestamp_opt(secs, 0).single().map(|t| t.to_rfc3339()).unwrap_or_default()
@@ -256,11 +244,8 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
         }
         for i in (first_new..signed).chain(changed) {
             let c = &customers[i];
-            let signup_secs = if c.signup_day < 0 {
-                midnight + c.signup_day * 86_400 + time_of_day(&mut rng) as i64
-            } else {
-                midnight + time_of_day(&mut rng) as i64 / 2
-            };
+            let signup_secs =
+                if c.signup_day < 0 { midnight + c.signup_day * 86_400 + time_of_day(&mut rng) as i64 } else { midnight + time_of_day(&mut rng) as i64 / 2 };
             let updated = if i >= first_new { signup_secs.max(midnight) } else { midnight + time_of_day(&mut rng) as i64 };
             d.emit(
                 "customers",
@@ -293,10 +278,18 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
         for mut ord in pending.remove(&day).unwrap_or_default() {
             let next = match ord.status {
                 Status::Placed => {
-                    if rng.gen_bool(0.3) { Status::Cancelled } else { Status::Paid }
+                    if rng.gen_bool(0.3) {
+                        Status::Cancelled
+                    } else {
+                        Status::Paid
+                    }
                 }
                 Status::Paid => {
-                    if rng.gen_bool(0.03) { Status::Cancelled } else { Status::Shipped }
+                    if rng.gen_bool(0.03) {
+                        Status::Cancelled
+                    } else {
+                        Status::Shipped
+                    }
                 }
                 _ => Status::Refunded,
             };
@@ -347,7 +340,11 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
                     }
                     for (k, t) in types.into_iter().enumerate() {
                         next_event += 1;
-                        d.emit("events", event_row(next_event, ts(at + k as i64 * 20, country), Some(&c.id), &sid, t, None, None, device, country, "newsletter", &mut rng)).await?;
+                        d.emit(
+                            "events",
+                            event_row(next_event, ts(at + k as i64 * 20, country), Some(&c.id), &sid, t, None, None, device, country, "newsletter", &mut rng),
+                        )
+                        .await?;
                     }
                 }
             }
@@ -422,12 +419,25 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
             for (line, &pi) in basket.iter().enumerate() {
                 let qty = weighted(&[0.82, 0.14, 0.04], &mut rng) as i64 + 1;
                 let unit = prices[pi];
-                let disc = if free { unit * qty } else if rng.gen_bool(0.2) { unit * qty / 10 } else { 0 };
+                let disc = if free {
+                    unit * qty
+                } else if rng.gen_bool(0.2) {
+                    unit * qty / 10
+                } else {
+                    0
+                };
                 gross += unit * qty;
                 discount += disc;
                 d.emit(
                     "order_items",
-                    vec![Some(oid.clone()), Some((line + 1).to_string()), Some(cat.products[pi].id.clone()), Some(qty.to_string()), Some(money(unit)), Some(money(disc))],
+                    vec![
+                        Some(oid.clone()),
+                        Some((line + 1).to_string()),
+                        Some(cat.products[pi].id.clone()),
+                        Some(qty.to_string()),
+                        Some(money(unit)),
+                        Some(money(disc)),
+                    ],
                 )
                 .await?;
             }
@@ -484,11 +494,7 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
         }
     }
     let summary_json = serde_json::to_vec_pretty(&summary).map_err(|source| Error::Json { what: "summary".into(), source })?;
-    for (name, body) in [
-        ("dirty_rows.csv", ledger.join("\n").into_bytes()),
-        ("affinities.csv", aff.into_bytes()),
-        ("summary.json", summary_json),
-    ] {
+    for (name, body) in [("dirty_rows.csv", ledger.join("\n").into_bytes()), ("affinities.csv", aff.into_bytes()), ("summary.json", summary_json)] {
         let p = wh.path(&format!("_generator/{name}"));
         wh.store.put(&p, PutPayload::from(body)).await.map_err(|e| Error::storage(p.to_string(), e))?;
     }

@@ -43,8 +43,20 @@ pub const COUNTRIES: &[(&str, f64, &str)] = &[
 ];
 
 pub const SEARCH_TERMS: &[&str] = &[
-    "wireless headphones", "phone case", "coffee beans", "yoga mat", "gift for mom", "running shoes",
-    "board game", "face cream", "dog food", "notebook", "vitamins", "garden hose", "jeans", "sale",
+    "wireless headphones",
+    "phone case",
+    "coffee beans",
+    "yoga mat",
+    "gift for mom",
+    "running shoes",
+    "board game",
+    "face cream",
+    "dog food",
+    "notebook",
+    "vitamins",
+    "garden hose",
+    "jeans",
+    "sale",
 ];
 
 #[derive(Debug, Clone)]
@@ -86,13 +98,7 @@ impl Catalogue {
         let mut products = Vec::with_capacity(n);
         let brands_per_cat: Vec<Vec<String>> = CATEGORIES
             .iter()
-            .map(|_| {
-                (0..6)
-                    .map(|_| {
-                        format!("{}{}", BRAND_A[rng.gen_range(0..BRAND_A.len())], BRAND_B[rng.gen_range(0..BRAND_B.len())])
-                    })
-                    .collect()
-            })
+            .map(|_| (0..6).map(|_| format!("{}{}", BRAND_A[rng.gen_range(0..BRAND_A.len())], BRAND_B[rng.gen_range(0..BRAND_B.len())])).collect())
             .collect();
         for i in 0..n {
             let cat = i % CATEGORIES.len();
@@ -170,7 +176,8 @@ pub struct Customer {
     pub last_name: &'static str,
 }
 
-const FIRST: &[&str] = &["Anna", "Ben", "Clara", "David", "Emma", "Felix", "Grace", "Hugo", "Ines", "Jonas", "Lea", "Max", "Nora", "Oscar", "Paula", "Sofia", "Tom", "Yara"];
+const FIRST: &[&str] =
+    &["Anna", "Ben", "Clara", "David", "Emma", "Felix", "Grace", "Hugo", "Ines", "Jonas", "Lea", "Max", "Nora", "Oscar", "Paula", "Sofia", "Tom", "Yara"];
 const LAST: &[&str] = &["Meyer", "Martin", "Smith", "de Vries", "Garcia", "Rossi", "Nowak", "Svensson", "Huber", "Dubois", "Brown", "Jones"];
 
 impl Customer {
@@ -257,9 +264,7 @@ fn holiday(d: NaiveDate) -> f64 {
 
 /// Seconds into the day, shaped like a shop's traffic (quiet at night, peak in the evening).
 pub fn time_of_day(rng: &mut ChaCha8Rng) -> u32 {
-    const HOURS: [f64; 24] = [
-        0.5, 0.3, 0.2, 0.2, 0.2, 0.3, 0.8, 1.5, 2.5, 3.0, 3.5, 3.8, 4.0, 3.8, 3.5, 3.5, 3.8, 4.2, 5.0, 6.0, 6.5, 5.5, 3.5, 1.5,
-    ];
+    const HOURS: [f64; 24] = [0.5, 0.3, 0.2, 0.2, 0.2, 0.3, 0.8, 1.5, 2.5, 3.0, 3.5, 3.8, 4.0, 3.8, 3.5, 3.5, 3.8, 4.2, 5.0, 6.0, 6.5, 5.5, 3.5, 1.5];
     let cum = cumulative(HOURS.iter().copied());
     let h = pick_cum(&cum, rng) as u32;
     h * 3600 + rng.gen_range(0..3600)

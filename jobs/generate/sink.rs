@@ -64,9 +64,7 @@ impl TableSink {
     }
 
     fn schema(&self) -> SchemaRef {
-        Arc::new(Schema::new(
-            self.columns.iter().map(|c| Field::new(c, DataType::Utf8, true)).collect::<Vec<_>>(),
-        ))
+        Arc::new(Schema::new(self.columns.iter().map(|c| Field::new(c, DataType::Utf8, true)).collect::<Vec<_>>()))
     }
 
     fn open(&mut self) -> Result<()> {
@@ -83,10 +81,7 @@ impl TableSink {
                 (Some(BufWriter::new(store, path)), Body::Csv(bytes))
             }
             "jsonl" => (Some(BufWriter::new(store, path)), Body::Json(vec![])),
-            "jsonl.gz" => (
-                Some(BufWriter::new(store, path)),
-                Body::JsonGz(flate2::write::GzEncoder::new(vec![], flate2::Compression::fast())),
-            ),
+            "jsonl.gz" => (Some(BufWriter::new(store, path)), Body::JsonGz(flate2::write::GzEncoder::new(vec![], flate2::Compression::fast()))),
             _ => {
                 let schema = self.schema();
                 let writer = AsyncArrowWriter::try_new(BufWriter::new(store, path), schema, None)?;
@@ -218,10 +213,7 @@ impl TableSink {
 
 /// Numbers and booleans as JSON numbers and booleans, the way real JSON feeds send them.
 fn json_value(column: &str, v: &str) -> serde_json::Value {
-    const NUMERIC: &[&str] = &[
-        "price", "total_amount", "discount_amount", "shipping_amount", "quantity", "unit_price",
-        "discount", "line_no", "birth_year",
-    ];
+    const NUMERIC: &[&str] = &["price", "total_amount", "discount_amount", "shipping_amount", "quantity", "unit_price", "discount", "line_no", "birth_year"];
     if NUMERIC.contains(&column) {
         if let Ok(n) = v.parse::<i64>() {
             return serde_json::Value::from(n);

@@ -345,8 +345,7 @@ pub fn apriori(p: &Prepared, opts: &MineOptions) -> Result<Vec<Itemset>, MineErr
 fn apriori_with<C: Cover>(p: &Prepared, opts: &MineOptions) -> Result<Vec<Itemset>, MineError> {
     let m = p.item_counts.len();
     let mc = p.min_count;
-    let mut out: Vec<Itemset> =
-        (0..m).map(|i| Itemset { items: vec![i as u32], count: p.item_counts[i] }).collect();
+    let mut out: Vec<Itemset> = (0..m).map(|i| Itemset { items: vec![i as u32], count: p.item_counts[i] }).collect();
     if out.len() > opts.max_itemsets {
         return Err(MineError::TooMany { limit: opts.max_itemsets, min_support: opts.min_support, level: 1 });
     }
@@ -427,14 +426,7 @@ fn is_subset_of_candidate(s: &[u32], a: &[u32], skip: usize, y: u32) -> bool {
 }
 
 /// Join, prune and count the candidates of the next level.
-fn next_level<C: Cover>(
-    level: &Level<C>,
-    mc: u64,
-    pair_ok: &[bool],
-    keys: &[u64],
-    m: usize,
-    words: usize,
-) -> Level<C> {
+fn next_level<C: Cover>(level: &Level<C>, mc: u64, pair_ok: &[bool], keys: &[u64], m: usize, words: usize) -> Level<C> {
     let (k1, n) = (level.k, level.len());
     let index = SetIndex::new(&level.hashes);
     // Prefix classes: runs of itemsets that share their first k1-1 items.
@@ -575,9 +567,7 @@ mod tests {
         for case in 0..300 {
             let n_items = rng.gen_range(1..14);
             let n = rng.gen_range(0..60);
-            let baskets: Vec<Vec<u32>> = (0..n)
-                .map(|_| (0..rng.gen_range(0..8)).map(|_| rng.gen_range(0..n_items) * 3 + 5).collect())
-                .collect();
+            let baskets: Vec<Vec<u32>> = (0..n).map(|_| (0..rng.gen_range(0..8)).map(|_| rng.gen_range(0..n_items) * 3 + 5).collect()).collect();
             let o = opts([0.05, 0.1, 0.2, 0.34][case % 4], [2, 3, 10][case % 3]);
             let want = brute_force(&baskets, &o);
             let p = prepare(&baskets, &o).unwrap();

@@ -175,8 +175,7 @@ pub fn brute_force(baskets: &[Vec<u32>], opts: &MineOptions) -> Vec<Itemset> {
             *counts.entry(s).or_default() += 1;
         }
     }
-    let mut out: Vec<Itemset> =
-        counts.into_iter().filter(|(_, c)| *c >= mc).map(|(items, count)| Itemset { items, count }).collect();
+    let mut out: Vec<Itemset> = counts.into_iter().filter(|(_, c)| *c >= mc).map(|(items, count)| Itemset { items, count }).collect();
     out.sort_by(|a, b| a.items.len().cmp(&b.items.len()).then_with(|| a.items.cmp(&b.items)));
     out
 }

@@ -21,7 +21,11 @@ impl Scaler {
         let std = (0..d)
             .map(|j| {
                 let v = rows.iter().map(|r| (r[j] - mean[j]).powi(2)).sum::<f64>() / n;
-                if v > 1e-12 { v.sqrt() } else { 1.0 }
+                if v > 1e-12 {
+                    v.sqrt()
+                } else {
+                    1.0
+                }
             })
             .collect();
         Scaler { mean, std }
@@ -76,9 +80,7 @@ pub fn fit(rows: &[Vec<f64>], churned: &[bool], l2: f64, max_iterations: u64, wa
             params = params.initial_params(Array1::from_vec(init));
         }
     }
-    let model = params
-        .fit(&ds)
-        .map_err(|e| ChurnError::Fit(e.to_string()))?;
+    let model = params.fit(&ds).map_err(|e| ChurnError::Fit(e.to_string()))?;
     Ok(ChurnModel { scaler, model })
 }
 
@@ -154,7 +156,11 @@ pub fn log_loss(p: &[f64], labels: &[bool]) -> f64 {
         .zip(labels)
         .map(|(&p, &y)| {
             let p = p.clamp(1e-15, 1.0 - 1e-15);
-            if y { p.ln() } else { (1.0 - p).ln() }
+            if y {
+                p.ln()
+            } else {
+                (1.0 - p).ln()
+            }
         })
         .sum::<f64>()
         / n
@@ -170,11 +176,7 @@ pub fn calibration(p: &[f64], labels: &[bool]) -> Vec<(usize, usize, f64, f64)> 
         bins[b].1 += p;
         bins[b].2 += if y { 1.0 } else { 0.0 };
     }
-    bins.into_iter()
-        .enumerate()
-        .filter(|(_, b)| b.0 > 0)
-        .map(|(i, (n, ps, ys))| (i, n, ps / n as f64, ys / n as f64))
-        .collect()
+    bins.into_iter().enumerate().filter(|(_, b)| b.0 > 0).map(|(i, (n, ps, ys))| (i, n, ps / n as f64, ys / n as f64)).collect()
 }
 
 #[cfg(test)]

@@ -134,7 +134,11 @@ impl BgData {
             .collect();
         sum += parts.iter().sum::<f64>();
         let v = -sum / self.customers;
-        if v.is_finite() { v } else { f64::INFINITY }
+        if v.is_finite() {
+            v
+        } else {
+            f64::INFINITY
+        }
     }
 }
 
@@ -228,21 +232,22 @@ impl GgData {
             .map(|chunk| {
                 chunk
                     .iter()
-                    .map(|&(xi, x, m, ln_m, x_ln_x)| {
-                        gx[xi as usize] + constant + (p * x - 1.0) * ln_m + p * x_ln_x - (p * x + q) * (x * m + v).ln()
-                    })
+                    .map(|&(xi, x, m, ln_m, x_ln_x)| gx[xi as usize] + constant + (p * x - 1.0) * ln_m + p * x_ln_x - (p * x + q) * (x * m + v).ln())
                     .sum::<f64>()
             })
             .collect();
         let r = -parts.iter().sum::<f64>() / self.rows.len() as f64;
-        if r.is_finite() { r } else { f64::INFINITY }
+        if r.is_finite() {
+            r
+        } else {
+            f64::INFINITY
+        }
     }
 }
 
 /// Fit Gamma-Gamma on customers with repeat purchases and a positive mean value.
 pub fn fit_gamma_gamma(customers: &[Summary]) -> Option<GammaGamma> {
-    let data: Vec<(f64, f64)> =
-        customers.iter().filter(|c| c.frequency > 0.0 && c.monetary > 0.0).map(|c| (c.frequency, c.monetary)).collect();
+    let data: Vec<(f64, f64)> = customers.iter().filter(|c| c.frequency > 0.0 && c.monetary > 0.0).map(|c| (c.frequency, c.monetary)).collect();
     if data.len() < 2 {
         return None;
     }

@@ -92,11 +92,7 @@ impl Miner<'_> {
         s.sort_unstable();
         out.push(Itemset { items: s, count });
         if self.emitted.fetch_add(1, Ordering::Relaxed) + 1 > self.opts.max_itemsets {
-            return Err(MineError::TooMany {
-                limit: self.opts.max_itemsets,
-                min_support: self.opts.min_support,
-                level: items.len(),
-            });
+            return Err(MineError::TooMany { limit: self.opts.max_itemsets, min_support: self.opts.min_support, level: items.len() });
         }
         Ok(())
     }

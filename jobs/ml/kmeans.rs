@@ -74,10 +74,7 @@ pub fn silhouette(x: &Array2<f64>, labels: &[usize], k: usize) -> f64 {
             continue;
         }
         let a = sums[own] / (counts[own] - 1) as f64;
-        let b = (0..k)
-            .filter(|&c| c != own && counts[c] > 0)
-            .map(|c| sums[c] / counts[c] as f64)
-            .fold(f64::INFINITY, f64::min);
+        let b = (0..k).filter(|&c| c != own && counts[c] > 0).map(|c| sums[c] / counts[c] as f64).fold(f64::INFINITY, f64::min);
         if b.is_finite() {
             total += (b - a) / a.max(b).max(1e-300);
         }

@@ -145,7 +145,11 @@ pub fn recall_at(recommended: &[Vec<u32>], held_out: &[Vec<u32>], n: usize) -> f
         sum += hits as f64 / t.len() as f64;
         count += 1;
     }
-    if count == 0 { 0.0 } else { sum / count as f64 }
+    if count == 0 {
+        0.0
+    } else {
+        sum / count as f64
+    }
 }
 
 #[cfg(test)]

@@ -34,8 +34,7 @@ pub struct RuleOptions {
 /// by lift, then confidence, then items.
 pub fn rules(itemsets: &[Itemset], n_baskets: u64, opts: &RuleOptions) -> Vec<Rule> {
     let n = n_baskets as f64;
-    let count: HashMap<&[u32], u64, foldhash::fast::RandomState> =
-        itemsets.iter().map(|s| (s.items.as_slice(), s.count)).collect();
+    let count: HashMap<&[u32], u64, foldhash::fast::RandomState> = itemsets.iter().map(|s| (s.items.as_slice(), s.count)).collect();
     let counted = |items: &[u32]| count.get(items).copied();
     let mut out: Vec<Rule> = itemsets
         .par_iter()
@@ -58,7 +57,11 @@ pub fn rules(itemsets: &[Itemset], n_baskets: u64, opts: &RuleOptions) -> Vec<Ru
                 a.clear();
                 c.clear();
                 for (i, &item) in s.items.iter().enumerate() {
-                    if mask & (1 << i) != 0 { c.push(item) } else { a.push(item) }
+                    if mask & (1 << i) != 0 {
+                        c.push(item)
+                    } else {
+                        a.push(item)
+                    }
                 }
                 // Every subset of a frequent itemset is frequent, so both parts are known (if
                 // not, the split is skipped but still grown).
@@ -117,11 +120,7 @@ mod tests {
     #[test]
     fn metrics_of_a_known_rule() {
         // 10 baskets: A in 5, B in 4, A and B together in 3.
-        let sets = vec![
-            Itemset { items: vec![1], count: 5 },
-            Itemset { items: vec![2], count: 4 },
-            Itemset { items: vec![1, 2], count: 3 },
-        ];
+        let sets = vec![Itemset { items: vec![1], count: 5 }, Itemset { items: vec![2], count: 4 }, Itemset { items: vec![1, 2], count: 3 }];
         let r = rules(&sets, 10, &RuleOptions { min_confidence: 0.0, min_lift: 0.0 });
         assert_eq!(r.len(), 2);
         let ab = r.iter().find(|r| r.antecedent == vec![1]).unwrap();
@@ -142,20 +141,19 @@ mod tests {
         for s in itemsets.iter().filter(|s| s.items.len() >= 2) {
             let k = s.items.len();
             for mask in 1u32..(1 << k) - 1 {
-                let pick = |inside: bool| -> Vec<u32> {
-                    (0..k).filter(|&i| (mask & (1 << i) != 0) == inside).map(|i| s.items[i]).collect()
-                };
+                let pick = |inside: bool| -> Vec<u32> { (0..k).filter(|&i| (mask & (1 << i) != 0) == inside).map(|i| s.items[i]).collect() };
                 let (a, c) = (pick(false), pick(true));
-                let one = [a.clone(), c.clone(), s.items.clone()]
-                    .map(|x| itemsets.iter().find(|t| t.items == x).map(|t| t.count).unwrap());
+                let one = [a.clone(), c.clone(), s.items.clone()].map(|x| itemsets.iter().find(|t| t.items == x).map(|t| t.count).unwrap());
                 let sets = vec![
                     Itemset { items: a.clone(), count: one[0] },
                     Itemset { items: c.clone(), count: one[1] },
                     Itemset { items: s.items.clone(), count: one[2] },
                 ];
-                all.extend(rules(&sets, n, &RuleOptions { min_confidence: 0.0, min_lift: 0.0 }).into_iter().filter(|r| {
-                    r.antecedent == a && r.confidence >= opts.min_confidence && r.lift >= opts.min_lift
-                }));
+                all.extend(
+                    rules(&sets, n, &RuleOptions { min_confidence: 0.0, min_lift: 0.0 })
+                        .into_iter()
+                        .filter(|r| r.antecedent == a && r.confidence >= opts.min_confidence && r.lift >= opts.min_lift),
+                );
             }
         }
         all.sort_by(rule_order);
@@ -169,8 +167,7 @@ mod tests {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         for case in 0..60 {
-            let baskets: Vec<Vec<u32>> =
-                (0..40).map(|_| (0..rng.gen_range(1..7)).map(|_| rng.gen_range(0..8)).collect()).collect();
+            let baskets: Vec<Vec<u32>> = (0..40).map(|_| (0..rng.gen_range(1..7)).map(|_| rng.gen_range(0..8)).collect()).collect();
             let sets = brute_force(&baskets, &MineOptions { min_support: 0.1, max_len: 5, max_itemsets: usize::MAX });
             let o = RuleOptions { min_confidence: [0.0, 0.3, 0.6, 0.9][case % 4], min_lift: [0.0, 1.2][case % 2] };
             assert_eq!(rules(&sets, 40, &o), all_splits(&sets, 40, &o), "case {case}");

@@ -30,7 +30,11 @@ pub fn money(x: f64) -> String {
 }
 
 pub fn pct(x: f64) -> String {
-    if x >= 0.1 { format!("{:.0}%", x * 100.0) } else { format!("{:.1}%", x * 100.0) }
+    if x >= 0.1 {
+        format!("{:.0}%", x * 100.0)
+    } else {
+        format!("{:.1}%", x * 100.0)
+    }
 }
 
 fn num(v: &Value) -> f64 {
@@ -38,9 +42,7 @@ fn num(v: &Value) -> f64 {
 }
 
 fn names(v: &Value) -> String {
-    v.as_array()
-        .map(|a| a.iter().filter_map(|x| x.as_str()).map(escape).collect::<Vec<_>>().join(", "))
-        .unwrap_or_default()
+    v.as_array().map(|a| a.iter().filter_map(|x| x.as_str()).map(escape).collect::<Vec<_>>().join(", ")).unwrap_or_default()
 }
 
 fn section(out: &mut String, id: &str, title: &str, body: &str) {
@@ -65,12 +67,16 @@ pub fn render(data: &Value) -> String {
     } else {
         format!("<p class=\"bad\">Failed: {}</p>", escape(&failed.join(", ")))
     };
-    let mut table = String::from("<table><tr><th>job</th><th>table</th><th>rows in</th><th>rows out</th><th>quarantined</th><th>superseded</th><th>seconds</th></tr>");
+    let mut table =
+        String::from("<table><tr><th>job</th><th>table</th><th>rows in</th><th>rows out</th><th>quarantined</th><th>superseded</th><th>seconds</th></tr>");
     for j in &jobs {
         let tables = j["tables"].as_array().cloned().unwrap_or_default();
         let secs = format!("{:.1}", num(&j["seconds"]));
         if tables.is_empty() {
-            table.push_str(&format!("<tr><td>{}</td><td></td><td></td><td></td><td></td><td></td><td>{secs}</td></tr>", escape(j["job"].as_str().unwrap_or(""))));
+            table.push_str(&format!(
+                "<tr><td>{}</td><td></td><td></td><td></td><td></td><td></td><td>{secs}</td></tr>",
+                escape(j["job"].as_str().unwrap_or(""))
+            ));
         }
         for (i, t) in tables.iter().enumerate() {
             let n = |k: &str| int(t[k].as_u64().unwrap_or(0));
@@ -78,20 +84,28 @@ pub fn render(data: &Value) -> String {
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 if i == 0 { escape(j["job"].as_str().unwrap_or("")) } else { String::new() },
                 escape(t["table"].as_str().unwrap_or("")),
-                n("rows_in"), n("rows_out"), n("quarantined"), n("superseded"),
+                n("rows_in"),
+                n("rows_out"),
+                n("quarantined"),
+                n("superseded"),
                 if i == 0 { secs.clone() } else { String::new() },
             ));
         }
     }
     table.push_str("</table>");
-    section(&mut body, "section-run", "Run health",
-        &format!("{status}<div class=\"row\">{}{}</div>{table}", chart("chart-run-jobs"), chart("chart-run-history")));
+    section(
+        &mut body,
+        "section-run",
+        "Run health",
+        &format!("{status}<div class=\"row\">{}{}</div>{table}", chart("chart-run-jobs"), chart("chart-run-history")),
+    );
 
     if let Some(q) = data["quarantine"].as_array() {
         let total: u64 = q.iter().map(|r| r["n"].as_u64().unwrap_or(0)).sum();
-        let text = if total == 0 { "<p class=\"ok\">No row was rejected.</p>".to_string() } else {
-            format!("<p>{} rows were rejected and kept in <code>quarantine.*</code> with their reason.</p>{}",
-                int(total), chart("chart-quarantine"))
+        let text = if total == 0 {
+            "<p class=\"ok\">No row was rejected.</p>".to_string()
+        } else {
+            format!("<p>{} rows were rejected and kept in <code>quarantine.*</code> with their reason.</p>{}", int(total), chart("chart-quarantine"))
         };
         section(&mut body, "section-quarantine", "Quarantine", &text);
     }
@@ -116,12 +130,18 @@ pub fn render(data: &Value) -> String {
         for x in r.iter().take(15) {
             t.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td></tr>",
-                names(&x["antecedent_names"]), names(&x["consequent_names"]),
-                pct(num(&x["support"])), pct(num(&x["confidence"])), num(&x["lift"]), int(x["count"].as_u64().unwrap_or(0))
+                names(&x["antecedent_names"]),
+                names(&x["consequent_names"]),
+                pct(num(&x["support"])),
+                pct(num(&x["confidence"])),
+                num(&x["lift"]),
+                int(x["count"].as_u64().unwrap_or(0))
             ));
         }
         t.push_str("</table>");
-        let text = if r.is_empty() { "<p class=\"warn\">No rule passed the thresholds.</p>".to_string() } else {
+        let text = if r.is_empty() {
+            "<p class=\"warn\">No rule passed the thresholds.</p>".to_string()
+        } else {
             format!("<p>The strongest of {} rules by lift.</p>", int(r.len() as u64))
         };
         section(&mut body, "section-rules", "Bought together", &format!("{text}{}{t}", chart("chart-rules")));
@@ -132,8 +152,11 @@ pub fn render(data: &Value) -> String {
         for x in seg {
             t.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(x["segment"].as_str().unwrap_or("")), int(x["customers"].as_u64().unwrap_or(0)),
-                pct(num(&x["customer_share"])), money(num(&x["revenue"])), pct(num(&x["revenue_share"])),
+                escape(x["segment"].as_str().unwrap_or("")),
+                int(x["customers"].as_u64().unwrap_or(0)),
+                pct(num(&x["customer_share"])),
+                money(num(&x["revenue"])),
+                pct(num(&x["revenue_share"])),
                 escape(x["score_ranges"].as_str().unwrap_or(""))
             ));
         }
@@ -149,14 +172,19 @@ pub fn render(data: &Value) -> String {
             let opt = |k: &str, f: &dyn Fn(f64) -> String| m[k].as_f64().map(f).unwrap_or_else(|| "-".into());
             t.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(m["model"].as_str().unwrap_or("")), int(m["series"].as_u64().unwrap_or(0)),
-                opt("mase", &|x| format!("{x:.2}")), opt("coverage80", &|x| pct(x)), opt("coverage95", &|x| pct(x)),
+                escape(m["model"].as_str().unwrap_or("")),
+                int(m["series"].as_u64().unwrap_or(0)),
+                opt("mase", &|x| format!("{x:.2}")),
+                opt("coverage80", &|x| pct(x)),
+                opt("coverage95", &|x| pct(x)),
             ));
         }
         t.push_str("</table>");
         let text = format!(
             "<p>Net revenue forecast for the next {} {grain}s: <b>{}</b> in total (model: {}), with 80% and 95% intervals.</p>",
-            fc.len(), money(total), escape(fc[0]["model"].as_str().unwrap_or(""))
+            fc.len(),
+            money(total),
+            escape(fc[0]["model"].as_str().unwrap_or(""))
         );
         section(&mut body, "section-forecast", "Sales forecast", &format!("{text}{}{t}", chart("chart-forecast")));
     }

@@ -68,8 +68,15 @@ async fn merged_jobs(engine: &Engine, date: &str, current: &[JobReport]) -> Resu
     metas.sort_by(|a, b| a.location.cmp(&b.location)); // run ids sort by time
     let mut by_job: BTreeMap<String, JobReport> = BTreeMap::new();
     for m in metas {
-        let bytes = engine.wh.store.get(&m.location).await.map_err(|e| Error::storage(m.location.to_string(), e))?
-            .bytes().await.map_err(|e| Error::storage(m.location.to_string(), e))?;
+        let bytes = engine
+            .wh
+            .store
+            .get(&m.location)
+            .await
+            .map_err(|e| Error::storage(m.location.to_string(), e))?
+            .bytes()
+            .await
+            .map_err(|e| Error::storage(m.location.to_string(), e))?;
         if let Ok(r) = serde_json::from_slice::<RunReport>(&bytes) {
             for j in r.jobs {
                 by_job.insert(j.job.clone(), j);

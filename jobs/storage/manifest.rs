@@ -56,12 +56,7 @@ impl Manifests {
     pub async fn load(wh: &Warehouse) -> Result<Manifests> {
         use futures::TryStreamExt;
         let prefix = wh.path("_state/tables");
-        let metas: Vec<_> = wh
-            .store
-            .list(Some(&prefix))
-            .try_collect()
-            .await
-            .map_err(|e| Error::storage(prefix.to_string(), e))?;
+        let metas: Vec<_> = wh.store.list(Some(&prefix)).try_collect().await.map_err(|e| Error::storage(prefix.to_string(), e))?;
         let mut map = HashMap::new();
         for meta in metas {
             if !meta.location.as_ref().ends_with(".json") {
@@ -88,11 +83,7 @@ impl Manifests {
 
     /// Every table that has a manifest, as (layer, table).
     pub fn tables(&self) -> Vec<(String, String)> {
-        let mut v: Vec<_> = self
-            .inner
-            .read()
-            .map(|m| m.values().map(|t| (t.layer.clone(), t.table.clone())).collect())
-            .unwrap_or_default();
+        let mut v: Vec<_> = self.inner.read().map(|m| m.values().map(|t| (t.layer.clone(), t.table.clone())).collect()).unwrap_or_default();
         v.sort();
         v
     }
@@ -116,14 +107,7 @@ impl Manifests {
 
     /// Commit one partition: replace its entry in the table manifest atomically.
     /// Returns the entry it replaced, whose files the caller may now delete.
-    pub async fn commit(
-        &self,
-        wh: &Warehouse,
-        layer: &str,
-        table: &str,
-        dt: &str,
-        entry: PartitionEntry,
-    ) -> Result<Option<PartitionEntry>> {
+    pub async fn commit(&self, wh: &Warehouse, layer: &str, table: &str, dt: &str, entry: PartitionEntry) -> Result<Option<PartitionEntry>> {
         let path = wh.path(&manifest_rel(layer, table));
         // A local folder has no conditional puts: serialise read-modify-write with a file lock.
         let _lock = match wh.local_path(&manifest_rel(layer, table)) {
@@ -132,14 +116,9 @@ impl Manifests {
         };
         for _attempt in 0..20 {
             let (current, version) = read_manifest(wh, &path).await?;
-            let mut m = current.unwrap_or_else(|| TableManifest {
-                layer: layer.to_string(),
-                table: table.to_string(),
-                partitions: BTreeMap::new(),
-            });
+            let mut m = current.unwrap_or_else(|| TableManifest { layer: layer.to_string(), table: table.to_string(), partitions: BTreeMap::new() });
             let previous = m.partitions.insert(dt.to_string(), entry.clone());
-            let body = serde_json::to_vec_pretty(&m)
-                .map_err(|source| Error::Json { what: "manifest".into(), source })?;
+            let body = serde_json::to_vec_pretty(&m).map_err(|source| Error::Json { what: "manifest".into(), source })?;
             // A local folder has no conditional puts; its publish swaps folders atomically.
             let mode = match (wh.is_local(), version) {
                 (true, _) => PutMode::Overwrite,
@@ -189,17 +168,12 @@ impl Drop for LocalLock {
     }
 }
 
-async fn read_manifest(
-    wh: &Warehouse,
-    path: &Path,
-) -> Result<(Option<TableManifest>, Option<UpdateVersion>)> {
+async fn read_manifest(wh: &Warehouse, path: &Path) -> Result<(Option<TableManifest>, Option<UpdateVersion>)> {
     match wh.store.get(path).await {
         Ok(r) => {
-            let version =
-                UpdateVersion { e_tag: r.meta.e_tag.clone(), version: r.meta.version.clone() };
+            let version = UpdateVersion { e_tag: r.meta.e_tag.clone(), version: r.meta.version.clone() };
             let bytes = r.bytes().await.map_err(|e| Error::storage(path.to_string(), e))?;
-            let m: TableManifest = serde_json::from_slice(&bytes)
-                .map_err(|source| Error::Json { what: path.to_string(), source })?;
+            let m: TableManifest = serde_json::from_slice(&bytes).map_err(|source| Error::Json { what: path.to_string(), source })?;
             Ok((Some(m), Some(version)))
         }
         Err(object_store::Error::NotFound { .. }) => Ok((None, None)),

@@ -49,28 +49,12 @@ pub struct PartitionWriter {
 }
 
 fn writer_props() -> WriterProperties {
-    WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(256 * 1024))
-        .build()
+    WriterProperties::builder().set_compression(Compression::SNAPPY).set_max_row_group_row_count(Some(256 * 1024)).build()
 }
 
 impl PartitionWriter {
-    pub fn new(
-        wh: &Warehouse,
-        manifests: &Manifests,
-        layer: &str,
-        table: &str,
-        dt: &str,
-        run_id: &str,
-        schema: SchemaRef,
-        rows_per_file: usize,
-    ) -> Self {
-        let write_dir = if wh.is_local() {
-            format!("_tmp/{run_id}/{layer}/{table}/dt={dt}")
-        } else {
-            format!("{layer}/{table}/dt={dt}")
-        };
+    pub fn new(wh: &Warehouse, manifests: &Manifests, layer: &str, table: &str, dt: &str, run_id: &str, schema: SchemaRef, rows_per_file: usize) -> Self {
+        let write_dir = if wh.is_local() { format!("_tmp/{run_id}/{layer}/{table}/dt={dt}") } else { format!("{layer}/{table}/dt={dt}") };
         PartitionWriter {
             wh: wh.clone(),
             manifests: manifests.clone(),
@@ -148,10 +132,7 @@ impl PartitionWriter {
     }
 
     /// Write a whole stream, then commit.
-    pub async fn write_stream(
-        mut self,
-        mut stream: datafusion::execution::SendableRecordBatchStream,
-    ) -> Result<Published> {
+    pub async fn write_stream(mut self, mut stream: datafusion::execution::SendableRecordBatchStream) -> Result<Published> {
         while let Some(batch) = stream.next().await {
             let batch = match batch {
                 Ok(b) => b,
@@ -202,13 +183,7 @@ impl PartitionWriter {
         }
         tracing::info!(table = %format!("{}.{}", self.layer, self.table), dt = %self.dt,
             rows = self.rows, files = self.files.len(), "published partition");
-        Ok(Published {
-            layer: self.layer.clone(),
-            table: self.table.clone(),
-            dt: self.dt.clone(),
-            rows: self.rows,
-            files: self.files.len(),
-        })
+        Ok(Published { layer: self.layer.clone(), table: self.table.clone(), dt: self.dt.clone(), rows: self.rows, files: self.files.len() })
     }
 
     /// Best-effort removal of what this writer wrote (nothing was committed).
@@ -268,9 +243,7 @@ fn exchange(a: &std::path::Path, b: &std::path::Path) -> Result<()> {
     let ca = CString::new(a.as_os_str().as_bytes()).map_err(|e| Error::Io(e.into()))?;
     let cb = CString::new(b.as_os_str().as_bytes()).map_err(|e| Error::Io(e.into()))?;
     // SAFETY: both are valid NUL-terminated paths; renameat2 only reads them.
-    let rc = unsafe {
-        libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE)
-    };
+    let rc = unsafe { libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE) };
     if rc != 0 {
         return Err(Error::Io(std::io::Error::last_os_error()));
     }

@@ -55,12 +55,7 @@ impl RawFormat {
 /// any other unknown file is an error, never ignored.
 pub async fn list_raw_files(wh: &Warehouse, table: &str, dt: &str) -> Result<Vec<(ObjectMeta, RawFormat)>> {
     let prefix = wh.path(&format!("raw/{table}/dt={dt}"));
-    let mut metas: Vec<ObjectMeta> = wh
-        .store
-        .list(Some(&prefix))
-        .try_collect()
-        .await
-        .map_err(|e| Error::storage(prefix.to_string(), e))?;
+    let mut metas: Vec<ObjectMeta> = wh.store.list(Some(&prefix)).try_collect().await.map_err(|e| Error::storage(prefix.to_string(), e))?;
     metas.sort_by(|a, b| a.last_modified.cmp(&b.last_modified).then_with(|| a.location.cmp(&b.location)));
     let mut out = vec![];
     for m in metas {
@@ -82,8 +77,7 @@ pub async fn list_raw_files(wh: &Warehouse, table: &str, dt: &str) -> Result<Vec
 }
 
 pub fn landing_schema(contract: &RawContract) -> SchemaRef {
-    let mut fields: Vec<Field> =
-        contract.columns.iter().map(|c| Field::new(&c.name, DataType::Utf8, true)).collect();
+    let mut fields: Vec<Field> = contract.columns.iter().map(|c| Field::new(&c.name, DataType::Utf8, true)).collect();
     fields.push(Field::new("_raw", DataType::Utf8, true));
     fields.push(Field::new("_error", DataType::Utf8, true));
     fields.push(Field::new("_file", DataType::Utf8, false));
@@ -197,8 +191,7 @@ fn parse_jsonl(reader: impl BufRead, names: &[String], mut rows: Rows, tx: Tx) {
         let raw = String::from_utf8_lossy(&buf);
         match serde_json::from_slice::<serde_json::Value>(&buf) {
             Ok(serde_json::Value::Object(map)) => {
-                let texts: Vec<Option<String>> =
-                    names.iter().map(|n| map.get(n).and_then(json_text)).collect();
+                let texts: Vec<Option<String>> = names.iter().map(|n| map.get(n).and_then(json_text)).collect();
                 let vals: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
                 rows.push(&vals, &raw, None, line_no);
             }
@@ -327,13 +320,7 @@ pub struct Landed {
 }
 
 /// Parse every raw file of `table` for `dt` into Parquet under `<out_dir>/`.
-pub async fn land(
-    wh: &Warehouse,
-    contract: &RawContract,
-    dt: &str,
-    out_dir: &str,
-    run_id: &str,
-) -> Result<Landed> {
+pub async fn land(wh: &Warehouse, contract: &RawContract, dt: &str, out_dir: &str, run_id: &str) -> Result<Landed> {
     let files = list_raw_files(wh, &contract.table, dt).await?;
     let schema = landing_schema(contract);
     let names: Vec<String> = contract.columns.iter().map(|c| c.name.clone()).collect();

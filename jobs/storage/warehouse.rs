@@ -36,11 +36,9 @@ impl Warehouse {
         let bad = |m: String| Error::Config(format!("warehouse '{url}': {m}"));
         if let Some(rest) = url.strip_prefix("file://") {
             let p = PathBuf::from(if rest.is_empty() { "." } else { rest });
-            std::fs::create_dir_all(&p)
-                .map_err(|e| bad(format!("cannot create folder {}: {e}", p.display())))?;
+            std::fs::create_dir_all(&p).map_err(|e| bad(format!("cannot create folder {}: {e}", p.display())))?;
             let abs = std::fs::canonicalize(&p)?;
-            let root = Path::from_absolute_path(&abs)
-                .map_err(|e| bad(format!("not a usable path: {e}")))?;
+            let root = Path::from_absolute_path(&abs).map_err(|e| bad(format!("not a usable path: {e}")))?;
             return Ok(Warehouse {
                 store: Arc::new(LocalFileSystem::new()),
                 store_url: Url::parse("file:///").expect("static url"),
@@ -49,9 +47,7 @@ impl Warehouse {
                 local_dir: Some(abs),
             });
         }
-        let parsed = Url::parse(url).map_err(|e| {
-            bad(format!("not a URL ({e}); use file://PATH, s3://BUCKET/PREFIX, gs://, az:// or memory://"))
-        })?;
+        let parsed = Url::parse(url).map_err(|e| bad(format!("not a URL ({e}); use file://PATH, s3://BUCKET/PREFIX, gs://, az:// or memory://")))?;
         let bucket = parsed.host_str().unwrap_or("").to_string();
         let root = Path::from(parsed.path().trim_matches('/'));
         let store: Arc<dyn ObjectStore> = match parsed.scheme() {
@@ -63,9 +59,7 @@ impl Warehouse {
                 }
                 if let Some(r) = &storage.region {
                     b = b.with_region(r);
-                } else if std::env::var("AWS_REGION").is_err()
-                    && std::env::var("AWS_DEFAULT_REGION").is_err()
-                {
+                } else if std::env::var("AWS_REGION").is_err() && std::env::var("AWS_DEFAULT_REGION").is_err() {
                     b = b.with_region("us-east-1");
                 }
                 if let Some(h) = storage.allow_http {
@@ -73,25 +67,14 @@ impl Warehouse {
                 }
                 Arc::new(b.build().map_err(|e| bad(e.to_string()))?)
             }
-            "gs" | "gcs" => Arc::new(
-                GoogleCloudStorageBuilder::from_env()
-                    .with_bucket_name(&bucket)
-                    .build()
-                    .map_err(|e| bad(e.to_string()))?,
-            ),
-            "az" | "abfs" | "abfss" => Arc::new(
-                MicrosoftAzureBuilder::from_env()
-                    .with_container_name(&bucket)
-                    .build()
-                    .map_err(|e| bad(e.to_string()))?,
-            ),
+            "gs" | "gcs" => Arc::new(GoogleCloudStorageBuilder::from_env().with_bucket_name(&bucket).build().map_err(|e| bad(e.to_string()))?),
+            "az" | "abfs" | "abfss" => Arc::new(MicrosoftAzureBuilder::from_env().with_container_name(&bucket).build().map_err(|e| bad(e.to_string()))?),
             other => return Err(bad(format!("unsupported scheme '{other}'"))),
         };
         if parsed.scheme() != "memory" && bucket.is_empty() {
             return Err(bad("the URL names no bucket".into()));
         }
-        let store_url = Url::parse(&format!("{}://{}", parsed.scheme(), bucket))
-            .map_err(|e| bad(e.to_string()))?;
+        let store_url = Url::parse(&format!("{}://{}", parsed.scheme(), bucket)).map_err(|e| bad(e.to_string()))?;
         Ok(Warehouse { store, store_url, root, url: url.trim_end_matches('/').to_string(), local_dir: None })
     }
 
@@ -123,12 +106,7 @@ impl Warehouse {
         let p = self.path(rel);
         match &self.local_dir {
             Some(_) => format!("file:///{}/", p.as_ref()),
-            None => format!(
-                "{}://{}/{}/",
-                self.store_url.scheme(),
-                self.store_url.host_str().unwrap_or(""),
-                p.as_ref()
-            ),
+            None => format!("{}://{}/{}/", self.store_url.scheme(), self.store_url.host_str().unwrap_or(""), p.as_ref()),
         }
     }
 

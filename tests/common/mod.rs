@@ -101,9 +101,8 @@ pub fn python() -> PathBuf {
         return PathBuf::from(p);
     }
     // The virtualenv scripts/test.sh made last (under ~/.cache/ecomwh), for `cargo test` alone.
-    let cache = std::env::var("ECOMWH_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/ecomwh"));
+    let cache =
+        std::env::var("ECOMWH_CACHE").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/ecomwh"));
     let newest = std::fs::read_dir(&cache).ok().and_then(|entries| {
         entries
             .filter_map(|e| e.ok())
@@ -112,9 +111,7 @@ pub fn python() -> PathBuf {
             .filter(|p| p.exists())
             .max_by_key(|p| std::fs::symlink_metadata(p).and_then(|m| m.modified()).ok())
     });
-    newest.unwrap_or_else(|| {
-        panic!("no Python with moto, duckdb and mlxtend: run scripts/test.sh once (it makes the virtualenv and sets ECOMWH_TEST_PYTHON)")
-    })
+    newest.unwrap_or_else(|| panic!("no Python with moto, duckdb and mlxtend: run scripts/test.sh once (it makes the virtualenv and sets ECOMWH_TEST_PYTHON)"))
 }
 
 pub fn script(name: &str) -> PathBuf {
@@ -185,7 +182,11 @@ pub fn contract_type(t: &str) -> String {
         return "timestamp".into();
     }
     match t {
-        "Int64" => "int64", "Int32" => "int32", "Float64" => "double", "Date32" => "date", "Boolean" => "bool",
+        "Int64" => "int64",
+        "Int32" => "int32",
+        "Float64" => "double",
+        "Date32" => "date",
+        "Boolean" => "bool",
         other => other,
     }
     .into()
@@ -209,9 +210,13 @@ pub fn check_contracts(wh: &LocalWh, select: impl Fn(&str) -> bool) -> usize {
             .iter()
             .map(|c| (c["name"].as_str().unwrap().to_string(), c["type"].as_str().unwrap().to_string()))
             .collect();
-        let got: Vec<(String, String)> = sql(&wh.url, &format!(
-            "SELECT column_name, data_type FROM information_schema.columns \
-             WHERE table_schema = 'marts' AND table_name = '{table}' AND column_name <> 'dt' ORDER BY ordinal_position"))
+        let got: Vec<(String, String)> = sql(
+            &wh.url,
+            &format!(
+                "SELECT column_name, data_type FROM information_schema.columns \
+             WHERE table_schema = 'marts' AND table_name = '{table}' AND column_name <> 'dt' ORDER BY ordinal_position"
+            ),
+        )
         .into_iter()
         .map(|r| (r["column_name"].clone(), contract_type(&r["data_type"])))
         .collect();
@@ -268,4 +273,3 @@ pub fn s3_env(c: &mut std::process::Command, endpoint: &str) {
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ALLOW_HTTP", "true");
 }
-

@@ -196,8 +196,7 @@ fn score(mut score: ModelScore, preds: Vec<Vec<f64>>, y: &[f64], m: usize, origi
         let (mut in80, mut in95, mut total) = (0usize, 0usize, 0usize);
         for (j, &origin) in origins.iter().enumerate() {
             let others: Vec<f64> = errors.iter().enumerate().filter(|(k, _)| *k != j).flat_map(|(_, e)| e.iter().copied()).collect();
-            let other_actuals: Vec<f64> =
-                origins.iter().enumerate().filter(|(k, _)| *k != j).flat_map(|(_, &oj)| y[oj..oj + h].iter().copied()).collect();
+            let other_actuals: Vec<f64> = origins.iter().enumerate().filter(|(k, _)| *k != j).flat_map(|(_, &oj)| y[oj..oj + h].iter().copied()).collect();
             let Some(b) = Bands::new(&others, zero_share(&other_actuals)) else { continue };
             let b = b.scaled(scales[j]);
             for (k, f) in preds[j].iter().enumerate() {
@@ -320,7 +319,11 @@ pub fn forecast_series(y: &[f64], cal: &Calendar, models: &[Box<dyn Model>], o: 
     // was picked on those benchmark sets.
     let key = |t: &Trial| {
         let k = if use_mase { t.score.mase } else { mae(t) };
-        if t.score.model == "ets" { k.map(|k| k * (1.0 - ETS_MARGIN)) } else { k }
+        if t.score.model == "ets" {
+            k.map(|k| k * (1.0 - ETS_MARGIN))
+        } else {
+            k
+        }
     };
     let mut best: Option<usize> = None;
     for (i, t) in trials.iter().enumerate() {
@@ -419,9 +422,7 @@ mod tests {
     #[test]
     fn trend_beats_seasonal_naive_and_intervals_cover() {
         // Trend + weekly season + deterministic noise: the regression wins.
-        let y: Vec<f64> = (0..200)
-            .map(|i| 100.0 + 0.5 * i as f64 + [0.0, 3.0, 6.0, 2.0, 8.0, 20.0, 15.0][i % 7] + ((i * 7919) % 13) as f64 - 6.0)
-            .collect();
+        let y: Vec<f64> = (0..200).map(|i| 100.0 + 0.5 * i as f64 + [0.0, 3.0, 6.0, 2.0, 8.0, 20.0, 15.0][i % 7] + ((i * 7919) % 13) as f64 - 6.0).collect();
         let o = BacktestOptions { horizon: 14, folds: 4, nonnegative: true };
         let f = forecast_series(&y, &cal(), &default_models(), &o);
         let by = |m: &str| f.scores.iter().find(|s| s.model == m).unwrap().clone();

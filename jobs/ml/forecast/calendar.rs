@@ -95,8 +95,7 @@ impl Grain {
 
 /// Named retail peaks (days on which demand is known to jump or drop), plus the shop's own
 /// holiday dates from the config.
-pub const PEAKS: [&str; 7] =
-    ["black_friday", "black_friday_weekend", "cyber_monday", "pre_christmas", "christmas", "new_year", "valentines"];
+pub const PEAKS: [&str; 7] = ["black_friday", "black_friday_weekend", "cyber_monday", "pre_christmas", "christmas", "new_year", "valentines"];
 
 fn thanksgiving(year: i32) -> Option<NaiveDate> {
     let first = NaiveDate::from_ymd_opt(year, 11, 1)?;

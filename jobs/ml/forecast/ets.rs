@@ -397,7 +397,11 @@ pub fn fit_variant(y: &[f64], v: Variant) -> Option<EtsFit> {
     let init = match least_squares_start(y, &v, &p0) {
         Some(ls) => {
             let lik = |st: &State| run(y, &v, &p0, st).map_or(f64::INFINITY, |r| r.0);
-            if lik(&ls) < lik(&init) { ls } else { init }
+            if lik(&ls) < lik(&init) {
+                ls
+            } else {
+                init
+            }
         }
         None => init,
     };
@@ -438,10 +442,7 @@ pub fn fit_variant(y: &[f64], v: Variant) -> Option<EtsFit> {
 /// AutoETS: every admissible variant, the lowest AICc wins.
 pub fn auto_ets(y: &[f64], m: usize) -> Option<EtsFit> {
     let positive = y.iter().all(|v| *v > 0.0);
-    candidates(m, positive)
-        .into_iter()
-        .filter_map(|v| fit_variant(y, v))
-        .min_by(|a, b| a.aicc.total_cmp(&b.aicc))
+    candidates(m, positive).into_iter().filter_map(|v| fit_variant(y, v)).min_by(|a, b| a.aicc.total_cmp(&b.aicc))
 }
 
 impl Model for Ets {

@@ -82,9 +82,7 @@ impl Model for Regression {
         }
         let matrix = |rows: &[Vec<f64>]| Array2::from_shape_fn((rows.len(), keep.len()), |(r, c)| rows[r][keep[c]]);
         let data = Dataset::new(matrix(&rows), Array1::from(y.to_vec()));
-        let fitted = LinearRegression::new()
-            .fit(&data)
-            .map_err(|e| ForecastError::model(self.name(), format!("least squares: {e}")))?;
+        let fitted = LinearRegression::new().fit(&data).map_err(|e| ForecastError::model(self.name(), format!("least squares: {e}")))?;
         let future: Vec<Vec<f64>> = (n..n + h).map(|i| features(cal, i, yearly)).collect();
         let point = fitted.predict(&matrix(&future)).to_vec();
         if point.iter().any(|v| !v.is_finite()) {
