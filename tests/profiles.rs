@@ -627,6 +627,16 @@ fn incremental_profiles_and_rfm_equal_a_full_refresh() {
     assert_eq!(scope, rows, "a damaged previous partition was carried over");
     assert_eq!(incremental.0, csv("user_profiles"));
     std::fs::rename(&aside, &file).unwrap();
+    // The same when the lost file is the newest partition's only one: the table stays readable
+    // (its columns come from the partition before) and the next night recomputes everyone.
+    let dir = wh.path(&format!("marts/user_profiles/dt={last}"));
+    let file = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
+    std::fs::rename(&file, &aside).unwrap();
+    assert_eq!(count(url, &format!("SELECT count(*) FROM user_profiles WHERE dt = '{last}'")), 0);
+    ok(url, &["--config", c, "run", "--date", "2026-01-04", "--jobs", "staging,daily_aggregates,user_profiles"]);
+    let (scope, rows) = recomputed("2026-01-04", "user_profiles");
+    assert_eq!(scope, rows, "an unreadable newest partition was carried over");
+    std::fs::rename(&aside, &file).unwrap();
     // A changed setting is not carried over: the next night recomputes everyone.
     write_cfg(20);
     ok(url, &["--config", c, "run", "--date", "2026-01-04", "--jobs", "staging,daily_aggregates,user_profiles"]);

@@ -193,13 +193,35 @@ impl Engine {
     /// (Re)register `<layer>.<table>` over its folder, partitioned by `dt` (a DATE).
     pub async fn register(&self, layer: &str, table: &str) -> Result<()> {
         let Some(m) = self.manifests.get(layer, table) else { return Ok(()) };
-        let Some(latest) = m.partitions.keys().next_back() else { return Ok(()) };
         let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
             .with_file_extension(".parquet")
             .with_table_partition_cols(vec![("dt".to_string(), DataType::Date32)]);
-        // The newest partition defines the schema; older files are adapted to it.
-        let part_url = ListingTableUrl::parse(self.wh.table_url(&format!("{layer}/{table}/dt={latest}")))?;
-        let file_schema = options.infer_schema(&self.ctx.state(), &part_url).await?;
+        // The newest partition defines the schema; older files are adapted to it. A newest
+        // partition whose files are gone must not make the whole table (and every command)
+        // unusable: the next readable one defines it, with a warning; jobs that carry a
+        // partition over check its rows against the manifest.
+        let mut file_schema = None;
+        let mut first_error = None;
+        for dt in m.partitions.keys().rev() {
+            let part_url = ListingTableUrl::parse(self.wh.table_url(&format!("{layer}/{table}/dt={dt}")))?;
+            match options.infer_schema(&self.ctx.state(), &part_url).await {
+                Ok(s) => {
+                    if let Some(e) = &first_error {
+                        tracing::warn!(table = %format!("{layer}.{table}"), columns_from = %dt, "newer partitions cannot be read ({e}): they read as empty");
+                    }
+                    file_schema = Some(s);
+                    break;
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        let file_schema = match (file_schema, first_error) {
+            (Some(s), _) => s,
+            (None, Some(e)) => return Err(e.into()),
+            (None, None) => return Ok(()),
+        };
         let url = ListingTableUrl::parse(self.wh.table_url(&format!("{layer}/{table}")))?;
         let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(file_schema);
         let provider = Arc::new(ListingTable::try_new(config)?);
