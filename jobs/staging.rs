@@ -50,20 +50,28 @@ async fn stage_table(rc: &RunContext<'_>, c: &RawContract) -> Result<TableStats>
     let landed = raw::land(&engine.wh, c, &dt, &landing_dir, rc.run_id).await?;
     engine.register_landing(table, &landing_dir).await?;
 
-    let classify = sqlfiles::sql("staging", table)?;
     let p = params([("run_date", date_param(rc.date))]);
-
-    // Quarantine first: every row with a reason, as it came.
-    let q_sql = format!(
-        "WITH c AS ({classify}) \
-         SELECT _file AS source_file, _line AS line_no, _reason AS reason, _raw AS raw \
-         FROM c WHERE _reason IS NOT NULL ORDER BY _file, _line"
-    );
-    let q = rc.publish_query("quarantine", table, &q_sql, &p).await?;
-
-    // Then the valid rows, latest version per key.
-    let s_sql = dedup_sql(engine, c, &classify);
-    let s = rc.publish_query("staging", table, &s_sql, &p).await?;
+    // Rows are classified once: quarantine and staging must split the same verdicts (evaluated
+    // twice, a reference table committed meanwhile by a concurrent run of another date could
+    // move a row from one side to the other, and the counts would not add up).
+    let classified_name = format!("classified_{table}");
+    let (_, classified_dir) = rc.scratch_query(&classified_name, &sqlfiles::sql("staging", table)?, &p).await?;
+    let classified = format!("SELECT * FROM landing.{classified_name}");
+    let counts = async {
+        // Quarantine first: every row with a reason, as it came.
+        let q_sql = format!(
+            "WITH c AS ({classified}) \
+             SELECT _file AS source_file, _line AS line_no, _reason AS reason, _raw AS raw \
+             FROM c WHERE _reason IS NOT NULL ORDER BY _file, _line"
+        );
+        let q = rc.publish_query("quarantine", table, &q_sql, &p).await?;
+        // Then the valid rows, latest version per key.
+        let s = rc.publish_query("staging", table, &dedup_sql(engine, c, &classified), &p).await?;
+        Ok::<_, Error>((q, s))
+    }
+    .await;
+    cleanup(engine, &classified_dir).await;
+    let (q, s) = counts?;
 
     let reasons = quarantine_reasons(engine, table, &p).await?;
     cleanup(engine, &landing_dir).await;
