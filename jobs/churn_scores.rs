@@ -206,11 +206,7 @@ impl Job for ChurnScores {
             (Some((prev, trained_on)), _) => {
                 rc.progress("churn scores (stored model)");
                 rc.copy_partition("churn_model", prev, &fp).await?;
-                for (metric, value) in crate::model_metrics::previous(rc, MODEL, prev).await? {
-                    if metric != "model_age_days" {
-                        metrics.push((MODEL, metric, value));
-                    }
-                }
+                metrics.extend(crate::model_metrics::previous(rc, MODEL, prev).await?.into_iter().map(|(m, v)| (MODEL, m, v)));
                 metrics.push((MODEL, "model_age_days".into(), (rc.date - trained_on).num_days() as f64));
                 rows_in = now.ids.len() as u64;
                 prev

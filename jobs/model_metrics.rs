@@ -33,8 +33,8 @@ pub async fn publish(rc: &RunContext<'_>, models: &[&str], rows: &[(&str, String
     Ok(rows.len() as u64)
 }
 
-/// The (metric, value) rows of `model` in partition `dt`: the evaluation of a model that a
-/// later night reuses.
+/// The (metric, value) rows of `model` in partition `dt`, but its `model_age_days`: the
+/// evaluation of a model that a later night reuses (and dates anew).
 pub async fn previous(rc: &RunContext<'_>, model: &str, dt: chrono::NaiveDate) -> Result<Vec<(String, f64)>> {
     use arrow::array::{Array, AsArray};
     use arrow::datatypes::Float64Type;
@@ -46,7 +46,7 @@ pub async fn previous(rc: &RunContext<'_>, model: &str, dt: chrono::NaiveDate) -
         let metric = metric.as_string::<i32>();
         let value = arrow::compute::cast(b.column(1), &DataType::Float64)?;
         let value = value.as_primitive::<Float64Type>();
-        for i in 0..b.num_rows() {
+        for i in (0..b.num_rows()).filter(|&i| metric.value(i) != "model_age_days") {
             out.push((metric.value(i).to_string(), if value.is_null(i) { f64::NAN } else { value.value(i) }));
         }
     }

@@ -368,11 +368,7 @@ impl Job for Recommendations {
                 let sim_rows = rc.copy_partition("product_similarity", prev, &fp).await?;
                 rc.copy_partition("popular_products", prev, &fp).await?;
                 for model in ["item_cf", "popularity"] {
-                    for (metric, value) in crate::model_metrics::previous(rc, model, prev).await? {
-                        if metric != "model_age_days" {
-                            metrics.push((model, metric, value));
-                        }
-                    }
+                    metrics.extend(crate::model_metrics::previous(rc, model, prev).await?.into_iter().map(|(m, v)| (model, m, v)));
                 }
                 metrics.push(("item_cf", "model_age_days".into(), (rc.date - trained_on).num_days() as f64));
                 let (_, customers) = h.counts();

@@ -15,7 +15,7 @@ use chrono::{Duration, NaiveDate};
 use datafusion::common::ScalarValue;
 use rayon::prelude::*;
 
-use crate::engine::{date_param, params};
+use crate::engine::{date32, date_param, params};
 use crate::error::{Error, Result};
 use crate::ml::forecast::{forecast_series, BacktestOptions, Calendar, Grain, Model, SeriesForecast};
 use crate::registry::{Job, RunContext};
@@ -36,16 +36,8 @@ pub struct Series {
     pub values: Vec<f64>,
 }
 
-fn epoch() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
-}
-
 fn to_date(days: i32) -> NaiveDate {
-    epoch() + Duration::days(days as i64)
-}
-
-fn from_date(d: NaiveDate) -> i32 {
-    (d - epoch()).num_days() as i32
+    chrono::DateTime::UNIX_EPOCH.date_naive() + Duration::days(days as i64)
 }
 
 /// The periods the history covers: complete ones only, inside `history_days` and not before
@@ -154,7 +146,7 @@ pub fn forecast_batch(series: &[Series], results: &[SeriesForecast], grain: Grai
         str_col(rows.iter().map(|(s, _, _)| Some(&s.key))),
         str_col(rows.iter().map(|(s, _, _)| Some(s.measure))),
         str_col(rows.iter().map(|_| Some(grain.name()))),
-        Arc::new(rows.iter().map(|(s, _, k)| Some(from_date(grain.add(s.first, n_of(s) + *k as i64)))).collect::<Date32Array>()),
+        Arc::new(rows.iter().map(|(s, _, k)| Some(date32(grain.add(s.first, n_of(s) + *k as i64)))).collect::<Date32Array>()),
         f64_col(rows.iter().map(|(_, r, k)| Some(r.yhat[*k]))),
         band(0),
         band(1),
@@ -327,7 +319,7 @@ mod tests {
             schema,
             vec![
                 str_col(rows.iter().map(|r| Some(r.0))),
-                Arc::new(rows.iter().map(|r| Some(from_date(d(r.1)))).collect::<Date32Array>()),
+                Arc::new(rows.iter().map(|r| Some(date32(d(r.1)))).collect::<Date32Array>()),
                 f64_col(rows.iter().map(|r| Some(r.2))),
                 f64_col(rows.iter().map(|r| Some(r.3))),
             ],

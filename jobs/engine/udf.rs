@@ -55,9 +55,8 @@ impl ScalarUDFImpl for ShopDate {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
         let mut out = Date32Builder::with_capacity(args.number_rows);
-        for_each_local(&args, &self.tz, |t| out.append_option(t.map(|t| (t.date_naive() - epoch).num_days() as i32)))?;
+        for_each_local(&args, &self.tz, |t| out.append_option(t.map(|t| super::date32(t.date_naive()))))?;
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
     }
 }

@@ -167,7 +167,10 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
     let mut next_event = 0u64;
     let mut next_session = 0u64;
     let mut signed = 0usize; // customers[..signed] have signed up
-    let offsets: Vec<FixedOffset> = COUNTRIES.iter().map(|c| c.2.parse::<FixedOffset>().expect("static offsets")).collect();
+    let offsets: Vec<FixedOffset> = COUNTRIES
+        .iter()
+        .map(|c| c.2.parse::<FixedOffset>().map_err(|e| Error::Config(format!("generator offset {} of {}: {e}", c.2, c.0))))
+        .collect::<Result<_>>()?;
     let started = std::time::Instant::now();
     // Days [0, first_load) go into one partition, that of the last of them.
     let first_load = if o.first_load { days } else { o.first_load_days.map(|n| (n as i64).clamp(1, days)).unwrap_or(0) };
