@@ -13,6 +13,16 @@ use crate::error::Result;
 use crate::storage::publish::PartitionWriter;
 use crate::storage::report::TableStats;
 
+/// A folder for one scratch table, never used twice: jobs write scratch of the same name
+/// (`scope`, `current_orders_day`) with other rows in one run, and a cluster executor's Parquet
+/// metadata cache, keyed by path and checked only by size and modification second, then read a
+/// new file with the old file's footer ("ColumnIndex min/max length mismatch" on S3).
+pub fn scratch_dir(run_id: &str, name: &str) -> String {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("_tmp/{run_id}/landing/{name}-{n}")
+}
+
 /// What a job gets to run one date.
 pub struct RunContext<'a> {
     pub engine: &'a Engine,
@@ -84,7 +94,7 @@ impl RunContext<'_> {
         Ok(published.rows)
     }
 
-    /// Run a query into scratch Parquet under `_tmp/<run>/landing/<name>` and register it as
+    /// Run a query into scratch Parquet under `_tmp/<run>/landing/<name>-<n>` and register it as
     /// `landing.<name>`, so several SQL files can read one intermediate result. Returns its rows
     /// and folder (delete it with `staging::cleanup`).
     pub async fn scratch_query(&self, name: &str, sql: &str, p: &Params) -> Result<(u64, String)> {
@@ -106,7 +116,7 @@ impl RunContext<'_> {
         S: futures::Stream<Item = std::result::Result<RecordBatch, datafusion::error::DataFusionError>> + Unpin,
     {
         let e = self.engine;
-        let dir = format!("_tmp/{}/landing/{name}", self.run_id);
+        let dir = scratch_dir(self.run_id, name);
         let scratch = crate::storage::warehouse::Warehouse { local_dir: None, ..e.wh.clone() };
         let mut w = PartitionWriter::new(&scratch, &Default::default(), "_", "_", "_", self.run_id, schema, usize::MAX);
         w.set_dir(&dir);
@@ -287,6 +297,13 @@ pub fn job_names() -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scratch_folders_are_never_reused_in_a_run() {
+        let (a, b) = (scratch_dir("r1", "scope"), scratch_dir("r1", "scope"));
+        assert_ne!(a, b);
+        assert!(a.starts_with("_tmp/r1/landing/scope-") && b.starts_with("_tmp/r1/landing/scope-"), "{a} {b}");
+    }
 
     #[test]
     fn dependencies_come_first() {

@@ -46,7 +46,7 @@ async fn stage_table(rc: &RunContext<'_>, c: &RawContract) -> Result<TableStats>
     let engine = rc.engine;
     let table = c.table.as_str();
     let dt = rc.dt();
-    let landing_dir = format!("_tmp/{}/landing/{table}", rc.run_id);
+    let landing_dir = crate::registry::scratch_dir(rc.run_id, table);
     let landed = raw::land(&engine.wh, c, &dt, &landing_dir, rc.run_id).await?;
     engine.register_landing(table, &landing_dir).await?;
 
