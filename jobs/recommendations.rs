@@ -6,7 +6,9 @@
 //! judged on what customers bought in them: recall@N of the model and of popularity go to
 //! `model_metrics` (models item_cf and popularity). The model trains every `retrain_every_days`
 //! (similarity and popularity to `product_similarity` and `popular_products`, with `trained_on`);
-//! every night recommends from those tables, so nights between trainings only read histories.
+//! every night recommends from those tables. A night that scores with the model the previous
+//! night scored with scores again only the customers whose history moved
+//! (`sql/marts/_recommendation_scope.sql`) and carries the other lists over.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -76,7 +78,7 @@ struct Interaction<'a> {
 
 /// One pass over the interactions of the model's window and, when `cutoff` is before the run
 /// date, the backtest's longer one (reading them once, not once per model).
-async fn interactions(rc: &RunContext<'_>, cfg: &RecommendationsConfig, cutoff: NaiveDate, mut each: impl FnMut(Interaction)) -> Result<()> {
+async fn interactions(rc: &RunContext<'_>, cfg: &RecommendationsConfig, cutoff: NaiveDate, scoped: bool, mut each: impl FnMut(Interaction)) -> Result<()> {
     let span = Duration::days(cfg.lookback_days as i64 - 1);
     let from = cutoff - span;
     let p: Params = params([
@@ -86,7 +88,8 @@ async fn interactions(rc: &RunContext<'_>, cfg: &RecommendationsConfig, cutoff: 
         ("from_dt", date_param(from - Duration::days(1))),
         ("cutoff", date_param(cutoff)),
     ]);
-    let mut stream = rc.engine.query(&sqlfiles::sql("marts", "_recommendation_interactions")?, &p).await?.execute_stream().await?;
+    let sql = crate::registry::scoped_sql("_recommendation_interactions", scoped)?;
+    let mut stream = rc.engine.query(&sql, &p).await?.execute_stream().await?;
     while let Some(b) = stream.next().await {
         let b = b?;
         let s = |i: usize| arrow::compute::cast(b.column(i), &DataType::Utf8);
@@ -185,13 +188,13 @@ struct Backtest {
 }
 
 /// Histories of the `lookback_days` ending on the run date and, with `backtest`, the
-/// backtest's, from one read. `extra` products (a stored model's) get ids too, so that ids stay
-/// in name order over both.
-async fn histories(rc: &RunContext<'_>, cfg: &RecommendationsConfig, backtest: bool, extra: &[&str]) -> Result<(Histories, Option<Backtest>)> {
+/// backtest's, from one read (with `scoped`, of the customers in `landing.scope` only).
+/// `extra` products (a stored model's) get ids too, so that ids stay in name order over both.
+async fn histories(rc: &RunContext<'_>, cfg: &RecommendationsConfig, backtest: bool, extra: &[&str], scoped: bool) -> Result<(Histories, Option<Backtest>)> {
     let cutoff = if backtest { rc.date - Duration::days(cfg.holdout_days as i64) } else { rc.date };
     let mut rows = HistoryRows::default();
     let mut held: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    interactions(rc, cfg, cutoff, |r| {
+    interactions(rc, cfg, cutoff, scoped, |r| {
         rows.add(0, cfg, r.customer, r.product, r.bought, r.viewed);
         if backtest {
             rows.add(1, cfg, r.customer, r.product, r.eval_bought, r.eval_viewed);
@@ -350,21 +353,38 @@ impl Job for Recommendations {
     }
 
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
-        rc.require("recommendations", &[("marts", "customer_product_day"), ("staging", "events")], "run staging and daily_aggregates first")?;
+        rc.require(
+            "recommendations",
+            &[("marts", "customer_product_day"), ("marts", "customer_events_day"), ("staging", "events")],
+            "run staging and daily_aggregates first",
+        )?;
         let cfg = &rc.cfg.jobs.recommendations;
         let settings =
             format!("{} {} {} {} {} {}", cfg.lookback_days, cfg.similarity, cfg.neighbours, cfg.view_weight, cfg.max_items_per_customer, cfg.holdout_days);
-        let fp = fingerprint(&["_recommendation_interactions"], &[settings])?;
+        let fp = fingerprint(&["_recommendation_interactions"], &[settings.clone()])?;
+        // A customer's list also depends on these; the scope SQL decides who is rescored.
+        let rec_fp = fingerprint(&["_recommendation_interactions", "_recommendation_scope"], &[format!("{settings} {} {}", cfg.top_n, cfg.exclude_days)])?;
         let reuse = match rc.reusable_model("product_similarity", cfg.retrain_every_days, &fp).await? {
             Some((prev, trained)) if rc.carry_over_from("marts", "popular_products", &fp).await? == Some(prev) => Some((prev, trained)),
             _ => None,
         };
         let mut metrics: Vec<(&str, String, f64)> = vec![];
+        let mut scratch = vec![];
+        let mut carry = None;
         let (h, stored, sim_rows, customers) = match reuse {
             Some((prev, trained_on)) => {
+                // The previous night scored with this very model: only customers whose history
+                // moved are scored again, the others' lists carried over.
+                if rc.carry_over_from("marts", "product_recommendations", &rec_fp).await? == Some(prev) {
+                    rc.progress("recommendations: scope");
+                    let (n, dir) = rc.scratch_query("scope", &sqlfiles::sql("marts", "_recommendation_scope")?, &scope_params(rc, cfg, prev)).await?;
+                    scratch.push(dir);
+                    tracing::info!(customers = n, previous = %prev, "customers to score again; the others' recommendations carry over");
+                    carry = Some(prev);
+                }
                 rc.progress("recommendation histories (stored model)");
                 let stored = StoredModel::load(rc, prev).await?;
-                let (h, _) = histories(rc, cfg, false, &stored.products()).await?;
+                let (h, _) = histories(rc, cfg, false, &stored.products(), carry.is_some()).await?;
                 let sim_rows = rc.copy_partition("product_similarity", prev, &fp).await?;
                 rc.copy_partition("popular_products", prev, &fp).await?;
                 for model in ["item_cf", "popularity"] {
@@ -376,7 +396,7 @@ impl Job for Recommendations {
             }
             None => {
                 rc.progress("recommendation histories");
-                let (h, backtest) = histories(rc, cfg, cfg.holdout_days > 0, &[]).await?;
+                let (h, backtest) = histories(rc, cfg, cfg.holdout_days > 0, &[], false).await?;
                 rc.progress("product similarity");
                 let nb = neighbours(h.names.products.len(), &h.histories, metric(cfg), cfg.neighbours, cfg.max_items_per_customer);
                 let (products, customers) = h.counts();
@@ -416,11 +436,21 @@ impl Job for Recommendations {
         rc.progress("recommendations");
         let (nb, pop) = stored.ids(&h.names);
         drop(stored);
-        let rec_rows = publish_recommendations(rc, cfg, &h, &nb, &pop).await?;
+        let published = publish_recommendations(rc, cfg, &h, &nb, &pop, carry, rec_fp).await;
+        for dir in &scratch {
+            crate::staging::cleanup(rc.engine, dir).await;
+        }
+        let (rec_rows, recomputed) = published?;
         let m = crate::model_metrics::publish(rc, &["item_cf", "popularity"], &metrics).await?;
         Ok(vec![
             TableStats { table: "marts.product_similarity".into(), rows_in: nb.len() as u64, rows_out: sim_rows, ..Default::default() },
-            TableStats { table: "marts.product_recommendations".into(), rows_in: customers as u64, rows_out: rec_rows, ..Default::default() },
+            TableStats {
+                table: "marts.product_recommendations".into(),
+                rows_in: customers as u64,
+                rows_out: rec_rows,
+                recomputed: Some(recomputed),
+                ..Default::default()
+            },
             TableStats { table: "marts.model_metrics".into(), rows_out: m, ..Default::default() },
         ])
     }
@@ -436,11 +466,43 @@ fn rec_schema() -> SchemaRef {
     ]))
 }
 
-async fn publish_recommendations(rc: &RunContext<'_>, cfg: &RecommendationsConfig, h: &Histories, nb: &[Vec<(u32, f32)>], pop: &[u32]) -> Result<u64> {
-    let sql = "SELECT DISTINCT customer_id FROM staging.customers WHERE dt <= $run_date";
-    let mut stream = rc.engine.query(sql, &params([("run_date", date_param(rc.date))])).await?.execute_stream().await?;
-    let mut w = rc.writer("marts", "product_recommendations", rec_schema());
+/// Parameters of `_recommendation_scope.sql` against the previous partition `prev`.
+fn scope_params(rc: &RunContext<'_>, cfg: &RecommendationsConfig, prev: NaiveDate) -> Params {
+    let (window, recent) = (Duration::days(cfg.lookback_days as i64 - 1), Duration::days(cfg.exclude_days as i64 - 1));
+    params([
+        ("run_date", date_param(rc.date)),
+        ("prev_dt", date_param(prev)),
+        ("window_start", date_param(rc.date - window)),
+        ("prev_window_start", date_param(prev - window)),
+        ("window_left_dt", date_param(prev - window - Duration::days(1))),
+        ("recent_start", date_param(rc.date - recent)),
+        ("prev_recent_start", date_param(prev - recent)),
+        ("recent_left_dt", date_param(prev - recent - Duration::days(1))),
+    ])
+}
+
+/// Top N for every customer known at D, streamed in chunks; with `carry`, for the customers in
+/// `landing.scope`, the others' rows copied from that partition. Returns rows written and rows
+/// computed tonight.
+async fn publish_recommendations(
+    rc: &RunContext<'_>,
+    cfg: &RecommendationsConfig,
+    h: &Histories,
+    nb: &[Vec<(u32, f32)>],
+    pop: &[u32],
+    carry: Option<NaiveDate>,
+    fp: String,
+) -> Result<(u64, u64)> {
+    let mut p = params([("run_date", date_param(rc.date))]);
+    let mut sql = "SELECT DISTINCT customer_id FROM staging.customers WHERE dt <= $run_date".to_string();
+    if let Some(prev) = carry {
+        p.insert("prev_dt".into(), date_param(prev));
+        sql.push_str(" AND customer_id IN (SELECT customer_id FROM landing.scope)");
+    }
+    let mut stream = rc.engine.query(&sql, &p).await?.execute_stream().await?;
+    let mut w = rc.writer("marts", "product_recommendations", rec_schema()).built_with(Some(fp));
     let empty: History = vec![];
+    let mut fresh = 0u64;
     let result: Result<()> = async {
         while let Some(b) = stream.next().await {
             let b = b?;
@@ -474,7 +536,23 @@ async fn publish_recommendations(rc: &RunContext<'_>, cfg: &RecommendationsConfi
                     Arc::new(StringArray::from(src)),
                 ],
             )?;
+            fresh += batch.num_rows() as u64;
             w.write(&batch).await?;
+        }
+        if carry.is_some() {
+            let sql = "SELECT customer_id, product_id, score, rank, source FROM marts.product_recommendations \
+                       WHERE dt = $prev_dt AND customer_id NOT IN (SELECT customer_id FROM landing.scope)";
+            let mut carried = rc.engine.query(sql, &p).await?.execute_stream().await?;
+            while let Some(b) = carried.next().await {
+                let b = b?;
+                let columns = rec_schema()
+                    .fields()
+                    .iter()
+                    .zip(b.columns())
+                    .map(|(f, c)| arrow::compute::cast(c, f.data_type()))
+                    .collect::<std::result::Result<_, _>>()?;
+                w.write(&RecordBatch::try_new(rec_schema(), columns)?).await?;
+            }
         }
         Ok(())
     }
@@ -485,7 +563,7 @@ async fn publish_recommendations(rc: &RunContext<'_>, cfg: &RecommendationsConfi
     }
     let published = w.commit().await?;
     rc.engine.register("marts", "product_recommendations").await?;
-    Ok(published.rows)
+    Ok((published.rows, fresh))
 }
 
 /// recall@top_n of the model and of popularity, built on the history before the last

@@ -27,6 +27,7 @@ const FILES: &[(&str, &str)] = &[
     ("marts/association_rules", include_str!("../sql/marts/association_rules.sql")),
     ("marts/sales_forecast", include_str!("../sql/marts/sales_forecast.sql")),
     ("marts/_recommendation_interactions", include_str!("../sql/marts/_recommendation_interactions.sql")),
+    ("marts/_recommendation_scope", include_str!("../sql/marts/_recommendation_scope.sql")),
     ("marts/_churn_history", include_str!("../sql/marts/_churn_history.sql")),
     ("marts/_churn_features", include_str!("../sql/marts/_churn_features.sql")),
     ("marts/audience_members", include_str!("../sql/marts/audience_members.sql")),

@@ -8,12 +8,14 @@
 -- in partitions dt >= X - 1, so only the partitions from $from_dt = $from - 1 are read, and
 -- the cost follows the windows, not all history. Day windows are CASE conditions: with bound
 -- parameters a WHERE range on `day` trips DataFusion 55's selectivity assertion (see
--- _churn_features.sql).
+-- _churn_features.sql). On a night that carries most customers' recommendations over, only
+-- those in landing.scope are read (a full run drops that filter).
 WITH cpd AS (
   SELECT customer_id, product_id, day, units FROM (
     SELECT customer_id, product_id, day, units,
            row_number() OVER (PARTITION BY customer_id, day, product_id ORDER BY dt DESC) AS rn
     FROM marts.customer_product_day WHERE dt >= $from_dt AND dt <= $run_date
+      AND customer_id IN (SELECT customer_id FROM landing.scope)
   ) WHERE rn = 1
 ),
 bought AS (
@@ -26,7 +28,7 @@ bought AS (
 views AS (
   SELECT customer_id, product_id, shop_date(event_ts) AS day FROM staging.events
   WHERE dt >= $from_dt AND dt <= $run_date AND event_type = 'product_view' AND customer_id IS NOT NULL
-    AND product_id IS NOT NULL
+    AND product_id IS NOT NULL AND customer_id IN (SELECT customer_id FROM landing.scope)
 ),
 viewed AS (
   SELECT customer_id, product_id,
