@@ -327,6 +327,19 @@ pub struct SalesForecastConfig {
     /// The shop's own peak days (sales, launches), learned by the regression like the built-in
     /// retail peaks (Black Friday, Cyber Monday, Christmas, New Year, Valentine's Day).
     pub holidays: Vec<chrono::NaiveDate>,
+    /// Backtest and choose each series' model again when the choice is this many days old; the
+    /// nights between fit the chosen model to the newest history. 1: every night.
+    pub backtest_every_days: u32,
+}
+
+impl SalesForecastConfig {
+    /// Everything that decides which model a series gets (not how often it is decided).
+    pub fn choice_settings(&self) -> String {
+        format!(
+            "{} {} {:?} {} {:?} {} {} {:?}",
+            self.grain, self.horizon, self.series, self.backtest_folds, self.models, self.history_days, self.top_products_days, self.holidays
+        )
+    }
 }
 
 impl Default for SalesForecastConfig {
@@ -340,6 +353,7 @@ impl Default for SalesForecastConfig {
             history_days: 1095,
             top_products_days: 90,
             holidays: vec![],
+            backtest_every_days: 7,
         }
     }
 }
@@ -388,6 +402,9 @@ impl SalesForecastConfig {
         }
         if self.top_products_days == 0 {
             return bad("top_products_days must be at least 1".into());
+        }
+        if self.backtest_every_days == 0 {
+            return bad("backtest_every_days must be at least 1 (1: every night)".into());
         }
         if self.series.is_empty() {
             return bad("series is empty: nothing to forecast".into());

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::engine::{date32, date_param, params};
 use crate::error::{Error, Result};
-use crate::ml::forecast::{forecast_series, BacktestOptions, Calendar, Grain, Model, SeriesForecast};
+use crate::ml::forecast::{forecast_series, BacktestOptions, Bands, Calendar, Grain, Model, ModelScore, SeriesForecast, COMBINATION};
 use crate::registry::{Job, RunContext};
 use crate::sqlfiles;
 use crate::storage::report::TableStats;
@@ -135,6 +135,16 @@ pub fn backtest_schema() -> SchemaRef {
         f("folds", DataType::Int64, false),
         f("horizon", DataType::Int64, false),
         f("note", DataType::Utf8, true),
+        // The chosen row: quantiles of its backtest errors in units of the series' scale, and
+        // the share of tested periods without sales, which its intervals are built from.
+        f("error_q10", DataType::Float64, true),
+        f("error_q90", DataType::Float64, true),
+        f("error_q025", DataType::Float64, true),
+        f("error_q975", DataType::Float64, true),
+        f("error_q80", DataType::Float64, true),
+        f("error_q95", DataType::Float64, true),
+        f("zero_share", DataType::Float64, true),
+        f("trained_on", DataType::Date32, true),
     ]))
 }
 
@@ -157,12 +167,21 @@ pub fn forecast_batch(series: &[Series], results: &[SeriesForecast], grain: Grai
     Ok(RecordBatch::try_new(forecast_schema(), cols)?)
 }
 
-pub fn backtest_batch(series: &[Series], results: &[SeriesForecast], grain: Grain, horizon: usize) -> Result<RecordBatch> {
-    let rows: Vec<(&Series, &SeriesForecast, usize)> = series.iter().zip(results).flat_map(|(s, r)| (0..r.scores.len()).map(move |i| (s, r, i))).collect();
-    let sc = |(_, r, i): &(&Series, &SeriesForecast, usize)| r.scores[*i].clone();
-    let cols: Vec<ArrayRef> = vec![
-        str_col(rows.iter().map(|(s, _, _)| Some(&s.key))),
-        str_col(rows.iter().map(|(s, _, _)| Some(s.measure))),
+/// `trained_on`: per series, the night its backtest ran (None outside the warehouse).
+pub fn backtest_batch(series: &[Series], results: &[SeriesForecast], grain: Grain, horizon: usize, trained_on: &[Option<NaiveDate>]) -> Result<RecordBatch> {
+    // (series, its forecast, score index, night of its backtest)
+    type Row<'a> = (&'a Series, &'a SeriesForecast, usize, Option<NaiveDate>);
+    let rows: Vec<Row> = series
+        .iter()
+        .zip(results)
+        .enumerate()
+        .flat_map(|(k, (s, r))| (0..r.scores.len()).map(move |i| (s, r, i, trained_on.get(k).copied().flatten())))
+        .collect();
+    let sc = |(_, r, i, _): &Row| r.scores[*i].clone();
+    let band = |(_, r, i, _): &Row| r.bands.filter(|_| r.scores[*i].chosen);
+    let mut cols: Vec<ArrayRef> = vec![
+        str_col(rows.iter().map(|r| Some(&r.0.key))),
+        str_col(rows.iter().map(|r| Some(r.0.measure))),
         str_col(rows.iter().map(|r| Some(sc(r).model))),
         f64_col(rows.iter().map(|r| sc(r).mase)),
         f64_col(rows.iter().map(|r| sc(r).smape)),
@@ -178,6 +197,11 @@ pub fn backtest_batch(series: &[Series], results: &[SeriesForecast], grain: Grai
             s.error.or_else(|| if s.chosen { r.1.note.clone() } else { None })
         })),
     ];
+    for i in 0..6 {
+        cols.push(f64_col(rows.iter().map(|r| band(r).map(|b| b.q[i]))));
+    }
+    cols.push(f64_col(rows.iter().map(|r| band(r).map(|b| b.zero_share))));
+    cols.push(Arc::new(rows.iter().map(|r| r.3.map(date32)).collect::<Date32Array>()));
     Ok(RecordBatch::try_new(backtest_schema(), cols)?)
 }
 
@@ -207,6 +231,112 @@ pub fn forecast_all(
             r
         })
         .collect()
+}
+
+/// A series' model as chosen by an earlier backtest (`forecast_backtest`, partition `dt`).
+struct Choice {
+    model: &'static str,
+    bands: Option<Bands>,
+    scores: Vec<ModelScore>,
+    folds: usize,
+    trained_on: NaiveDate,
+}
+
+/// The choices of partition `dt` younger than `every_days`, by (series_key, measure).
+async fn stored_choices(rc: &RunContext<'_>, dt: NaiveDate, every_days: u32) -> Result<HashMap<(String, String), Choice>> {
+    let sql = "SELECT series_key, measure, model, mase, smape, coverage80, coverage95, chosen, spec, folds, note, \
+               error_q10, error_q90, error_q025, error_q975, error_q80, error_q95, zero_share, trained_on \
+               FROM marts.forecast_backtest WHERE dt = $dt";
+    let batches = rc.engine.query(sql, &params([("dt", date_param(dt))])).await?.collect().await?;
+    let known = |name: &str| crate::ml::forecast::MODEL_NAMES.iter().copied().chain([COMBINATION]).find(|m| *m == name);
+    let mut all: HashMap<(String, String), (Vec<ModelScore>, Option<Choice>)> = HashMap::new();
+    for b in &batches {
+        let text = |i: usize| arrow::compute::cast(b.column(i), &DataType::Utf8);
+        let num = |i: usize| arrow::compute::cast(b.column(i), &DataType::Float64);
+        let (key, measure, model, spec, note) = (text(0)?, text(1)?, text(2)?, text(8)?, text(10)?);
+        let [key, measure, model, spec, note] = [&key, &measure, &model, &spec, &note].map(|a| a.as_string::<i32>().clone());
+        let nums: Vec<ArrayRef> = [3, 4, 5, 6, 11, 12, 13, 14, 15, 16, 17].iter().map(|&i| num(i)).collect::<std::result::Result<_, _>>()?;
+        let v = |k: usize, r: usize| {
+            let a = nums[k].as_primitive::<Float64Type>();
+            (!a.is_null(r)).then(|| a.value(r))
+        };
+        let chosen = b.column(7).as_boolean();
+        let folds = arrow::compute::cast(b.column(9), &DataType::Int64)?;
+        let folds = folds.as_primitive::<arrow::datatypes::Int64Type>();
+        let trained = arrow::compute::cast(b.column(18), &DataType::Date32)?;
+        let trained = trained.as_primitive::<Date32Type>();
+        for r in 0..b.num_rows() {
+            let Some(name) = known(model.value(r)) else { continue };
+            let is_chosen = !chosen.is_null(r) && chosen.value(r);
+            let score = ModelScore {
+                model: name,
+                spec: if spec.is_null(r) { String::new() } else { spec.value(r).to_string() },
+                mase: v(0, r),
+                smape: v(1, r),
+                coverage80: v(2, r),
+                coverage95: v(3, r),
+                folds: folds.value(r).max(0) as usize,
+                chosen: is_chosen,
+                error: (!is_chosen && !note.is_null(r)).then(|| note.value(r).to_string()),
+            };
+            let e = all.entry((key.value(r).to_string(), measure.value(r).to_string())).or_default();
+            if is_chosen && !trained.is_null(r) {
+                let q: Vec<Option<f64>> = (4..10).map(|k| v(k, r)).collect();
+                let bands = match (q.iter().copied().collect::<Option<Vec<f64>>>(), v(10, r)) {
+                    (Some(q), Some(zero_share)) => q.try_into().ok().map(|q| Bands { q, zero_share }),
+                    _ => None,
+                };
+                e.1 = Some(Choice { model: name, bands, scores: vec![], folds: score.folds, trained_on: to_date(trained.value(r)) });
+            }
+            e.0.push(score);
+        }
+    }
+    let age = |c: &Choice| (rc.date - c.trained_on).num_days();
+    Ok(all
+        .into_iter()
+        .filter_map(|(k, (mut scores, c))| {
+            let mut c = c.filter(|c| c.folds > 0 && age(c) > 0 && age(c) < every_days as i64)?;
+            // The order they were scored in: the candidates, then their combination.
+            scores.sort_by_key(|s| (s.model == COMBINATION, crate::ml::forecast::MODEL_NAMES.iter().position(|m| *m == s.model)));
+            c.scores = scores;
+            Some((k, c))
+        })
+        .collect())
+}
+
+/// Each series with its stored choice fit to tonight's history, or backtested when it has
+/// none (new, too old, or the model no longer fits). Returns the forecasts and the night each
+/// series' backtest ran.
+fn forecast_or_reuse(
+    rc_date: NaiveDate,
+    series: &[Series],
+    choices: &HashMap<(String, String), Choice>,
+    models: &[Box<dyn Model>],
+    o: &BacktestOptions,
+    holidays: &[NaiveDate],
+    grain: Grain,
+    progress: Option<&indicatif::ProgressBar>,
+) -> (Vec<SeriesForecast>, Vec<Option<NaiveDate>>) {
+    let reused: Vec<Option<SeriesForecast>> = series
+        .par_iter()
+        .map(|s| {
+            let c = choices.get(&(s.key.clone(), s.measure.to_string()))?;
+            let mut cal = Calendar::new(grain, s.first);
+            cal.holidays = holidays.to_vec();
+            let (yhat, spec, intervals) = crate::ml::forecast::forecast_chosen(&s.values, &cal, models, o, c.model, c.bands)?;
+            Some(SeriesForecast { model: c.model, spec, yhat, intervals, scores: c.scores.clone(), folds: c.folds, note: None, bands: c.bands })
+        })
+        .collect();
+    let missing: Vec<usize> = (0..series.len()).filter(|&i| reused[i].is_none()).collect();
+    let to_fit: Vec<Series> = missing.iter().map(|&i| series[i].clone()).collect();
+    let mut trained: Vec<Option<NaiveDate>> = series.iter().map(|s| choices.get(&(s.key.clone(), s.measure.to_string())).map(|c| c.trained_on)).collect();
+    let mut results = reused;
+    // forecast_all returns one forecast per series, in order.
+    for (i, f) in missing.into_iter().zip(forecast_all(&to_fit, models, o, holidays, grain, progress)) {
+        (results[i], trained[i]) = (Some(f), Some(rc_date));
+    }
+    let results = results.into_iter().flatten().collect();
+    (results, trained)
 }
 
 async fn first_data_day(rc: &RunContext<'_>) -> Result<Option<NaiveDate>> {
@@ -266,9 +396,15 @@ impl Job for SalesForecast {
         let o = BacktestOptions { horizon: cfg.horizon, folds: cfg.backtest_folds, nonnegative: true };
         let (holidays, pb) = (cfg.holidays.clone(), rc.progress.clone());
         let models = crate::ml::forecast::models_named(&cfg.models).map_err(|e| Error::Config(format!("[jobs.sales_forecast] {e}")))?;
+        let fp = crate::registry::fingerprint(&["sales_forecast"], &[cfg.choice_settings()])?;
+        let choices = match rc.reusable_model("forecast_backtest", cfg.backtest_every_days, &fp).await? {
+            Some((prev, _)) => stored_choices(rc, prev, cfg.backtest_every_days).await?,
+            None => HashMap::new(),
+        };
+        let date = rc.date;
         // The series move to the blocking thread and come back with their forecasts.
-        let (series, results) = tokio::task::spawn_blocking(move || {
-            let r = forecast_all(&series, &models, &o, &holidays, grain, Some(&pb));
+        let (series, (results, trained_on)) = tokio::task::spawn_blocking(move || {
+            let r = forecast_or_reuse(date, &series, &choices, &models, &o, &holidays, grain, Some(&pb));
             (series, r)
         })
         .await
@@ -279,12 +415,14 @@ impl Job for SalesForecast {
         });
         tracing::info!(series = series.len(), ?chosen, seconds = t1.elapsed().as_secs_f64(), "forecast");
         let fb = forecast_batch(&series, &results, grain)?;
-        let bb = backtest_batch(&series, &results, grain, cfg.horizon)?;
+        let bb = backtest_batch(&series, &results, grain, cfg.horizon, &trained_on)?;
+        let backtested: u64 = results.iter().zip(&trained_on).filter(|(_, t)| **t == Some(rc.date)).map(|(r, _)| r.scores.len() as u64).sum();
+        tracing::info!(series = series.len(), backtested_rows = backtested, "series with a stored choice were fitted without a backtest");
         let nf = rc.publish_batches("marts", "sales_forecast", fb.schema(), &[fb]).await?;
-        let nb = rc.publish_batches("marts", "forecast_backtest", bb.schema(), &[bb]).await?;
+        let nb = rc.publish_batches_built_with("marts", "forecast_backtest", bb.schema(), &[bb], Some(fp)).await?;
         let n = series.len() as u64;
         let stats = |t: &str, out: u64| TableStats { table: t.into(), rows_in: n, rows_out: out, ..Default::default() };
-        Ok(vec![stats("sales_forecast", nf), stats("forecast_backtest", nb)])
+        Ok(vec![stats("sales_forecast", nf), TableStats { recomputed: Some(backtested), ..stats("forecast_backtest", nb) }])
     }
 }
 

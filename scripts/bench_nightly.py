@@ -8,10 +8,10 @@ seconds per job of the median run, and each job's ratio. The goal is night 365 w
 night 30. --jobs runs only those jobs every night (e.g. the marts of profiles and RFM at 1M
 customers, where the model jobs' first load of a year takes most of an hour). --reuse keeps a
 warehouse whose first load succeeded (same command line) instead of generating it again.
-The models (recommendations, churn_scores) train every 7 nights by default; the warm-up trains
-them on night X-1, so the timed night X is a scoring night; night X is then timed again as a
-training night (a config with
-retrain_every_days = 1), and the weekly average of six scoring nights and one training night
+The models (recommendations, churn_scores; sales_forecast's backtests) train every 7 nights by
+default; the warm-up trains them on night X-1, so the timed night X is a scoring night; night X
+is then timed again as a training night (a config with retrain_every_days = 1 and
+backtest_every_days = 1), and the weekly average of six scoring nights and one training night
 is printed too.
 Peer: DuckDB recomputing the RFM and BG/NBD columns from all staged orders at the last day,
 the "rescan history every night" way, against ecomwh's rfm_segments job.
@@ -87,7 +87,8 @@ def main():
             print(f"day {x}: first load of {x - WARMUP - 1} days ({first}) in {secs:.0f}s, peak {rss:.0f} MiB", flush=True)
         train_cfg = os.path.join(wh, "bench-train-every-night.toml")
         with open(train_cfg, "w") as f:
-            f.write("[jobs.recommendations]\nretrain_every_days = 1\n[jobs.churn_scores]\nretrain_every_days = 1\n")
+            f.write("[jobs.recommendations]\nretrain_every_days = 1\n[jobs.churn_scores]\nretrain_every_days = 1\n"
+                    "[jobs.sales_forecast]\nbacktest_every_days = 1\n")
         for i in range(WARMUP):
             d = first + dtm.timedelta(days=i + 1)
             # The models train on night X-1 (whatever the warehouse's history), so night X scores.
@@ -116,7 +117,7 @@ def main():
         t_jobs = {j["job"]: j["seconds"] for j in t_report["jobs"]}
         weekly = (6 * secs + t_secs) / 7
         print(f"night {x} as a training night: median {t_secs:.2f}s, peak {t_rss:.0f} MiB; jobs: "
-              + ", ".join(f"{k} {v:.2f}s" for k, v in t_jobs.items() if k in ("recommendations", "churn_scores"))
+              + ", ".join(f"{k} {v:.2f}s" for k, v in t_jobs.items() if k in ("recommendations", "churn_scores", "sales_forecast"))
               + f"; weekly average {weekly:.2f}s", flush=True)
         results[x] = (secs, rss, jobs, t_secs, weekly)
         last_wh, last_d = wh, d

@@ -127,3 +127,83 @@ fn a_bad_series_setting_is_refused_with_exit_2() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("top_products:many") && err.contains("top_products:N"), "{err}");
 }
+
+#[test]
+fn the_model_choice_is_kept_between_backtests() {
+    let wh = local_wh();
+    let url = wh.url.as_str();
+    let cfg = wh.path("cadence.toml");
+    let every = |n: u32| {
+        std::fs::write(&cfg, format!("[jobs.sales_forecast]\nseries = [\"total\", \"category\", \"top_products:5\"]\nbacktest_every_days = {n}\n")).unwrap()
+    };
+    every(3);
+    let c = cfg.to_str().unwrap();
+    ok(url, &["generate", "--customers", "2000", "--days", "200", "--start", "2025-01-01", "--first-load-days", "196"]);
+    let nights = ["2025-07-15", "2025-07-16", "2025-07-17", "2025-07-18"];
+    ok(url, &["--config", c, "backfill", "--from", nights[0], "--to", nights[3], "--jobs", "staging,daily_aggregates,sales_forecast"]);
+    let backtested = |dt: &str| -> (u64, u64) {
+        let r = wh.report(dt);
+        let t = r["jobs"].as_array().unwrap().iter().flat_map(|j| j["tables"].as_array().unwrap().iter()).find(|t| t["table"] == "forecast_backtest");
+        let t = t.unwrap_or_else(|| panic!("no forecast_backtest in the report of {dt}"));
+        (t["recomputed"].as_u64().unwrap(), t["rows_out"].as_u64().unwrap())
+    };
+    let scores = |dt: &str, trained: &str| {
+        sql(
+            url,
+            &format!(
+                "SELECT series_key, measure, model, mase, smape, coverage80, coverage95, chosen, spec, folds, note, error_q10, error_q90, \
+                 error_q025, error_q975, error_q80, error_q95, zero_share FROM marts.forecast_backtest \
+                 WHERE dt = '{dt}' AND trained_on = '{trained}' ORDER BY 1, 2, 3"
+            ),
+        )
+    };
+    for (i, dt) in nights.iter().enumerate() {
+        let trained_on = nights[i - i % 3];
+        let (fresh, rows) = backtested(dt);
+        eprintln!("{dt}: backtested {fresh} of {rows} rows");
+        // The total and the categories are always forecast; only top products can be new.
+        let q = format!(
+            "SELECT count(*) FROM marts.forecast_backtest WHERE dt = '{dt}' AND (series_key = 'total' OR series_key LIKE 'category:%') \
+             AND trained_on <> '{trained_on}'"
+        );
+        assert_eq!(count(url, &q), 0, "{dt}");
+        if i % 3 == 0 {
+            // Every choice 3 days old is made again (one made since, for a new series, is kept).
+            assert!(fresh * 2 > rows, "{dt}: {fresh} of {rows}");
+            let old = format!("SELECT count(*) FROM marts.forecast_backtest WHERE dt = '{dt}' AND trained_on <= DATE '{dt}' - INTERVAL '3' DAY");
+            assert_eq!(count(url, &old), 0, "{dt}");
+        } else {
+            assert!(fresh < rows / 2, "{dt}: {fresh} of {rows}");
+            // The kept choices' backtest is the training night's, error quantiles included.
+            let kept = scores(dt, trained_on);
+            assert!(kept.len() as u64 >= rows - fresh && !kept.is_empty());
+            let then = scores(trained_on, trained_on);
+            let missing = kept.iter().filter(|r| !then.contains(r)).count();
+            assert_eq!(missing, 0, "{dt}: {missing} of {} kept rows differ from {trained_on}'s", kept.len());
+        }
+        // Every series is forecast with its chosen model; the chosen row has its quantiles.
+        let q = format!(
+            "SELECT count(*) FROM marts.forecast_backtest b JOIN (SELECT DISTINCT series_key, measure, model FROM marts.sales_forecast \
+             WHERE dt = '{dt}') f ON f.series_key = b.series_key AND f.measure = b.measure \
+             WHERE b.dt = '{dt}' AND b.chosen AND b.model = f.model AND b.error_q95 IS NOT NULL AND b.zero_share IS NOT NULL"
+        );
+        assert_eq!(count(url, &q), count(url, &format!("SELECT count(DISTINCT series_key || measure) FROM marts.sales_forecast WHERE dt = '{dt}'")));
+    }
+    // The forecast moves on with the newest day even with the same model.
+    let yhat =
+        |dt: &str| sql(url, &format!("SELECT series_key, measure, model, period_start, yhat FROM marts.sales_forecast WHERE dt = '{dt}' ORDER BY 1, 2, 4"));
+    let kept = yhat(nights[1]);
+    assert_ne!(kept, yhat(nights[0]));
+    // Backtesting that night again: where it chooses the same model, the same forecast.
+    every(1);
+    ok(url, &["--config", c, "run", "--date", nights[1], "--jobs", "sales_forecast"]);
+    let (fresh, rows) = backtested(nights[1]);
+    assert_eq!(fresh, rows);
+    let again = yhat(nights[1]);
+    assert_eq!(kept.len(), again.len());
+    let same: Vec<_> = kept.iter().zip(&again).filter(|(a, b)| a["model"] == b["model"]).collect();
+    assert!(same.len() * 2 > kept.len(), "{} of {} rows kept their model", same.len(), kept.len());
+    for (a, b) in same {
+        assert_eq!(a, b);
+    }
+}

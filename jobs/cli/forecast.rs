@@ -92,7 +92,8 @@ pub async fn run(_app: &super::App, a: Args) -> Result<()> {
     println!("series {} | load {load:.3}s forecast {fit:.3}s | chosen {chosen:?}", series.len());
     if let Some(dir) = a.out {
         std::fs::create_dir_all(&dir)?;
-        let batches = [("forecasts.csv", forecast_batch(&series, &results, grain)?), ("backtest.csv", backtest_batch(&series, &results, grain, a.horizon)?)];
+        let batches =
+            [("forecasts.csv", forecast_batch(&series, &results, grain)?), ("backtest.csv", backtest_batch(&series, &results, grain, a.horizon, &[])?)];
         for (name, batch) in batches {
             let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join(name))?);
             crate::output::render(&[batch], crate::output::Format::Csv, &mut f)?;

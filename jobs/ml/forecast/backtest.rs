@@ -42,6 +42,9 @@ pub struct SeriesForecast {
     pub folds: usize,
     /// Set when the series was too short to backtest.
     pub note: Option<String>,
+    /// What the intervals were built from (the chosen model's backtest errors), before scaling
+    /// to the history: with the chosen model, all a night between backtests needs.
+    pub bands: Option<Bands>,
 }
 
 /// Fold origins, earliest first: the last `folds` windows of `h` periods.
@@ -90,10 +93,11 @@ pub fn quantile(sorted: &[f64], p: f64) -> f64 {
 
 /// What intervals are built from: quantiles of forecast errors (actual - forecast) at 10%, 90%,
 /// 2.5%, 97.5%, 80% and 95%, and the share of periods that sold nothing.
-#[derive(Debug, Clone, Copy)]
-struct Bands {
-    q: [f64; 6],
-    zero_share: f64,
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bands {
+    /// In units of the series' scale (see `interval_scale`).
+    pub q: [f64; 6],
+    pub zero_share: f64,
 }
 
 impl Bands {
@@ -290,7 +294,7 @@ pub fn forecast_series(y: &[f64], cal: &Calendar, models: &[Box<dyn Model>], o: 
             chosen: true,
             error: None,
         };
-        return SeriesForecast { model: fallback.name(), spec, yhat, intervals, scores: vec![score], folds: 0, note: Some(note) };
+        return SeriesForecast { model: fallback.name(), spec, yhat, intervals, scores: vec![score], folds: 0, note: Some(note), bands: None };
     }
 
     let mut trials: Vec<Trial> = models.iter().map(|m| try_model(m.as_ref(), y, cal, &origins, o)).collect();
@@ -336,21 +340,12 @@ pub fn forecast_series(y: &[f64], cal: &Calendar, models: &[Box<dyn Model>], o: 
             best = Some(i);
         }
     }
-    // The final fit searches again on all history (as AutoETS would), not the first fold's variant.
-    let fit = |name: &str| -> Result<super::Fitted, String> {
-        if name == COMBINATION {
-            let (a, b) = (fit_named(models, "ets", y, cal, h)?, fit_named(models, "regression", y, cal, h)?);
-            let point = a.point.iter().zip(&b.point).map(|(x, z)| (x + z) / 2.0).collect();
-            return Ok(super::Fitted { point, spec: format!("mean of {} and {}", a.spec, b.spec) });
-        }
-        fit_named(models, name, y, cal, h)
-    };
     // The fallback always fits (it has at least min_train periods).
     let mut chosen = best.unwrap_or(0);
-    let mut final_fit = fit(trials[chosen].score.model);
+    let mut final_fit = fit_final(models, trials[chosen].score.model, y, cal, h);
     if final_fit.is_err() && chosen != 0 {
         chosen = 0;
-        final_fit = fit(trials[0].score.model);
+        final_fit = fit_final(models, trials[0].score.model, y, cal, h);
     }
     trials[chosen].score.chosen = true;
     let (yhat, spec) = match final_fit {
@@ -358,18 +353,54 @@ pub fn forecast_series(y: &[f64], cal: &Calendar, models: &[Box<dyn Model>], o: 
         Err(_) => (vec![0.0; h], "no fit".to_string()),
     };
     let pooled: Vec<f64> = trials[chosen].errors.iter().flatten().copied().collect();
-    let scale = interval_scale(y, m);
-    let bands = Bands::new(&pooled, trials[chosen].zero_share).map(|b| b.scaled(scale));
-    let intervals = yhat.iter().map(|v| bands.map(|b| b.around(*v, o.nonnegative))).collect();
+    let bands = Bands::new(&pooled, trials[chosen].zero_share);
     SeriesForecast {
         model: trials[chosen].score.model,
         spec,
+        intervals: intervals(&yhat, bands, y, m, o),
         yhat,
-        intervals,
         folds: origins.len(),
         scores: trials.into_iter().map(|t| t.score).collect(),
         note: None,
+        bands,
     }
+}
+
+/// The final fit searches again on all history (as AutoETS would), not the first fold's variant.
+fn fit_final(models: &[Box<dyn Model>], name: &str, y: &[f64], cal: &Calendar, h: usize) -> Result<super::Fitted, String> {
+    if name == COMBINATION {
+        let (a, b) = (fit_named(models, "ets", y, cal, h)?, fit_named(models, "regression", y, cal, h)?);
+        let point = a.point.iter().zip(&b.point).map(|(x, z)| (x + z) / 2.0).collect();
+        return Ok(super::Fitted { point, spec: format!("mean of {} and {}", a.spec, b.spec) });
+    }
+    fit_named(models, name, y, cal, h)
+}
+
+fn intervals(yhat: &[f64], bands: Option<Bands>, y: &[f64], m: usize, o: &BacktestOptions) -> Vec<Option<[f64; 4]>> {
+    let bands = bands.map(|b| b.scaled(interval_scale(y, m)));
+    yhat.iter().map(|v| bands.map(|b| b.around(*v, o.nonnegative))).collect()
+}
+
+/// Forecast with a model chosen (and its `bands` learnt) by an earlier backtest: the final fit
+/// of [`forecast_series`] alone, so the same choice on the same history gives the same
+/// forecast. None when the history is too short to have been backtested or the model no
+/// longer fits: then backtest again.
+pub fn forecast_chosen(
+    y: &[f64],
+    cal: &Calendar,
+    models: &[Box<dyn Model>],
+    o: &BacktestOptions,
+    model: &str,
+    bands: Option<Bands>,
+) -> Option<(Vec<f64>, String, Vec<Option<[f64; 4]>>)> {
+    let m = cal.grain.season_length();
+    if origins(y.len(), o.horizon, o.folds, min_train(m)).is_empty() {
+        return None;
+    }
+    let f = fit_final(models, model, y, cal, o.horizon).ok()?;
+    let yhat = clip(f.point, o.nonnegative);
+    let iv = intervals(&yhat, bands, y, m, o);
+    Some((yhat, f.spec, iv))
 }
 
 #[cfg(test)]
@@ -380,6 +411,36 @@ mod tests {
 
     fn cal() -> Calendar {
         Calendar::new(Grain::Day, NaiveDate::from_ymd_opt(2025, 1, 6).unwrap())
+    }
+
+    #[test]
+    fn the_stored_choice_forecasts_as_the_backtest_did() {
+        let o = BacktestOptions { horizon: 14, folds: 3, nonnegative: true };
+        let models = default_models();
+        for seed in 0..6u64 {
+            // Trend, weekly season and noise; some series sparse.
+            let mut r = seed * 7919 + 1;
+            let mut noise = || {
+                r = r.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (r >> 33) as f64 / (1u64 << 31) as f64
+            };
+            let y: Vec<f64> = (0..150)
+                .map(|t| {
+                    let v = 20.0 + 0.1 * t as f64 + 5.0 * ((t % 7) as f64) + 8.0 * noise();
+                    if seed % 3 == 2 && noise() < 0.6 {
+                        0.0
+                    } else {
+                        v
+                    }
+                })
+                .collect();
+            let full = forecast_series(&y, &cal(), &models, &o);
+            assert!(full.bands.is_some(), "seed {seed}");
+            let (yhat, spec, iv) = forecast_chosen(&y, &cal(), &models, &o, full.model, full.bands).expect("fits");
+            assert_eq!((yhat, spec, iv), (full.yhat.clone(), full.spec.clone(), full.intervals.clone()), "seed {seed}: {}", full.model);
+        }
+        // Too short to have been backtested: backtest again.
+        assert!(forecast_chosen(&[1.0; 10], &cal(), &models, &o, "ets", None).is_none());
     }
 
     #[test]

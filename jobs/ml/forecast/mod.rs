@@ -11,7 +11,7 @@ pub mod naive;
 pub mod optim;
 pub mod regression;
 
-pub use backtest::{forecast_series, BacktestOptions, ModelScore, SeriesForecast};
+pub use backtest::{forecast_chosen, forecast_series, BacktestOptions, Bands, ModelScore, SeriesForecast, COMBINATION};
 pub use calendar::{Calendar, Grain};
 
 #[derive(Debug, thiserror::Error)]
