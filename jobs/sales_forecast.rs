@@ -144,6 +144,9 @@ pub fn backtest_schema() -> SchemaRef {
         f("error_q80", DataType::Float64, true),
         f("error_q95", DataType::Float64, true),
         f("zero_share", DataType::Float64, true),
+        // The chosen row: the variant its final fit on all history chose, which the nights until
+        // the next backtest keep (ETS(M,N,A) season 7 ...).
+        f("fitted_spec", DataType::Utf8, true),
         f("trained_on", DataType::Date32, true),
     ]))
 }
@@ -201,6 +204,7 @@ pub fn backtest_batch(series: &[Series], results: &[SeriesForecast], grain: Grai
         cols.push(f64_col(rows.iter().map(|r| band(r).map(|b| b.q[i]))));
     }
     cols.push(f64_col(rows.iter().map(|r| band(r).map(|b| b.zero_share))));
+    cols.push(str_col(rows.iter().map(|(_, r, i, _)| Some(r.spec.as_str()).filter(|_| r.scores[*i].chosen))));
     cols.push(Arc::new(rows.iter().map(|r| r.3.map(date32)).collect::<Date32Array>()));
     Ok(RecordBatch::try_new(backtest_schema(), cols)?)
 }
@@ -236,6 +240,7 @@ pub fn forecast_all(
 /// A series' model as chosen by an earlier backtest (`forecast_backtest`, partition `dt`).
 struct Choice {
     model: &'static str,
+    fitted_spec: Option<String>,
     bands: Option<Bands>,
     scores: Vec<ModelScore>,
     folds: usize,
@@ -245,7 +250,7 @@ struct Choice {
 /// The choices of partition `dt` younger than `every_days`, by (series_key, measure).
 async fn stored_choices(rc: &RunContext<'_>, dt: NaiveDate, every_days: u32) -> Result<HashMap<(String, String), Choice>> {
     let sql = "SELECT series_key, measure, model, mase, smape, coverage80, coverage95, chosen, spec, folds, note, \
-               error_q10, error_q90, error_q025, error_q975, error_q80, error_q95, zero_share, trained_on \
+               error_q10, error_q90, error_q025, error_q975, error_q80, error_q95, zero_share, trained_on, fitted_spec \
                FROM marts.forecast_backtest WHERE dt = $dt";
     let batches = rc.engine.query(sql, &params([("dt", date_param(dt))])).await?.collect().await?;
     let known = |name: &str| crate::ml::forecast::MODEL_NAMES.iter().copied().chain([COMBINATION]).find(|m| *m == name);
@@ -253,8 +258,8 @@ async fn stored_choices(rc: &RunContext<'_>, dt: NaiveDate, every_days: u32) -> 
     for b in &batches {
         let text = |i: usize| arrow::compute::cast(b.column(i), &DataType::Utf8);
         let num = |i: usize| arrow::compute::cast(b.column(i), &DataType::Float64);
-        let (key, measure, model, spec, note) = (text(0)?, text(1)?, text(2)?, text(8)?, text(10)?);
-        let [key, measure, model, spec, note] = [&key, &measure, &model, &spec, &note].map(|a| a.as_string::<i32>().clone());
+        let (key, measure, model, spec, note, fitted) = (text(0)?, text(1)?, text(2)?, text(8)?, text(10)?, text(19)?);
+        let [key, measure, model, spec, note, fitted] = [&key, &measure, &model, &spec, &note, &fitted].map(|a| a.as_string::<i32>().clone());
         let nums: Vec<ArrayRef> = [3, 4, 5, 6, 11, 12, 13, 14, 15, 16, 17].iter().map(|&i| num(i)).collect::<std::result::Result<_, _>>()?;
         let v = |k: usize, r: usize| {
             let a = nums[k].as_primitive::<Float64Type>();
@@ -286,7 +291,8 @@ async fn stored_choices(rc: &RunContext<'_>, dt: NaiveDate, every_days: u32) -> 
                     (Some(q), Some(zero_share)) => q.try_into().ok().map(|q| Bands { q, zero_share }),
                     _ => None,
                 };
-                e.1 = Some(Choice { model: name, bands, scores: vec![], folds: score.folds, trained_on: to_date(trained.value(r)) });
+                let fitted_spec = (!fitted.is_null(r)).then(|| fitted.value(r).to_string());
+                e.1 = Some(Choice { model: name, fitted_spec, bands, scores: vec![], folds: score.folds, trained_on: to_date(trained.value(r)) });
             }
             e.0.push(score);
         }
@@ -323,7 +329,7 @@ fn forecast_or_reuse(
             let c = choices.get(&(s.key.clone(), s.measure.to_string()))?;
             let mut cal = Calendar::new(grain, s.first);
             cal.holidays = holidays.to_vec();
-            let (yhat, spec, intervals) = crate::ml::forecast::forecast_chosen(&s.values, &cal, models, o, c.model, c.bands)?;
+            let (yhat, spec, intervals) = crate::ml::forecast::forecast_chosen(&s.values, &cal, models, o, c.model, c.fitted_spec.as_deref(), c.bands)?;
             Some(SeriesForecast { model: c.model, spec, yhat, intervals, scores: c.scores.clone(), folds: c.folds, note: None, bands: c.bands })
         })
         .collect();

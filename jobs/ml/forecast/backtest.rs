@@ -255,9 +255,9 @@ fn mae(t: &Trial) -> Option<f64> {
     (!all.is_empty()).then(|| all.iter().sum::<f64>() / all.len() as f64)
 }
 
-fn fit_named(models: &[Box<dyn Model>], name: &str, y: &[f64], cal: &Calendar, h: usize) -> Result<super::Fitted, String> {
+fn fit_named(models: &[Box<dyn Model>], name: &str, y: &[f64], cal: &Calendar, h: usize, hint: Option<&str>) -> Result<super::Fitted, String> {
     let model = models.iter().find(|m| m.name() == name).ok_or_else(|| format!("no model {name}"))?;
-    model.fit_predict(y, cal, h, None).map_err(|e| e.to_string())
+    model.fit_predict(y, cal, h, hint).map_err(|e| e.to_string())
 }
 
 /// Backtest every model on `y`, choose one, and forecast the next `horizon` periods.
@@ -342,10 +342,10 @@ pub fn forecast_series(y: &[f64], cal: &Calendar, models: &[Box<dyn Model>], o: 
     }
     // The fallback always fits (it has at least min_train periods).
     let mut chosen = best.unwrap_or(0);
-    let mut final_fit = fit_final(models, trials[chosen].score.model, y, cal, h);
+    let mut final_fit = fit_final(models, trials[chosen].score.model, y, cal, h, None);
     if final_fit.is_err() && chosen != 0 {
         chosen = 0;
-        final_fit = fit_final(models, trials[0].score.model, y, cal, h);
+        final_fit = fit_final(models, trials[0].score.model, y, cal, h, None);
     }
     trials[chosen].score.chosen = true;
     let (yhat, spec) = match final_fit {
@@ -366,14 +366,16 @@ pub fn forecast_series(y: &[f64], cal: &Calendar, models: &[Box<dyn Model>], o: 
     }
 }
 
-/// The final fit searches again on all history (as AutoETS would), not the first fold's variant.
-fn fit_final(models: &[Box<dyn Model>], name: &str, y: &[f64], cal: &Calendar, h: usize) -> Result<super::Fitted, String> {
+/// The final fit searches again on all history (as AutoETS would), not the first fold's
+/// variant; with `fitted`, the spec of an earlier final fit, it keeps that variant.
+fn fit_final(models: &[Box<dyn Model>], name: &str, y: &[f64], cal: &Calendar, h: usize, fitted: Option<&str>) -> Result<super::Fitted, String> {
     if name == COMBINATION {
-        let (a, b) = (fit_named(models, "ets", y, cal, h)?, fit_named(models, "regression", y, cal, h)?);
+        let ets_spec = fitted.and_then(|s| s.strip_prefix("mean of ")).and_then(|s| s.split(" and ").next());
+        let (a, b) = (fit_named(models, "ets", y, cal, h, ets_spec)?, fit_named(models, "regression", y, cal, h, None)?);
         let point = a.point.iter().zip(&b.point).map(|(x, z)| (x + z) / 2.0).collect();
         return Ok(super::Fitted { point, spec: format!("mean of {} and {}", a.spec, b.spec) });
     }
-    fit_named(models, name, y, cal, h)
+    fit_named(models, name, y, cal, h, fitted)
 }
 
 fn intervals(yhat: &[f64], bands: Option<Bands>, y: &[f64], m: usize, o: &BacktestOptions) -> Vec<Option<[f64; 4]>> {
@@ -381,9 +383,10 @@ fn intervals(yhat: &[f64], bands: Option<Bands>, y: &[f64], m: usize, o: &Backte
     yhat.iter().map(|v| bands.map(|b| b.around(*v, o.nonnegative))).collect()
 }
 
-/// Forecast with a model chosen (and its `bands` learnt) by an earlier backtest: the final fit
-/// of [`forecast_series`] alone, so the same choice on the same history gives the same
-/// forecast. None when the history is too short to have been backtested or the model no
+/// Forecast with a model chosen (and its `bands` learnt) by an earlier backtest, keeping the
+/// variant of its final fit (`fitted`, the spec it returned): the final fit of
+/// [`forecast_series`] without its search, so the same choice on the same history gives the
+/// same forecast. None when the history is too short to have been backtested or the model no
 /// longer fits: then backtest again.
 pub fn forecast_chosen(
     y: &[f64],
@@ -391,13 +394,14 @@ pub fn forecast_chosen(
     models: &[Box<dyn Model>],
     o: &BacktestOptions,
     model: &str,
+    fitted: Option<&str>,
     bands: Option<Bands>,
 ) -> Option<(Vec<f64>, String, Vec<Option<[f64; 4]>>)> {
     let m = cal.grain.season_length();
     if origins(y.len(), o.horizon, o.folds, min_train(m)).is_empty() {
         return None;
     }
-    let f = fit_final(models, model, y, cal, o.horizon).ok()?;
+    let f = fit_final(models, model, y, cal, o.horizon, fitted).ok()?;
     let yhat = clip(f.point, o.nonnegative);
     let iv = intervals(&yhat, bands, y, m, o);
     Some((yhat, f.spec, iv))
@@ -436,11 +440,11 @@ mod tests {
                 .collect();
             let full = forecast_series(&y, &cal(), &models, &o);
             assert!(full.bands.is_some(), "seed {seed}");
-            let (yhat, spec, iv) = forecast_chosen(&y, &cal(), &models, &o, full.model, full.bands).expect("fits");
+            let (yhat, spec, iv) = forecast_chosen(&y, &cal(), &models, &o, full.model, Some(&full.spec), full.bands).expect("fits");
             assert_eq!((yhat, spec, iv), (full.yhat.clone(), full.spec.clone(), full.intervals.clone()), "seed {seed}: {}", full.model);
         }
         // Too short to have been backtested: backtest again.
-        assert!(forecast_chosen(&[1.0; 10], &cal(), &models, &o, "ets", None).is_none());
+        assert!(forecast_chosen(&[1.0; 10], &cal(), &models, &o, "ets", None, None).is_none());
     }
 
     #[test]
