@@ -291,7 +291,8 @@ async fn stored_choices(rc: &RunContext<'_>, dt: NaiveDate, every_days: u32) -> 
             let a = nums[k].as_primitive::<Float64Type>();
             (!a.is_null(r)).then(|| a.value(r))
         };
-        let chosen = b.column(7).as_boolean();
+        let chosen = arrow::compute::cast(b.column(7), &DataType::Boolean)?;
+        let chosen = chosen.as_boolean();
         let folds = arrow::compute::cast(b.column(9), &DataType::Int64)?;
         let folds = folds.as_primitive::<arrow::datatypes::Int64Type>();
         let trained = arrow::compute::cast(b.column(18), &DataType::Date32)?;
@@ -449,7 +450,7 @@ impl Job for SalesForecast {
         let fb = forecast_batch(&series, &results, grain)?;
         let bb = backtest_batch(&series, &results, grain, cfg.horizon, &trained_on)?;
         let backtested: u64 = results.iter().zip(&trained_on).filter(|(_, t)| **t == Some(rc.date)).map(|(r, _)| r.scores.len() as u64).sum();
-        tracing::info!(series = series.len(), backtested_rows = backtested, "series with a stored choice were fitted without a backtest");
+        tracing::info!(series = series.len(), backtested_rows = backtested, "backtested tonight; the other series kept their stored choice");
         let nf = rc.publish_batches("marts", "sales_forecast", fb.schema(), &[fb]).await?;
         let nb = rc.publish_batches_built_with("marts", "forecast_backtest", bb.schema(), &[bb], Some(fp)).await?;
         let n = series.len() as u64;

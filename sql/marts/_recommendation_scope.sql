@@ -11,7 +11,8 @@
 --   - bought on a day that stopped being recent ($prev_recent_start .. $recent_start - 1);
 --   - is new since P.
 -- Rows of day X sit in partitions dt >= X - 1. A superset is harmless (those customers are
--- scored as a full run would score them).
+-- scored as a full run would score them); no NULL, which would make the NOT IN that carries
+-- the others over keep nobody.
 SELECT DISTINCT customer_id FROM (
   SELECT customer_id FROM marts.customer_product_day
   WHERE dt >= $prev_dt AND dt <= $run_date AND (dt > $prev_dt OR day > $prev_dt)
@@ -29,4 +30,4 @@ SELECT DISTINCT customer_id FROM (
   WHERE dt >= $recent_left_dt AND dt <= $run_date AND units > 0 AND day >= $prev_recent_start AND day < $recent_start
   UNION ALL
   SELECT customer_id FROM staging.customers WHERE dt > $prev_dt AND dt <= $run_date
-)
+) WHERE customer_id IS NOT NULL
