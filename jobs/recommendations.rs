@@ -362,8 +362,11 @@ impl Job for Recommendations {
         let settings =
             format!("{} {} {} {} {} {}", cfg.lookback_days, cfg.similarity, cfg.neighbours, cfg.view_weight, cfg.max_items_per_customer, cfg.holdout_days);
         let fp = fingerprint(&["_recommendation_interactions"], &[settings.clone()])?;
-        // A customer's list also depends on these; the scope SQL decides who is rescored.
-        let rec_fp = fingerprint(&["_recommendation_interactions", "_recommendation_scope"], &[format!("{settings} {} {}", cfg.top_n, cfg.exclude_days)])?;
+        // A customer's list depends on these and on the model (its training date): lists scored
+        // by another model are never carried over.
+        let rec_settings = format!("{settings} {} {}", cfg.top_n, cfg.exclude_days);
+        let rec_fp_of =
+            |trained_on: NaiveDate| fingerprint(&["_recommendation_interactions", "_recommendation_scope"], &[format!("{rec_settings} {trained_on}")]);
         let reuse = match rc.reusable_model("product_similarity", cfg.retrain_every_days, &fp).await? {
             Some((prev, trained)) if rc.carry_over_from("marts", "popular_products", &fp).await? == Some(prev) => Some((prev, trained)),
             _ => None,
@@ -371,10 +374,12 @@ impl Job for Recommendations {
         let mut metrics: Vec<(&str, String, f64)> = vec![];
         let mut scratch = vec![];
         let mut carry = None;
+        let mut rec_fp = rec_fp_of(rc.date)?;
         let (h, stored, sim_rows, customers) = match reuse {
             Some((prev, trained_on)) => {
                 // The previous night scored with this very model: only customers whose history
                 // moved are scored again, the others' lists carried over.
+                rec_fp = rec_fp_of(trained_on)?;
                 if rc.carry_over_from("marts", "product_recommendations", &rec_fp).await? == Some(prev) {
                     rc.progress("recommendations: scope");
                     let (n, dir) = rc.scratch_query("scope", &sqlfiles::sql("marts", "_recommendation_scope")?, &scope_params(rc, cfg, prev)).await?;

@@ -36,8 +36,9 @@ pub struct Series {
     pub values: Vec<f64>,
 }
 
-fn to_date(days: i32) -> NaiveDate {
-    chrono::DateTime::UNIX_EPOCH.date_naive() + Duration::days(days as i64)
+/// A Date32 value as a date; None out of chrono's range (damaged data, not a panic).
+fn to_date(days: i32) -> Option<NaiveDate> {
+    NaiveDate::from_num_days_from_ce_opt(days.checked_add(719_163)?)
 }
 
 /// The periods the history covers: complete ones only, inside `history_days` and not before
@@ -67,7 +68,8 @@ pub fn build_series(batches: &[RecordBatch], grain: Grain, first: NaiveDate, las
             if keys.is_null(i) || days.is_null(i) {
                 continue;
             }
-            let p = grain.start(to_date(days.value(i)));
+            let Some(day) = to_date(days.value(i)) else { continue };
+            let p = grain.start(day);
             if p < first || p > last {
                 continue;
             }
@@ -312,14 +314,14 @@ async fn stored_choices(rc: &RunContext<'_>, dt: NaiveDate, every_days: u32) -> 
                 error: (!is_chosen && !note.is_null(r)).then(|| note.value(r).to_string()),
             };
             let e = all.entry((key.value(r).to_string(), measure.value(r).to_string())).or_default();
-            if is_chosen && !trained.is_null(r) {
+            if let Some(trained_on) = (is_chosen && !trained.is_null(r)).then(|| trained.value_as_date(r)).flatten() {
                 let q: Vec<Option<f64>> = (4..10).map(|k| v(k, r)).collect();
                 let bands = match (q.iter().copied().collect::<Option<Vec<f64>>>(), v(10, r)) {
                     (Some(q), Some(zero_share)) => q.try_into().ok().map(|q| Bands { q, zero_share }),
                     _ => None,
                 };
                 let fitted_spec = (!fitted.is_null(r)).then(|| fitted.value(r).to_string());
-                e.1 = Some(Choice { model: name, fitted_spec, bands, scores: vec![], folds: score.folds, trained_on: to_date(trained.value(r)) });
+                e.1 = Some(Choice { model: name, fitted_spec, bands, scores: vec![], folds: score.folds, trained_on });
             }
             e.0.push(score);
         }
@@ -378,7 +380,7 @@ async fn first_data_day(rc: &RunContext<'_>) -> Result<Option<NaiveDate>> {
     let batches = rc.engine.query(sql, &p).await?.collect().await?;
     let day = batches.first().filter(|b| b.num_rows() > 0).and_then(|b| {
         let a = b.column(0).as_primitive_opt::<Date32Type>()?;
-        (!a.is_null(0)).then(|| to_date(a.value(0)))
+        (!a.is_null(0)).then(|| to_date(a.value(0))).flatten()
     });
     Ok(day)
 }

@@ -10,6 +10,8 @@
 --   - bought or viewed on a day that left the window ($prev_window_start .. $window_start - 1);
 --   - bought on a day that stopped being recent ($prev_recent_start .. $recent_start - 1);
 --   - is new since P.
+-- Views leaving the window are found in customer_events_day (built from the same staged
+-- events by daily_aggregates, which runs first), not by rereading a year of events.
 -- Rows of day X sit in partitions dt >= X - 1. A superset is harmless (those customers are
 -- scored as a full run would score them); no NULL, which would make the NOT IN that carries
 -- the others over keep nobody.
@@ -17,8 +19,9 @@ SELECT DISTINCT customer_id FROM (
   SELECT customer_id FROM marts.customer_product_day
   WHERE dt >= $prev_dt AND dt <= $run_date AND (dt > $prev_dt OR day > $prev_dt)
   UNION ALL
-  SELECT customer_id FROM marts.customer_events_day
-  WHERE dt >= $prev_dt AND dt <= $run_date AND (dt > $prev_dt OR day > $prev_dt) AND product_views > 0
+  SELECT customer_id FROM staging.events
+  WHERE dt >= $prev_dt AND dt <= $run_date AND event_type = 'product_view' AND customer_id IS NOT NULL
+    AND (dt > $prev_dt OR shop_date(event_ts) > $prev_dt)
   UNION ALL
   SELECT customer_id FROM marts.customer_product_day
   WHERE dt >= $window_left_dt AND dt <= $run_date AND units > 0 AND day >= $prev_window_start AND day < $window_start

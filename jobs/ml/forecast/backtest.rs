@@ -402,6 +402,10 @@ pub fn forecast_chosen(
         return None;
     }
     let f = fit_final(models, model, y, cal, o.horizon, fitted).ok()?;
+    // ETS searches again when the kept variant no longer fits: that is another model.
+    if fitted.is_some_and(|s| s != f.spec) {
+        return None;
+    }
     let yhat = clip(f.point, o.nonnegative);
     let iv = intervals(&yhat, bands, y, m, o);
     Some((yhat, f.spec, iv))
