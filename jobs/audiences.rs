@@ -98,14 +98,12 @@ async fn base_sql(rc: &RunContext<'_>, a: &AudienceConfig) -> Result<(String, Ve
     let mut select = vec![];
     let mut from = String::new();
     for (i, t) in tables.iter().enumerate() {
-        let df = rc.engine.query(&format!("SELECT * FROM marts.{t} LIMIT 0"), &Params::new()).await?;
-        for f in df.schema().fields() {
-            let n = f.name();
-            if n == "dt" || columns.contains(n) {
+        for n in rc.engine.columns("marts", t).await? {
+            if columns.contains(&n) {
                 continue;
             }
-            columns.push(n.clone());
             select.push(format!("b{i}.\"{n}\""));
+            columns.push(n);
         }
         let sub = format!("(SELECT * FROM marts.{t} WHERE dt = $run_date) b{i}");
         if i == 0 {

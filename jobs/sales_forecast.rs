@@ -274,8 +274,8 @@ async fn stored_choices(rc: &RunContext<'_>, dt: NaiveDate, every_days: u32) -> 
         "fitted_spec",
     ];
     // The newest partition defines the columns: one written before choices were kept lacks some.
-    let probe = rc.engine.query("SELECT * FROM marts.forecast_backtest LIMIT 0", &Default::default()).await?;
-    if let Some(c) = COLUMNS.iter().find(|c| probe.schema().field_with_unqualified_name(c).is_err()) {
+    let have = rc.engine.columns("marts", "forecast_backtest").await?;
+    if let Some(c) = COLUMNS.iter().find(|c| !have.iter().any(|h| h == *c)) {
         tracing::info!(column = c, "marts.forecast_backtest was written by an older version: backtesting every series");
         return Ok(HashMap::new());
     }

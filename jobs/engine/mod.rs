@@ -252,6 +252,13 @@ impl Engine {
         self.schema(layer).map(|s| s.table_exist(table)).unwrap_or(false)
     }
 
+    /// A table's columns besides dt, as its newest readable partition defines them (one
+    /// written by an older version lacks the newer columns).
+    pub async fn columns(&self, layer: &str, table: &str) -> Result<Vec<String>> {
+        let df = self.ctx.table(format!("{layer}.{table}")).await?;
+        Ok(df.schema().fields().iter().map(|f| f.name().clone()).filter(|n| n != "dt").collect())
+    }
+
     /// Plan a query of our own SQL with named `$parameters` bound (never formatted in).
     pub async fn query(&self, sql: &str, params: &Params) -> Result<DataFrame> {
         let df = self.ctx.sql(sql).await?;
