@@ -2,7 +2,8 @@
 //! `sql/marts/sales_forecast.sql`) -> complete periods of the configured grain, zero-filled ->
 //! per series a rolling-origin backtest of every model, the one with the lowest MASE refitted
 //! and forecast with intervals (`ml::forecast`, series in parallel). Publishes
-//! `marts.sales_forecast` and `marts.forecast_backtest`.
+//! `marts.sales_forecast`, `marts.forecast_backtest` and the daily history it used,
+//! `marts.sales_series` (which the nights between two choices of the top products build on).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -374,6 +375,34 @@ fn forecast_or_reuse(
     (results, trained)
 }
 
+/// Last night's `marts.sales_series`, when tonight may build on it: same settings, and its
+/// top products chosen fewer than `every` nights ago.
+#[derive(Debug, Clone, Copy)]
+struct CachedSeries {
+    prev: NaiveDate,
+    products_from: NaiveDate,
+    first_day: NaiveDate,
+}
+
+async fn cached_series(rc: &RunContext<'_>, fp: &str, every: u32) -> Result<Option<CachedSeries>> {
+    if every <= 1 {
+        return Ok(None);
+    }
+    let Some(prev) = rc.carry_over_from("marts", "sales_series", fp).await? else { return Ok(None) };
+    let p = params([("dt", date_param(prev))]);
+    let sql = "SELECT min(products_from), max(products_from), min(day) FROM marts.sales_series WHERE dt = $dt";
+    let batches = rc.engine.query(sql, &p).await?.collect().await?;
+    let Some(b) = batches.iter().find(|b| b.num_rows() > 0) else { return Ok(None) };
+    let get = |i: usize| b.column(i).as_primitive_opt::<Date32Type>().filter(|a| !a.is_null(0)).and_then(|a| to_date(a.value(0)));
+    let (Some(from), Some(to), Some(first_day)) = (get(0), get(1), get(2)) else { return Ok(None) };
+    let age = (rc.date - from).num_days();
+    if from != to || age < 0 || age >= every as i64 {
+        tracing::info!(products_from = %from, age, "the top products are chosen again tonight: series from all of product_day");
+        return Ok(None);
+    }
+    Ok(Some(CachedSeries { prev, products_from: from, first_day }))
+}
+
 async fn first_data_day(rc: &RunContext<'_>) -> Result<Option<NaiveDate>> {
     let p = params([("run_date", date_param(rc.date))]);
     let sql = "SELECT min(day) FROM marts.product_day WHERE dt <= $run_date";
@@ -402,13 +431,18 @@ impl Job for SalesForecast {
         rc.require("sales_forecast", &[("marts", "product_day")], "run daily_aggregates first")?;
         rc.progress("sales_forecast: series");
         let t0 = std::time::Instant::now();
-        let periods = match first_data_day(rc).await? {
-            Some(start) => history_periods(grain, rc.date, cfg.history_days, start),
-            None => None,
+        // Between two choices of the top products the daily history is last night's with the
+        // days changed since recomputed: reading all of product_day grew with every night.
+        let series_fp = crate::registry::fingerprint(&["sales_forecast", "_sales_series"], &[cfg.choice_settings()])?;
+        let cached = cached_series(rc, &series_fp, cfg.backtest_every_days).await?;
+        let start = match cached {
+            Some(c) => Some(c.first_day),
+            None => first_data_day(rc).await?,
         };
+        let periods = start.and_then(|s| history_periods(grain, rc.date, cfg.history_days, s));
         let (series, first, last) = match periods {
             Some((first, last)) => {
-                let p = params([
+                let mut p = params([
                     ("run_date", date_param(rc.date)),
                     ("first_day", date_param(first)),
                     ("last_day", date_param(grain.end(last))),
@@ -417,13 +451,25 @@ impl Job for SalesForecast {
                     ("with_total", ScalarValue::Boolean(Some(sel.total))),
                     ("with_category", ScalarValue::Boolean(Some(sel.category))),
                 ]);
+                let sql = match cached {
+                    Some(c) => {
+                        p.insert("prev_dt".into(), date_param(c.prev));
+                        p.insert("products_from".into(), date_param(c.products_from));
+                        sqlfiles::sql("marts", "_sales_series")?
+                    }
+                    None => sqlfiles::sql("marts", "sales_forecast")?,
+                };
                 // One row per series and day: small (series x days), so collected.
-                let batches = rc.engine.query(&sqlfiles::sql("marts", "sales_forecast")?, &p).await?.collect().await?;
+                let df = rc.engine.query(&sql, &p).await?;
+                let schema = df.schema().inner().clone();
+                let batches = df.collect().await?;
+                rc.publish_batches_built_with("marts", "sales_series", schema, &batches, Some(series_fp)).await?;
                 (build_series(&batches, grain, first, last)?, Some(first), Some(last))
             }
             None => (vec![], None, None),
         };
-        tracing::info!(series = series.len(), ?first, ?last, grain = grain.name(), seconds = t0.elapsed().as_secs_f64(), "series built");
+        tracing::info!(series = series.len(), ?first, ?last, grain = grain.name(), carried_from = ?cached.map(|c| c.prev),
+            seconds = t0.elapsed().as_secs_f64(), "series built");
         if series.is_empty() {
             tracing::warn!("no complete {} with sales before {}: the forecast tables are empty", grain.name(), rc.dt());
         }

@@ -26,6 +26,7 @@ const FILES: &[(&str, &str)] = &[
     ("marts/rfm_segment_summary", include_str!("../sql/marts/rfm_segment_summary.sql")),
     ("marts/association_rules", include_str!("../sql/marts/association_rules.sql")),
     ("marts/sales_forecast", include_str!("../sql/marts/sales_forecast.sql")),
+    ("marts/_sales_series", include_str!("../sql/marts/_sales_series.sql")),
     ("marts/_recommendation_interactions", include_str!("../sql/marts/_recommendation_interactions.sql")),
     ("marts/_recommendation_scope", include_str!("../sql/marts/_recommendation_scope.sql")),
     ("marts/_churn_history", include_str!("../sql/marts/_churn_history.sql")),

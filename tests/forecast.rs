@@ -163,10 +163,35 @@ fn the_model_choice_is_kept_between_backtests() {
         eprintln!("{dt}: backtested {fresh} of {rows} rows");
         // The total and the categories are always forecast; only top products can be new.
         let q = format!(
-            "SELECT count(*) FROM marts.forecast_backtest WHERE dt = '{dt}' AND (series_key = 'total' OR series_key LIKE 'category:%') \
+            "SELECT count(*) FROM marts.forecast_backtest WHERE dt = '{dt}' AND (series_key = 'total' OR series_key LIKE 'category=%') \
              AND trained_on <> '{trained_on}'"
         );
         assert_eq!(count(url, &q), 0, "{dt}");
+        // The daily history is last night's with the changed days read again (the top products
+        // are chosen with the models): it equals all of product_day's current rows.
+        let q = format!("SELECT count(*) FROM marts.sales_series WHERE dt = '{dt}' AND products_from <> '{trained_on}'");
+        assert_eq!(count(url, &q), 0, "{dt}");
+        assert_eq!(count(url, &format!("SELECT count(*) FROM marts.sales_series WHERE dt = '{dt}' AND series_key = 'total' AND day = '{dt}'")), 1);
+        let q = format!("SELECT count(DISTINCT series_key) FROM marts.sales_series WHERE dt = '{dt}' AND series_key LIKE 'product=%'");
+        assert_eq!(count(url, &q), 5, "{dt}");
+        if i % 3 != 0 {
+            // (tonight's product_day restates earlier days, which replace last night's rows)
+            let q = format!("SELECT count(DISTINCT day) FROM marts.product_day WHERE dt = '{dt}' AND day < DATE '{dt}' - INTERVAL '1' DAY");
+            assert!(count(url, &q) > 0, "{dt}: no day restated");
+        }
+        let q = format!(
+            "WITH cur AS (SELECT day, max(dt) AS cdt FROM marts.product_day WHERE dt <= '{dt}' GROUP BY day), \
+             d AS (SELECT p.product_id, coalesce(p.category, 'unknown') AS category, p.day, CAST(p.revenue AS DOUBLE) AS r, \
+                   CAST(p.units AS DOUBLE) AS u FROM cur JOIN marts.product_day p ON p.day = cur.day AND p.dt = cur.cdt), \
+             o AS (SELECT 'total' AS k, day, sum(r) AS r, sum(u) AS u FROM d GROUP BY day \
+                   UNION ALL SELECT 'category=' || category, day, sum(r), sum(u) FROM d GROUP BY category, day \
+                   UNION ALL SELECT 'product=' || product_id, day, sum(r), sum(u) FROM d GROUP BY product_id, day), \
+             a AS (SELECT o.* FROM o WHERE o.k IN (SELECT series_key FROM marts.sales_series WHERE dt = '{dt}')), \
+             b AS (SELECT series_key AS k, day, revenue AS r, units AS u FROM marts.sales_series WHERE dt = '{dt}') \
+             SELECT count(*) FROM a FULL JOIN b ON a.k = b.k AND a.day = b.day \
+             WHERE a.k IS NULL OR b.k IS NULL OR abs(a.r - b.r) > 1e-6 OR abs(a.u - b.u) > 1e-6"
+        );
+        assert_eq!(count(url, &q), 0, "{dt}: sales_series differs from product_day's current rows");
         if i % 3 == 0 {
             // Every choice 3 days old is made again (one made since, for a new series, is kept).
             assert!(fresh * 2 > rows, "{dt}: {fresh} of {rows}");

@@ -446,7 +446,7 @@ fn bg_nbd_columns_match_lifetimes() {
 fn published_marts_match_their_contracts() {
     let wh = shop();
     // export_runs and export_failures are written by `ecomwh export`: tests/export.rs.
-    assert_eq!(check_contracts(&wh, |built_by| built_by != "export"), 22);
+    assert_eq!(check_contracts(&wh, |built_by| built_by != "export"), 23);
 }
 
 /// Order lines that arrive a night after their order, and an order version that moves the order

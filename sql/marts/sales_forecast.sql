@@ -2,33 +2,39 @@
 -- computed in Rust): purchased units and net revenue per order day, from the current rows of
 -- marts.product_day (a day's rows are those of the newest partition holding it, so refunds
 -- restated later are counted), for the total, each category, and the top $top_n products by
--- revenue over days $top_from .. $last_day. Days $first_day .. $last_day; days without sales
--- are absent (the job fills them with zeros). Output: series_key, day, revenue, units.
+-- revenue over days $top_from .. $last_day. Days from $first_day (the job uses those up to
+-- $last_day); days without sales are absent (the job fills them with zeros). Output:
+-- series_key, day, revenue, units,
+-- products_from (the night the top products were chosen, $run_date: see _sales_series.sql,
+-- which the nights in between run instead), published as marts.sales_series.
 WITH current_days AS (
   SELECT day, max(dt) AS cdt
   FROM marts.product_day
-  WHERE dt <= $run_date AND day >= $first_day AND day <= $last_day
+  -- Days after $last_day too: kept in sales_series for the nights after (a day's rows may be
+  -- written the night before it), left out of the series by the job.
+  WHERE dt <= $run_date AND day >= $first_day
   GROUP BY day
 ),
 daily AS (
+  -- current_days first: the build side of the join is the left one (a few hundred days).
   SELECT p.product_id, coalesce(p.category, 'unknown') AS category, p.day,
          CAST(p.revenue AS DOUBLE) AS revenue, CAST(p.units AS DOUBLE) AS units
-  FROM marts.product_day p
-  JOIN current_days c ON p.day = c.day AND p.dt = c.cdt
+  FROM current_days c
+  JOIN marts.product_day p ON p.day = c.day AND p.dt = c.cdt
 ),
 top_products AS (
   SELECT product_id FROM (
     SELECT product_id, row_number() OVER (ORDER BY sum(revenue) DESC, product_id) AS rk
-    FROM daily WHERE day >= $top_from
+    FROM daily WHERE day >= $top_from AND day <= $last_day
     GROUP BY product_id
   ) WHERE rk <= $top_n
 )
-SELECT 'total' AS series_key, day, sum(revenue) AS revenue, sum(units) AS units
+SELECT 'total' AS series_key, day, sum(revenue) AS revenue, sum(units) AS units, CAST($run_date AS DATE) AS products_from
 FROM daily WHERE $with_total GROUP BY day
 UNION ALL
-SELECT 'category=' || category AS series_key, day, sum(revenue) AS revenue, sum(units) AS units
+SELECT 'category=' || category AS series_key, day, sum(revenue) AS revenue, sum(units) AS units, CAST($run_date AS DATE) AS products_from
 FROM daily WHERE $with_category GROUP BY category, day
 UNION ALL
-SELECT 'product=' || d.product_id AS series_key, day, sum(revenue) AS revenue, sum(units) AS units
+SELECT 'product=' || d.product_id AS series_key, day, sum(revenue) AS revenue, sum(units) AS units, CAST($run_date AS DATE) AS products_from
 FROM daily d JOIN top_products t ON d.product_id = t.product_id
 GROUP BY d.product_id, day
