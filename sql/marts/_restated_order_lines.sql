@@ -7,8 +7,8 @@
 -- Orders without staged lines keep one row with NULL line columns.
 WITH candidates AS (
   SELECT DISTINCT o.order_id
-  FROM staging.orders o
-  JOIN landing.touched_customer_days t ON o.customer_id = t.customer_id AND shop_date(o.order_ts) = t.day
+  FROM landing.touched_customer_days t
+  JOIN staging.orders o ON o.customer_id = t.customer_id AND shop_date(o.order_ts) = t.day
   WHERE o.dt >= $since AND o.dt <= $run_date
 ),
 versions AS (
@@ -21,8 +21,8 @@ versions AS (
 ),
 latest AS (
   -- The latest version, kept only when it lies on a restated customer-day.
-  SELECT v.* FROM versions v
-  JOIN landing.touched_customer_days t ON v.customer_id = t.customer_id AND v.day = t.day
+  SELECT v.* FROM landing.touched_customer_days t
+  JOIN versions v ON v.customer_id = t.customer_id AND v.day = t.day
   WHERE v.rn = 1
 ),
 orders AS (

@@ -8,6 +8,8 @@ WITH ids AS (
   SELECT order_id FROM staging.order_items WHERE dt = $run_date
 )
 SELECT DISTINCT o.customer_id, shop_date(o.order_ts) AS day
-FROM staging.orders o
-JOIN ids ON o.order_id = ids.order_id
+-- ids first: the build side of the join is the left one, and its keys prune the order
+-- files (order ids grow with time) instead of hashing every order staged.
+FROM ids
+JOIN staging.orders o ON o.order_id = ids.order_id
 WHERE o.dt <= $run_date

@@ -18,7 +18,7 @@ SELECT
   sum(p.units_ordered) AS units_ordered,
   sum(p.orders) AS orders,
   count(DISTINCT CASE WHEN p.units > 0 THEN p.customer_id END) AS customers
-FROM marts.customer_product_day p
-JOIN current_keys k ON p.customer_id = k.customer_id AND p.day = k.day AND p.dt = k.cdt
+FROM current_keys k
+JOIN marts.customer_product_day p ON p.customer_id = k.customer_id AND p.day = k.day AND p.dt = k.cdt
 WHERE p.dt >= $since AND p.dt <= $run_date
 GROUP BY p.product_id, p.day

@@ -20,8 +20,15 @@ WITH typed AS (
     _raw, _error, _file, _line, _seq
   FROM landing.events
 ),
-customers AS (SELECT DISTINCT customer_id AS known_customer FROM staging.customers WHERE dt <= $run_date),
-products AS (SELECT DISTINCT product_id AS known_product FROM staging.products WHERE dt <= $run_date)
+-- The known keys only among tonight's (a semi join on tonight's few rows), not all history's.
+customers AS (
+  SELECT DISTINCT customer_id AS known_customer FROM staging.customers
+  WHERE dt <= $run_date AND customer_id IN (SELECT customer_id FROM typed)
+),
+products AS (
+  SELECT DISTINCT product_id AS known_product FROM staging.products
+  WHERE dt <= $run_date AND product_id IN (SELECT product_id FROM typed)
+)
 SELECT
   event_id, event_ts, customer_id, anonymous_id, session_id, event_type, product_id,
   search_query, page_url, referrer, device, os, country, properties,

@@ -15,8 +15,15 @@ WITH typed AS (
     _raw, _error, _file, _line, _seq
   FROM landing.order_items
 ),
-orders AS (SELECT DISTINCT order_id AS known_order FROM staging.orders WHERE dt <= $run_date),
-products AS (SELECT DISTINCT product_id AS known_product FROM staging.products WHERE dt <= $run_date)
+-- The known keys only among tonight's (a semi join on tonight's few rows), not all history's.
+orders AS (
+  SELECT DISTINCT order_id AS known_order FROM staging.orders
+  WHERE dt <= $run_date AND order_id IN (SELECT order_id FROM typed)
+),
+products AS (
+  SELECT DISTINCT product_id AS known_product FROM staging.products
+  WHERE dt <= $run_date AND product_id IN (SELECT product_id FROM typed)
+)
 SELECT
   order_id, line_no, product_id, quantity, unit_price, discount,
   CASE

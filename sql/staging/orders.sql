@@ -22,7 +22,9 @@ WITH typed AS (
   FROM landing.orders
 ),
 known AS (
-  SELECT DISTINCT customer_id AS known_customer FROM staging.customers WHERE dt <= $run_date
+  -- Only among tonight's customers (a semi join on tonight's few rows), not all history's.
+  SELECT DISTINCT customer_id AS known_customer FROM staging.customers
+  WHERE dt <= $run_date AND customer_id IN (SELECT customer_id FROM typed)
 )
 SELECT
   order_id, customer_id, order_ts, status, currency, total_amount, discount_amount,
