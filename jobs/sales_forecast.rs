@@ -381,7 +381,8 @@ fn forecast_or_reuse(
 struct CachedSeries {
     prev: NaiveDate,
     products_from: NaiveDate,
-    first_day: NaiveDate,
+    /// The first day with sales in product_day when the top products were chosen.
+    data_from: NaiveDate,
 }
 
 async fn cached_series(rc: &RunContext<'_>, fp: &str, every: u32) -> Result<Option<CachedSeries>> {
@@ -390,17 +391,17 @@ async fn cached_series(rc: &RunContext<'_>, fp: &str, every: u32) -> Result<Opti
     }
     let Some(prev) = rc.carry_over_from("marts", "sales_series", fp).await? else { return Ok(None) };
     let p = params([("dt", date_param(prev))]);
-    let sql = "SELECT min(products_from), max(products_from), min(day) FROM marts.sales_series WHERE dt = $dt";
+    let sql = "SELECT min(products_from), max(products_from), min(data_from), max(data_from) FROM marts.sales_series WHERE dt = $dt";
     let batches = rc.engine.query(sql, &p).await?.collect().await?;
     let Some(b) = batches.iter().find(|b| b.num_rows() > 0) else { return Ok(None) };
     let get = |i: usize| b.column(i).as_primitive_opt::<Date32Type>().filter(|a| !a.is_null(0)).and_then(|a| to_date(a.value(0)));
-    let (Some(from), Some(to), Some(first_day)) = (get(0), get(1), get(2)) else { return Ok(None) };
+    let (Some(from), Some(to), Some(data_from), Some(data_to)) = (get(0), get(1), get(2), get(3)) else { return Ok(None) };
     let age = (rc.date - from).num_days();
-    if from != to || age < 0 || age >= every as i64 {
+    if from != to || data_from != data_to || age < 0 || age >= every as i64 {
         tracing::info!(products_from = %from, age, "the top products are chosen again tonight: series from all of product_day");
         return Ok(None);
     }
-    Ok(Some(CachedSeries { prev, products_from: from, first_day }))
+    Ok(Some(CachedSeries { prev, products_from: from, data_from }))
 }
 
 async fn first_data_day(rc: &RunContext<'_>) -> Result<Option<NaiveDate>> {
@@ -436,7 +437,7 @@ impl Job for SalesForecast {
         let series_fp = crate::registry::fingerprint(&["sales_forecast", "_sales_series"], &[cfg.choice_settings()])?;
         let cached = cached_series(rc, &series_fp, cfg.backtest_every_days).await?;
         let start = match cached {
-            Some(c) => Some(c.first_day),
+            Some(c) => Some(c.data_from),
             None => first_data_day(rc).await?,
         };
         let periods = start.and_then(|s| history_periods(grain, rc.date, cfg.history_days, s));
@@ -455,9 +456,13 @@ impl Job for SalesForecast {
                     Some(c) => {
                         p.insert("prev_dt".into(), date_param(c.prev));
                         p.insert("products_from".into(), date_param(c.products_from));
+                        p.insert("data_from".into(), date_param(c.data_from));
                         sqlfiles::sql("marts", "_sales_series")?
                     }
-                    None => sqlfiles::sql("marts", "sales_forecast")?,
+                    None => {
+                        p.insert("data_from".into(), date_param(start.unwrap_or(first)));
+                        sqlfiles::sql("marts", "sales_forecast")?
+                    }
                 };
                 // One row per series and day: small (series x days), so collected.
                 let df = rc.engine.query(&sql, &p).await?;

@@ -171,6 +171,9 @@ fn the_model_choice_is_kept_between_backtests() {
         // are chosen with the models): it equals all of product_day's current rows.
         let q = format!("SELECT count(*) FROM marts.sales_series WHERE dt = '{dt}' AND products_from <> '{trained_on}'");
         assert_eq!(count(url, &q), 0, "{dt}");
+        // (the history starts where it did: the first day with sales, kept by the nights between)
+        let q = format!("SELECT count(*) FROM marts.sales_series WHERE dt = '{dt}' AND data_from <> (SELECT min(day) FROM marts.product_day)");
+        assert_eq!(count(url, &q), 0, "{dt}");
         assert_eq!(count(url, &format!("SELECT count(*) FROM marts.sales_series WHERE dt = '{dt}' AND series_key = 'total' AND day = '{dt}'")), 1);
         let q = format!("SELECT count(DISTINCT series_key) FROM marts.sales_series WHERE dt = '{dt}' AND series_key LIKE 'product=%'");
         assert_eq!(count(url, &q), 5, "{dt}");

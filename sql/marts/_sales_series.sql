@@ -21,17 +21,17 @@ daily AS (
 kept AS (
   SELECT DISTINCT series_key FROM marts.sales_series WHERE dt = $prev_dt AND series_key LIKE 'product=%'
 )
-SELECT 'total' AS series_key, day, sum(revenue) AS revenue, sum(units) AS units, CAST($products_from AS DATE) AS products_from
+SELECT 'total' AS series_key, day, sum(revenue) AS revenue, sum(units) AS units, CAST($products_from AS DATE) AS products_from, CAST($data_from AS DATE) AS data_from
 FROM daily WHERE $with_total GROUP BY day
 UNION ALL
-SELECT 'category=' || category AS series_key, day, sum(revenue) AS revenue, sum(units) AS units, CAST($products_from AS DATE) AS products_from
+SELECT 'category=' || category AS series_key, day, sum(revenue) AS revenue, sum(units) AS units, CAST($products_from AS DATE) AS products_from, CAST($data_from AS DATE) AS data_from
 FROM daily WHERE $with_category GROUP BY category, day
 UNION ALL
-SELECT k.series_key, d.day, sum(d.revenue) AS revenue, sum(d.units) AS units, CAST($products_from AS DATE) AS products_from
+SELECT k.series_key, d.day, sum(d.revenue) AS revenue, sum(d.units) AS units, CAST($products_from AS DATE) AS products_from, CAST($data_from AS DATE) AS data_from
 FROM kept k JOIN daily d ON k.series_key = 'product=' || d.product_id
 GROUP BY k.series_key, d.day
 UNION ALL
-SELECT s.series_key, s.day, s.revenue, s.units, CAST($products_from AS DATE) AS products_from
+SELECT s.series_key, s.day, s.revenue, s.units, CAST($products_from AS DATE) AS products_from, CAST($data_from AS DATE) AS data_from
 FROM marts.sales_series s
 WHERE s.dt = $prev_dt AND s.day >= $first_day
   AND NOT EXISTS (SELECT 1 FROM current_days c WHERE c.day = s.day)

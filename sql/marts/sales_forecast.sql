@@ -6,7 +6,8 @@
 -- $last_day); days without sales are absent (the job fills them with zeros). Output:
 -- series_key, day, revenue, units,
 -- products_from (the night the top products were chosen, $run_date: see _sales_series.sql,
--- which the nights in between run instead), published as marts.sales_series.
+-- which the nights in between run instead) and data_from (the first day with sales, which
+-- they keep), published as marts.sales_series.
 WITH current_days AS (
   SELECT day, max(dt) AS cdt
   FROM marts.product_day
@@ -29,12 +30,12 @@ top_products AS (
     GROUP BY product_id
   ) WHERE rk <= $top_n
 )
-SELECT 'total' AS series_key, day, sum(revenue) AS revenue, sum(units) AS units, CAST($run_date AS DATE) AS products_from
+SELECT 'total' AS series_key, day, sum(revenue) AS revenue, sum(units) AS units, CAST($run_date AS DATE) AS products_from, CAST($data_from AS DATE) AS data_from
 FROM daily WHERE $with_total GROUP BY day
 UNION ALL
-SELECT 'category=' || category AS series_key, day, sum(revenue) AS revenue, sum(units) AS units, CAST($run_date AS DATE) AS products_from
+SELECT 'category=' || category AS series_key, day, sum(revenue) AS revenue, sum(units) AS units, CAST($run_date AS DATE) AS products_from, CAST($data_from AS DATE) AS data_from
 FROM daily WHERE $with_category GROUP BY category, day
 UNION ALL
-SELECT 'product=' || d.product_id AS series_key, day, sum(revenue) AS revenue, sum(units) AS units, CAST($run_date AS DATE) AS products_from
+SELECT 'product=' || d.product_id AS series_key, day, sum(revenue) AS revenue, sum(units) AS units, CAST($run_date AS DATE) AS products_from, CAST($data_from AS DATE) AS data_from
 FROM daily d JOIN top_products t ON d.product_id = t.product_id
 GROUP BY d.product_id, day
