@@ -390,6 +390,13 @@ async fn cached_series(rc: &RunContext<'_>, fp: &str, every: u32) -> Result<Opti
         return Ok(None);
     }
     let Some(prev) = rc.carry_over_from("marts", "sales_series", fp).await? else { return Ok(None) };
+    // The newest partition defines the table's columns: one written by an older version (a
+    // backfill after an upgrade) may lack these.
+    let columns = rc.engine.columns("marts", "sales_series").await?;
+    if !["products_from", "data_from"].iter().all(|c| columns.iter().any(|x| x == c)) {
+        tracing::info!("the newest marts.sales_series partition was written by an older version: series from all of product_day");
+        return Ok(None);
+    }
     let p = params([("dt", date_param(prev))]);
     let sql = "SELECT min(products_from), max(products_from), min(data_from), max(data_from) FROM marts.sales_series WHERE dt = $dt";
     let batches = rc.engine.query(sql, &p).await?.collect().await?;

@@ -254,14 +254,22 @@ fn the_model_choice_is_kept_between_backtests() {
 
     // After an upgrade the newest partition lacks the kept choice's columns (rewritten here
     // without fitted_spec): the night backtests every series instead of failing.
+    // (and the newest sales_series partition lacks data_from: the series are read from all of
+    // product_day, as on a night that chooses the top products)
     every(3);
-    for f in std::fs::read_dir(wh.path(&format!("marts/forecast_backtest/dt={}", nights[3]))).unwrap() {
-        let script = "import duckdb, os, sys; f = sys.argv[1]; duckdb.sql(f\"COPY (SELECT * EXCLUDE (fitted_spec) FROM \
-            read_parquet('{f}', hive_partitioning = false)) TO '{f}.old' (FORMAT parquet)\"); os.replace(f + '.old', f)";
-        let out = std::process::Command::new(python()).args(["-c", script]).arg(f.unwrap().path()).output().expect("python runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for (table, column) in [("forecast_backtest", "fitted_spec"), ("sales_series", "data_from")] {
+        for f in std::fs::read_dir(wh.path(&format!("marts/{table}/dt={}", nights[3]))).unwrap() {
+            let script = format!(
+                "import duckdb, os, sys; f = sys.argv[1]; duckdb.sql(f\"COPY (SELECT * EXCLUDE ({column}) FROM \
+                 read_parquet('{{f}}', hive_partitioning = false)) TO '{{f}}.old' (FORMAT parquet)\"); os.replace(f + '.old', f)"
+            );
+            let out = std::process::Command::new(python()).args(["-c", &script]).arg(f.unwrap().path()).output().expect("python runs");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
     }
     ok(url, &["--config", c, "run", "--date", nights[2], "--jobs", "sales_forecast"]);
     let (fresh, rows) = backtested(nights[2]);
     assert_eq!(fresh, rows, "backtested after the upgrade");
+    let q = format!("SELECT count(*) FROM marts.sales_series WHERE dt = '{}' AND products_from <> dt", nights[2]);
+    assert_eq!(count(url, &q), 0);
 }
