@@ -448,6 +448,7 @@ impl Job for SalesForecast {
             None => first_data_day(rc).await?,
         };
         let periods = start.and_then(|s| history_periods(grain, rc.date, cfg.history_days, s));
+        let mut series_rows = 0;
         let (series, first, last) = match periods {
             Some((first, last)) => {
                 let mut p = params([
@@ -475,7 +476,7 @@ impl Job for SalesForecast {
                 let df = rc.engine.query(&sql, &p).await?;
                 let schema = df.schema().inner().clone();
                 let batches = df.collect().await?;
-                rc.publish_batches_built_with("marts", "sales_series", schema, &batches, Some(series_fp)).await?;
+                series_rows = rc.publish_batches_built_with("marts", "sales_series", schema, &batches, Some(series_fp)).await?;
                 (build_series(&batches, grain, first, last)?, Some(first), Some(last))
             }
             None => (vec![], None, None),
@@ -515,7 +516,7 @@ impl Job for SalesForecast {
         let nb = rc.publish_batches_built_with("marts", "forecast_backtest", bb.schema(), &[bb], Some(fp)).await?;
         let n = series.len() as u64;
         let stats = |t: &str, out: u64| TableStats { table: t.into(), rows_in: n, rows_out: out, ..Default::default() };
-        Ok(vec![stats("sales_forecast", nf), TableStats { recomputed: Some(backtested), ..stats("forecast_backtest", nb) }])
+        Ok(vec![stats("sales_forecast", nf), TableStats { recomputed: Some(backtested), ..stats("forecast_backtest", nb) }, stats("sales_series", series_rows)])
     }
 }
 
