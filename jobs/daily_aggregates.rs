@@ -63,8 +63,8 @@ async fn order_totals(rc: &RunContext<'_>) -> Result<u64> {
     let touched_from = match prev {
         Some(prev) => {
             sql.push_str(
-                "\nUNION ALL\nSELECT * EXCLUDE (dt) FROM marts.customer_order_totals \
-                 WHERE dt = $prev_dt AND customer_id NOT IN (SELECT customer_id FROM touched)",
+                "\nUNION ALL\nSELECT * EXCLUDE (dt) FROM marts.customer_order_totals p \
+                 WHERE p.dt = $prev_dt AND NOT EXISTS (SELECT 1 FROM touched t WHERE t.customer_id = p.customer_id)",
             );
             // Rows of day X may sit in partition X - 1: re-read the previous partition's customers.
             prev

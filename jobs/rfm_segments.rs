@@ -177,8 +177,9 @@ impl Job for RfmSegments {
             let mut window = sqlfiles::sql("marts", "_rfm_window")?;
             if carry.is_some() {
                 window.push_str(
-                    "\nUNION ALL\nSELECT customer_id, frequency, monetary FROM marts.rfm_segments \
-                     WHERE dt = $prev_dt AND frequency > 0 AND customer_id NOT IN (SELECT customer_id FROM landing.scope)",
+                    "\nUNION ALL\nSELECT customer_id, frequency, monetary FROM marts.rfm_segments r \
+                     WHERE r.dt = $prev_dt AND r.frequency > 0 \
+                       AND NOT EXISTS (SELECT 1 FROM landing.scope s WHERE s.customer_id = r.customer_id)",
                 );
             }
             scratch.push(rc.scratch_query("rfm_window", &window, &p).await?.1);

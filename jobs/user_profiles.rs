@@ -114,8 +114,8 @@ async fn build(
             "\nUNION ALL\nSELECT * EXCLUDE (dt) REPLACE ( \
                CAST($run_date - signup_date AS BIGINT) AS tenure_days, \
                CAST($run_date - last_visit_date AS BIGINT) AS days_since_last_visit) \
-             FROM marts.user_profiles \
-             WHERE dt = $prev_dt AND customer_id NOT IN (SELECT customer_id FROM landing.scope)",
+             FROM marts.user_profiles p \
+             WHERE p.dt = $prev_dt AND NOT EXISTS (SELECT 1 FROM landing.scope s WHERE s.customer_id = p.customer_id)",
         );
     }
     // Sorted from a scratch copy: a sort over the join output accounted its shared buffers per
