@@ -171,7 +171,7 @@ impl RunContext<'_> {
         let Some(prev) = self.carry_over_from("marts", table, fingerprint).await? else { return Ok(None) };
         // The newest partition defines the table's columns: one written before models had a
         // training date (a backfill after an upgrade) hides it.
-        if !self.engine.columns("marts", table).await?.iter().any(|c| c == "trained_on") {
+        if self.engine.missing_column("marts", table, &["trained_on"]).await?.is_some() {
             tracing::info!(table = %format!("marts.{table}"), "its newest partition has no trained_on column (written by an older version): training");
             return Ok(None);
         }

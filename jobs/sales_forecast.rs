@@ -275,8 +275,7 @@ async fn stored_choices(rc: &RunContext<'_>, dt: NaiveDate, every_days: u32) -> 
         "fitted_spec",
     ];
     // The newest partition defines the columns: one written before choices were kept lacks some.
-    let have = rc.engine.columns("marts", "forecast_backtest").await?;
-    if let Some(c) = COLUMNS.iter().find(|c| !have.iter().any(|h| h == *c)) {
+    if let Some(c) = rc.engine.missing_column("marts", "forecast_backtest", &COLUMNS).await? {
         tracing::info!(column = c, "marts.forecast_backtest was written by an older version: backtesting every series");
         return Ok(HashMap::new());
     }
@@ -392,9 +391,8 @@ async fn cached_series(rc: &RunContext<'_>, fp: &str, every: u32) -> Result<Opti
     let Some(prev) = rc.carry_over_from("marts", "sales_series", fp).await? else { return Ok(None) };
     // The newest partition defines the table's columns: one written by an older version (a
     // backfill after an upgrade) may lack these.
-    let columns = rc.engine.columns("marts", "sales_series").await?;
-    if !["products_from", "data_from"].iter().all(|c| columns.iter().any(|x| x == c)) {
-        tracing::info!("the newest marts.sales_series partition was written by an older version: series from all of product_day");
+    if let Some(c) = rc.engine.missing_column("marts", "sales_series", &["products_from", "data_from"]).await? {
+        tracing::info!(column = c, "the newest marts.sales_series partition was written by an older version: series from all of product_day");
         return Ok(None);
     }
     let p = params([("dt", date_param(prev))]);

@@ -259,6 +259,13 @@ impl Engine {
         Ok(df.schema().fields().iter().map(|f| f.name().clone()).filter(|n| n != "dt").collect())
     }
 
+    /// The first of `wanted` that the table's newest partition lacks (one written by an older
+    /// version, e.g. after a backfill of earlier dates): callers that need them fall back.
+    pub async fn missing_column<'a>(&self, layer: &str, table: &str, wanted: &[&'a str]) -> Result<Option<&'a str>> {
+        let have = self.columns(layer, table).await?;
+        Ok(wanted.iter().find(|w| !have.iter().any(|h| h == *w)).copied())
+    }
+
     /// Plan a query of our own SQL with named `$parameters` bound (never formatted in).
     pub async fn query(&self, sql: &str, params: &Params) -> Result<DataFrame> {
         let df = self.ctx.sql(sql).await?;
