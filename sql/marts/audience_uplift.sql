@@ -8,13 +8,15 @@ WITH m AS (
   SELECT customer_id, holdout FROM marts.audience_members
   WHERE dt = $cohort_date AND audience = $audience
 ),
+cod AS (
+  SELECT customer_id, day, dt, purchases, net_revenue FROM marts.customer_orders_day
+  WHERE dt <= $run_date AND day > $cohort_date AND day <= $run_date
+),
+-- The current row of each customer-day, joined back to its newest dt (cheaper than a sort).
 od AS (
-  SELECT customer_id, purchases, net_revenue FROM (
-    SELECT customer_id, purchases, net_revenue,
-           row_number() OVER (PARTITION BY customer_id, day ORDER BY dt DESC) AS rn
-    FROM marts.customer_orders_day
-    WHERE dt <= $run_date AND day > $cohort_date AND day <= $run_date
-  ) WHERE rn = 1
+  SELECT cod.customer_id, purchases, net_revenue
+  FROM (SELECT customer_id, day, max(dt) AS cdt FROM cod GROUP BY customer_id, day) cur
+  JOIN cod ON cod.customer_id = cur.customer_id AND cod.day = cur.day AND cod.dt = cur.cdt
 ),
 per AS (
   SELECT m.customer_id, m.holdout,
