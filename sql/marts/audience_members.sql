@@ -5,18 +5,12 @@
 -- holdout: audience_bucket() hashes (audience, customer_id) to 0..9999, below $holdout_bp.
 -- Contact fields (email, names) are joined here and nowhere else.
 -- The job fills {{base}} (the joined marts), {{predicate}}, {{suppressed}} and {{fields}}.
--- A customer's latest row has no newer one (by updated_at, then dt; staging keeps one row
--- per customer and partition): an anti join, cheaper than a row_number() sort.
-WITH cust AS (
-  SELECT customer_id, email, first_name, last_name, marketing_consent, updated_at, dt
-  FROM staging.customers WHERE dt <= $run_date
-),
-contacts AS (
-  SELECT customer_id, email, first_name, last_name, marketing_consent FROM cust c
-  WHERE NOT EXISTS (
-    SELECT 1 FROM cust n WHERE n.customer_id = c.customer_id
-      AND (n.updated_at > c.updated_at OR (n.updated_at = c.updated_at AND n.dt > c.dt))
-  )
+WITH contacts AS (
+  SELECT customer_id, email, first_name, last_name, marketing_consent FROM (
+    SELECT customer_id, email, first_name, last_name, marketing_consent,
+           row_number() OVER (PARTITION BY customer_id ORDER BY updated_at DESC, dt DESC) AS rn
+    FROM staging.customers WHERE dt <= $run_date
+  ) WHERE rn = 1
 ),
 suppressed AS ({{suppressed}}),
 selected AS (SELECT * FROM ({{base}}) b WHERE ({{predicate}})),

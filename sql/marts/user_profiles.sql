@@ -12,18 +12,12 @@
 -- No ORDER BY here: the job writes this to scratch and publishes it sorted by customer_id from
 -- there. Sorting the join output directly made DataFusion 55 reserve hundreds of GB for one
 -- batch (its arrays are counted by the buffers they share) and fail at 1M customers.
--- A customer's latest row: no newer one (by updated_at, then dt; staging keeps one row per
--- customer and partition). An anti join is much cheaper than a row_number() sort.
-WITH cust AS (
-  SELECT customer_id, country, signup_ts, birth_year, updated_at, dt FROM staging.customers
-  WHERE dt <= $run_date AND customer_id IN (SELECT customer_id FROM landing.scope)
-),
-customers AS (
-  SELECT customer_id, country, signup_ts, birth_year FROM cust c
-  WHERE NOT EXISTS (
-    SELECT 1 FROM cust n WHERE n.customer_id = c.customer_id
-      AND (n.updated_at > c.updated_at OR (n.updated_at = c.updated_at AND n.dt > c.dt))
-  )
+WITH customers AS (
+  SELECT customer_id, country, signup_ts, birth_year FROM (
+    SELECT customer_id, country, signup_ts, birth_year,
+           row_number() OVER (PARTITION BY customer_id ORDER BY updated_at DESC, dt DESC) AS rn
+    FROM staging.customers WHERE dt <= $run_date AND customer_id IN (SELECT customer_id FROM landing.scope)
+  ) WHERE rn = 1
 ),
 -- All-time totals per customer (customer_order_totals) and, for the preferences, the
 -- current customer-days of the preference window (landing.current_orders_day, materialised
