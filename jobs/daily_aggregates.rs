@@ -37,17 +37,18 @@ async fn earliest_touched_day(rc: &RunContext<'_>) -> Result<NaiveDate> {
 }
 
 /// Materialise the current row of every customer-day from `from_day` to the run date as
-/// `landing.current_orders_day` (for jobs that read it several times), of the customers in
-/// `landing.scope` when `carry` (the job's incremental scope), else of everyone; returns the
-/// scratch folder to clean up.
-pub async fn current_orders_day(rc: &RunContext<'_>, from_day: NaiveDate, carry: bool) -> Result<String> {
+/// `landing.current_orders_day` (for jobs that read it several times), of the customers that
+/// `scope` selects (a filter on customer_id such as [`crate::registry::SCOPE_FILTER`], a job's
+/// incremental scope), else of everyone; returns the scratch folder to clean up.
+pub async fn current_orders_day(rc: &RunContext<'_>, from_day: NaiveDate, scope: Option<&str>) -> Result<String> {
     let p = params([
         ("run_date", date_param(rc.date)),
         ("from_day", date_param(from_day)),
         // Rows of day X are written on dt >= X - 1.
         ("from_dt", date_param(from_day - Duration::days(1))),
     ]);
-    let (rows, dir) = rc.scratch_query("current_orders_day", &crate::registry::scoped_sql("_current_orders_day", carry)?, &p).await?;
+    let sql = sqlfiles::sql("marts", "_current_orders_day")?.replace(crate::registry::SCOPE_FILTER, scope.unwrap_or("true"));
+    let (rows, dir) = rc.scratch_query("current_orders_day", &sql, &p).await?;
     tracing::info!(rows, "current customer-days");
     Ok(dir)
 }

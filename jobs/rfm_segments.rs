@@ -173,7 +173,7 @@ impl Job for RfmSegments {
                 in_scope = Some(n);
             }
             tracing::info!(carry_over = carry.is_some(), customers_recomputed = ?in_scope, "window sums to recompute");
-            scratch.push(crate::daily_aggregates::current_orders_day(rc, window_start, carry.is_some()).await?);
+            scratch.push(crate::daily_aggregates::current_orders_day(rc, window_start, carry.map(|_| crate::registry::SCOPE_FILTER)).await?);
             let mut window = sqlfiles::sql("marts", "_rfm_window")?;
             if carry.is_some() {
                 window.push_str(

@@ -1,7 +1,9 @@
 //! The user_profiles job: one row per known customer from the daily aggregates (SQL in
 //! `sql/marts/user_profiles.sql`), built incrementally: only customers whose inputs changed
 //! since the previous partition are recomputed (`sql/marts/_profile_scope.sql`); the others'
-//! rows carry over. The last visit is carried forward the same way.
+//! rows carry over. The last visit is carried forward the same way. Of the customers in scope,
+//! only those whose order days moved read their year of customer-days again (`whole_row`);
+//! the others keep their previous preferences.
 
 use async_trait::async_trait;
 use chrono::{Datelike, Duration};
@@ -84,6 +86,20 @@ impl Job for UserProfiles {
     }
 }
 
+/// The columns computed from the preference window of customer-days.
+const PREFERENCES: [&str; 10] = [
+    "top_category_1",
+    "top_category_1_share",
+    "top_category_2",
+    "top_category_2_share",
+    "top_category_3",
+    "top_category_3_share",
+    "favourite_brand",
+    "preferred_channel",
+    "preferred_weekday",
+    "preferred_hour",
+];
+
 /// Recompute the profiles of the scope (everyone unless `carry`), add the carried-over rows,
 /// publish sorted; returns the customers recomputed and the rows published.
 async fn build(
@@ -104,18 +120,28 @@ async fn build(
     tracing::info!(carry_over = carry, customers_recomputed = ?recomputed, "profiles to recompute");
     rc.progress("user_profiles: last visits");
     scratch.push(last_visits(rc, p, carry).await?.1);
-    scratch.push(crate::daily_aggregates::current_orders_day(rc, pref_start, carry).await?);
+    // Preferences are read again only for customers whose order days moved (see whole_row).
+    let order_scope = carry.then_some("customer_id IN (SELECT customer_id FROM landing.scope WHERE whole_row)");
+    scratch.push(crate::daily_aggregates::current_orders_day(rc, pref_start, order_scope).await?);
     scratch.push(rc.scratch_query("preference_spend", &sqlfiles::sql("marts", "_preference_spend")?, p).await?.1);
     rc.progress("user_profiles: profiles");
     let mut sql = scoped_sql("user_profiles", carry)?;
     if carry {
-        // Out of scope: the previous row, with its day counts moved on to tonight.
-        sql.push_str(
-            "\nUNION ALL\nSELECT * EXCLUDE (dt) REPLACE ( \
+        scratch.push(rc.scratch_query("profiles_fresh", &sql, p).await?.1);
+        // In scope without whole_row: tonight's row with the previous preferences (their inputs
+        // were not read). Out of scope: the previous row, with its day counts moved on.
+        let kept = PREFERENCES.iter().map(|c| format!("CASE WHEN s.whole_row THEN f.{c} ELSE p.{c} END AS {c}")).collect::<Vec<_>>().join(", ");
+        sql = format!(
+            "SELECT f.* REPLACE ({kept}) FROM landing.profiles_fresh f \
+             JOIN landing.scope s ON s.customer_id = f.customer_id \
+             LEFT JOIN (SELECT * FROM marts.user_profiles WHERE dt = $prev_dt \
+               AND customer_id IN (SELECT customer_id FROM landing.scope WHERE NOT whole_row)) p ON p.customer_id = f.customer_id \
+             UNION ALL \
+             SELECT * EXCLUDE (dt) REPLACE ( \
                CAST($run_date - signup_date AS BIGINT) AS tenure_days, \
                CAST($run_date - last_visit_date AS BIGINT) AS days_since_last_visit) \
              FROM marts.user_profiles p \
-             WHERE p.dt = $prev_dt AND NOT EXISTS (SELECT 1 FROM landing.scope s WHERE s.customer_id = p.customer_id)",
+             WHERE p.dt = $prev_dt AND NOT EXISTS (SELECT 1 FROM landing.scope s WHERE s.customer_id = p.customer_id)"
         );
     }
     // Sorted from a scratch copy: a sort over the join output accounted its shared buffers per

@@ -1,8 +1,8 @@
 -- Scratch input of user_profiles and rfm_segments (not a warehouse table): the current row
 -- of every customer-day of customer_orders_day in the window $from_day .. $run_date, i.e. the
 -- row of its newest partition (the latest restatement), with that partition as cdt, of the
--- customers in landing.scope (those the job recomputes tonight; on a full run the job drops
--- this filter). Rows of
+-- customers in landing.scope (those the job recomputes tonight; the job may narrow or, on a
+-- full run, drop this filter). Rows of
 -- day X are written on dt >= X - 1, so only the window's partitions are read. Materialised
 -- once per job because several parts of a query read it.
 -- The current rows are joined back to the newest dt of each customer-day (one row per

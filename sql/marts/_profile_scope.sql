@@ -9,17 +9,21 @@
 --   - an event day that left the 7-, 30- or 90-day window;
 --   - a customer row staged since P (country, signup, birth year; new customers).
 -- A superset is harmless (those rows are recomputed as a full run would).
-SELECT DISTINCT customer_id FROM (
-  SELECT customer_id FROM marts.customer_orders_day WHERE dt >= $prev_dt AND dt <= $run_date
+-- whole_row: the first, second or last holds, so the preferences (a year of customer-days)
+-- are read again. The others keep their previous preferences: most of the scope is customers
+-- whose events moved or left a window. A customer without a previous row has a customer row
+-- staged since P, so is whole_row too.
+SELECT customer_id, bool_or(whole_row) AS whole_row FROM (
+  SELECT customer_id, true AS whole_row FROM marts.customer_orders_day WHERE dt >= $prev_dt AND dt <= $run_date
   UNION ALL
-  SELECT customer_id FROM marts.customer_orders_day
+  SELECT customer_id, true FROM marts.customer_orders_day
   WHERE dt >= $pref_left_dt AND dt <= $run_date AND day >= $prev_pref_start AND day < $pref_start
   UNION ALL
-  SELECT customer_id FROM marts.customer_events_day WHERE dt >= $prev_dt AND dt <= $run_date
+  SELECT customer_id, false FROM marts.customer_events_day WHERE dt >= $prev_dt AND dt <= $run_date
   UNION ALL
-  SELECT customer_id FROM marts.customer_events_day
+  SELECT customer_id, false FROM marts.customer_events_day
   WHERE dt >= $events_left_dt AND dt <= $run_date
     AND ((day >= $prev_w7 AND day < $w7) OR (day >= $prev_w30 AND day < $w30) OR (day >= $prev_w90 AND day < $w90))
   UNION ALL
-  SELECT customer_id FROM staging.customers WHERE dt > $prev_dt AND dt <= $run_date
-)
+  SELECT customer_id, true FROM staging.customers WHERE dt > $prev_dt AND dt <= $run_date
+) GROUP BY customer_id

@@ -8,7 +8,8 @@
 -- Rates are NULL when undefined.
 -- Incremental: this computes the rows of the customers in landing.scope (see
 -- _profile_scope.sql; on a full run the job drops these filters); the job adds everyone else's
--- row of the previous partition with its day counts moved on.
+-- row of the previous partition with its day counts moved on. landing.current_orders_day holds
+-- only the scope's whole_row customers: the job keeps the others' previous preferences.
 -- No ORDER BY here: the job writes this to scratch and publishes it sorted by customer_id from
 -- there. Sorting the join output directly made DataFusion 55 reserve hundreds of GB for one
 -- batch (its arrays are counted by the buffers they share) and fail at 1M customers.
