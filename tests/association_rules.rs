@@ -152,3 +152,37 @@ fn same_itemsets_and_rules_as_mlxtend_on_groceries() {
     assert!(groceries.exists(), "{} is missing: set ECOMWH_GROCERIES to the Groceries baskets", groceries.display());
     mlxtend_agrees(&groceries, "0.005", "0.3", "4");
 }
+
+/// Baskets are the orders whose latest version (by updated_at) is a purchase: an order paid
+/// and refunded on a later night is no basket. Each frequent item's count is checked against
+/// counts taken here from all staged versions, independently of the job's SQL.
+#[test]
+fn baskets_follow_each_orders_latest_version() {
+    let (wh, last) = shop("3000", 12);
+    let cfg = config(&wh, "[jobs.association_rules]\nlookback_days = 90\nmin_support = 0.002\nmin_confidence = 0.05\nmax_len = 2\n");
+    ok(&wh.url, &["--config", &cfg, "run", "--date", &last, "--jobs", "association_rules"]);
+    let latest = format!(
+        "SELECT order_id, status FROM (SELECT order_id, status, row_number() OVER (PARTITION BY order_id ORDER BY updated_at DESC, dt DESC) AS rn \
+         FROM staging.orders WHERE dt <= DATE '{last}' AND shop_date(order_ts) <= DATE '{last}') WHERE rn = 1"
+    );
+    // Orders that were a purchase in some version but are not in their latest: the case under test.
+    let turned = count(
+        &wh.url,
+        &format!(
+            "SELECT count(DISTINCT v.order_id) FROM staging.orders v JOIN ({latest}) l ON l.order_id = v.order_id \
+             WHERE v.status IN ('paid', 'shipped') AND l.status NOT IN ('paid', 'shipped')"
+        ),
+    );
+    assert!(turned > 0, "the shop should have orders paid and later cancelled or refunded");
+    let expected = format!(
+        "SELECT i.product_id AS item, count(DISTINCT i.order_id) AS n FROM staging.order_items i \
+         JOIN ({latest}) l ON l.order_id = i.order_id WHERE l.status IN ('paid', 'shipped') GROUP BY i.product_id"
+    );
+    let checked = count(&wh.url, "SELECT count(*) FROM frequent_itemsets WHERE size = 1");
+    assert!(checked >= 20, "only {checked} frequent items");
+    let wrong = sql(
+        &wh.url,
+        &format!("SELECT f.itemset[1] AS item, f.count, e.n FROM frequent_itemsets f LEFT JOIN ({expected}) e ON e.item = f.itemset[1] WHERE f.size = 1 AND (e.n IS NULL OR e.n <> f.count)"),
+    );
+    assert!(wrong.is_empty(), "{} of {checked} frequent items miscounted, e.g. {:?}", wrong.len(), wrong.first());
+}
