@@ -133,20 +133,21 @@ def main():
     for _ in range(max(1, a.repeat)):
         for x in xs:
             train[x].append(timed(x, ["--config", whs[x][2]]))
+    def median(rs):
+        """Seconds and report of the median run, and the peak over all runs."""
+        secs, _, report = sorted(rs, key=lambda r: r[0])[len(rs) // 2]
+        return secs, max(r[1] for r in rs), report
+
     results = {}
     for x in xs:
         d = whs[x][3]
-        rs = sorted(runs[x], key=lambda r: r[0])
-        secs, _, report = rs[len(rs) // 2]
-        rss = max(r[1] for r in rs)
+        secs, rss, report = median(runs[x])
         all_secs = ", ".join(f"{r[0]:.2f}" for r in runs[x])
         jobs = {j["job"]: j["seconds"] for j in report["jobs"]}
         rows = {t["table"]: t["rows_out"] for j in report["jobs"] for t in j["tables"]}
         print(f"night {x} ({d}): median {secs:.2f}s of [{all_secs}] (in run order), peak {rss:.0f} MiB; profiles {rows.get('user_profiles')}, "
               f"rfm {rows.get('rfm_segments')} rows; jobs: " + ", ".join(f"{k} {v:.2f}s" for k, v in jobs.items()), flush=True)
-        ts = sorted(train[x], key=lambda r: r[0])
-        t_secs, _, t_report = ts[len(ts) // 2]
-        t_rss = max(r[1] for r in ts)
+        t_secs, t_rss, t_report = median(train[x])
         t_jobs = {j["job"]: j["seconds"] for j in t_report["jobs"]}
         weekly = (6 * secs + t_secs) / 7
         print(f"night {x} as a training night: median {t_secs:.2f}s, peak {t_rss:.0f} MiB; jobs: "
