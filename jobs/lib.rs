@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 pub mod export;
 pub mod generate;
+pub mod logging;
 pub mod ml;
 pub mod model_metrics;
 pub mod output;

@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = ecomwh::cli::Cli::parse();
@@ -11,16 +10,11 @@ fn main() -> ExitCode {
     let default = match cli.command {
         ecomwh::cli::Command::Demo(_) => "warn",
         // Ballista's scheduler logs each job's stage plan at info.
+        #[cfg(feature = "cluster")]
         ecomwh::cli::Command::Cluster(_) => "warn,ecomwh=info,ballista_scheduler=info,ballista_executor=info",
         _ => "warn,ecomwh=info",
     };
-    let filter = EnvFilter::try_from_env("ECOMWH_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    let repeats = ecomwh::logging::init(default);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
@@ -29,7 +23,12 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(ecomwh::cli::run(cli)) {
+    let result = runtime.block_on(ecomwh::cli::run(cli));
+    let repeated = repeats.summary();
+    if !repeated.is_empty() {
+        tracing::warn!("{}", repeated.join("; "));
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

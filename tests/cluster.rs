@@ -1,6 +1,8 @@
 //! The same pipeline on Apache Ballista: in-process (`ballista-standalone`) and on a cluster of
 //! separate processes (`ecomwh cluster scheduler` and two `ecomwh cluster executor`s) over a
 //! warehouse on a real S3 server. Both must build exactly the tables the local engine builds.
+//! Ballista is the `cluster` feature: `scripts/test.sh` builds and tests with it.
+#![cfg(feature = "cluster")]
 
 mod common;
 

@@ -2,6 +2,7 @@
 
 mod backfill;
 mod check_inputs;
+#[cfg(feature = "cluster")]
 mod cluster;
 mod demo;
 mod export;
@@ -35,7 +36,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "URL")]
     pub warehouse: Option<String>,
     /// Where the SQL runs, overriding the config's `engine`: local, ballista-standalone,
-    /// ballista://HOST:PORT
+    /// ballista://HOST:PORT (Ballista needs a build with `--features cluster`)
     #[arg(long, global = true, value_name = "ENGINE", env = "ECOMWH_ENGINE")]
     pub engine: Option<String>,
     #[command(subcommand)]
@@ -56,12 +57,15 @@ pub enum Command {
     Forecast(forecast::Args),
     Report(report::Args),
     Export(export::Args),
+    #[cfg(feature = "cluster")]
     Cluster(cluster::Args),
 }
 
 /// What every subcommand gets: the checked config and the warehouse URL to use.
 pub struct App {
     pub cfg: Config,
+    /// The file the config came from (None: defaults, or the demo's built-in example).
+    pub config_file: Option<PathBuf>,
 }
 
 impl App {
@@ -75,7 +79,12 @@ impl App {
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
-    let mut cfg = Config::load(cli.config.as_deref())?;
+    let config_file = Config::find(cli.config.as_deref());
+    // Without a config of the user's, the demo shows everything with the documented example.
+    let mut cfg = match (&cli.command, &config_file) {
+        (Command::Demo(_), None) => Config::parse(crate::config::EXAMPLE)?,
+        _ => Config::load(config_file.as_deref())?,
+    };
     if let Some(w) = cli.warehouse {
         cfg.warehouse = w;
     }
@@ -83,7 +92,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         crate::engine::EngineKind::parse(&e)?;
         cfg.engine = e;
     }
-    let app = App { cfg };
+    let app = App { cfg, config_file };
     match cli.command {
         Command::Demo(a) => demo::run(&app, a).await,
         Command::Generate(a) => generate::run(&app, a).await,
@@ -97,6 +106,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Forecast(a) => forecast::run(&app, a).await,
         Command::Report(a) => report::run(&app, a).await,
         Command::Export(a) => export::run(&app, a).await,
+        #[cfg(feature = "cluster")]
         Command::Cluster(a) => cluster::run(&app, a).await,
     }
 }

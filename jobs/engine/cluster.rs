@@ -17,13 +17,11 @@ use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+pub use super::DEFAULT_SCHEDULER_PORT;
 use super::{memory_limit, runtime, session_state, View};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::storage::warehouse::Warehouse;
-
-/// Ballista's usual scheduler port.
-pub const DEFAULT_SCHEDULER_PORT: u16 = 50050;
 
 fn cluster_error(what: &str, e: impl std::fmt::Display) -> Error {
     Error::Cluster(format!("{what}: {e}"))

@@ -1,6 +1,7 @@
 //! The one place that builds DataFusion sessions: config, memory pool, object stores,
 //! the warehouse tables as SQL schemas, and running the SQL files of `sql/`.
 
+#[cfg(feature = "cluster")]
 pub mod cluster;
 pub mod udf;
 pub mod visible;
@@ -39,7 +40,11 @@ pub struct Engine {
 }
 
 /// Tasks per stage on a cluster when `target_partitions` is not set (Ballista's default).
+#[cfg(feature = "cluster")]
 const CLUSTER_PARTITIONS: usize = 16;
+
+/// Ballista's usual scheduler port.
+pub const DEFAULT_SCHEDULER_PORT: u16 = 50050;
 
 /// Where the SQL runs. Only this module knows the difference: jobs see a `SessionContext`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +67,7 @@ impl EngineKind {
                 let rest = other.strip_prefix("ballista://").ok_or_else(bad)?.trim_end_matches('/');
                 let (host, port) = match rest.rsplit_once(':') {
                     Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad())?),
-                    None => (rest, cluster::DEFAULT_SCHEDULER_PORT),
+                    None => (rest, DEFAULT_SCHEDULER_PORT),
                 };
                 if host.is_empty() || host.contains('/') {
                     return Err(bad());
@@ -74,6 +79,18 @@ impl EngineKind {
 
     pub fn is_local(&self) -> bool {
         *self == EngineKind::Local
+    }
+
+    /// Ballista engines need a binary built with the `cluster` feature: say so, not "unknown".
+    pub fn check_built(&self) -> Result<()> {
+        if self.is_local() || cfg!(feature = "cluster") {
+            return Ok(());
+        }
+        Err(Error::Config(
+            "this ecomwh was built without Ballista: build it with `cargo build --release --features cluster` to use \
+             --engine ballista-standalone or ballista://HOST:PORT"
+                .into(),
+        ))
     }
 }
 
@@ -99,6 +116,7 @@ fn session_config(cfg: &Config) -> SessionConfig {
 ///   fails the task and leaves the job hanging: no join dynamic filters;
 /// - a column whose Parquet statistics show one value is planned as a constant (left out of
 ///   sorts), which the executor, decoding the plan, does not know: no file statistics.
+#[cfg(feature = "cluster")]
 pub(crate) fn for_ballista(config: SessionConfig) -> SessionConfig {
     use ballista_core::extension::SessionConfigExt;
     let mut config = config.upgrade_for_ballista().set_bool(ballista_core::config::BALLISTA_ADAPTIVE_PLANNER_ENABLED, false);
@@ -112,6 +130,7 @@ pub(crate) enum View {
     /// The manifests this process keeps current as it commits.
     Shared(Manifests),
     /// A cluster process: each listing of a table rereads its manifest, since the client commits.
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
     Live,
 }
 
@@ -142,28 +161,42 @@ pub(crate) fn session_state(cfg: &Config, base: SessionStateBuilder, runtime: Ar
     Ok(state)
 }
 
+/// The client session of `kind`.
+#[cfg(feature = "cluster")]
+async fn session(cfg: &Config, kind: &EngineKind, wh: &Warehouse, runtime: Arc<RuntimeEnv>) -> Result<SessionContext> {
+    let mut config = if kind.is_local() { session_config(cfg) } else { for_ballista(session_config(cfg)) };
+    if let EngineKind::Ballista { .. } = kind {
+        if wh.url.starts_with("memory://") {
+            return Err(Error::Config("a memory:// warehouse lives in one process: a Ballista cluster cannot reach it".into()));
+        }
+        // Tasks per stage: the client's cores say nothing about the cluster's. Ballista's
+        // own default, unless `target_partitions` gives the cluster's task slots.
+        if cfg.target_partitions.is_none() {
+            config = config.with_target_partitions(CLUSTER_PARTITIONS);
+        }
+    }
+    let state = session_state(cfg, SessionStateBuilder::new().with_default_features().with_config(config), runtime)?;
+    Ok(match kind {
+        EngineKind::Local => SessionContext::new_with_state(state),
+        EngineKind::BallistaStandalone => cluster::standalone(state).await?,
+        EngineKind::Ballista { host, port } => cluster::remote(host, *port, state).await?,
+    })
+}
+
+/// The client session: only the local engine is built in without the `cluster` feature.
+#[cfg(not(feature = "cluster"))]
+async fn session(cfg: &Config, _kind: &EngineKind, _wh: &Warehouse, runtime: Arc<RuntimeEnv>) -> Result<SessionContext> {
+    let state = session_state(cfg, SessionStateBuilder::new().with_default_features().with_config(session_config(cfg)), runtime)?;
+    Ok(SessionContext::new_with_state(state))
+}
+
 impl Engine {
     pub async fn open(cfg: &Config, wh: Warehouse) -> Result<Engine> {
         let kind = EngineKind::parse(&cfg.engine)?;
+        kind.check_built()?;
         let manifests = Manifests::load(&wh).await?;
         let runtime = runtime(cfg, &wh, View::Shared(manifests.clone()))?;
-        let mut config = if kind.is_local() { session_config(cfg) } else { for_ballista(session_config(cfg)) };
-        if let EngineKind::Ballista { .. } = kind {
-            if wh.url.starts_with("memory://") {
-                return Err(Error::Config("a memory:// warehouse lives in one process: a Ballista cluster cannot reach it".into()));
-            }
-            // Tasks per stage: the client's cores say nothing about the cluster's. Ballista's
-            // own default, unless `target_partitions` gives the cluster's task slots.
-            if cfg.target_partitions.is_none() {
-                config = config.with_target_partitions(CLUSTER_PARTITIONS);
-            }
-        }
-        let state = session_state(cfg, SessionStateBuilder::new().with_default_features().with_config(config), runtime)?;
-        let ctx = match &kind {
-            EngineKind::Local => SessionContext::new_with_state(state),
-            EngineKind::BallistaStandalone => cluster::standalone(state).await?,
-            EngineKind::Ballista { host, port } => cluster::remote(host, *port, state).await?,
-        };
+        let ctx = session(cfg, &kind, &wh, runtime).await?;
         // Ballista's client session keeps only its own functions.
         for f in udf::all(cfg.tz()?) {
             ctx.register_udf(f);
