@@ -9,6 +9,8 @@ use crate::error::{Error, Result};
 
 pub const DEFAULT_CONFIG_FILE: &str = "ecomwh.toml";
 pub const DEFAULT_WAREHOUSE: &str = "file://./warehouse";
+/// The documented example config (`examples/ecomwh.toml`): the demo's when the user has none.
+pub const EXAMPLE: &str = include_str!("../examples/ecomwh.toml");
 
 /// The whole configuration. Unknown keys are refused so a typo never passes silently.
 #[derive(Debug, Clone, Deserialize)]
@@ -606,16 +608,21 @@ fn default_engine() -> String {
 }
 
 impl Config {
-    /// Load from an explicit file, or `ecomwh.toml` in the current folder when present.
-    pub fn load(explicit: Option<&Path>) -> Result<Config> {
-        let path: Option<PathBuf> = match explicit {
+    /// The config file to read: the explicit one, else `ecomwh.toml` in the current folder
+    /// when present.
+    pub fn find(explicit: Option<&Path>) -> Option<PathBuf> {
+        match explicit {
             Some(p) => Some(p.to_path_buf()),
             None => {
                 let p = PathBuf::from(DEFAULT_CONFIG_FILE);
                 p.exists().then_some(p)
             }
-        };
-        let cfg = match path {
+        }
+    }
+
+    /// Load from an explicit file, or `ecomwh.toml` in the current folder when present.
+    pub fn load(explicit: Option<&Path>) -> Result<Config> {
+        let cfg = match Self::find(explicit) {
             None => Config::default(),
             Some(path) => {
                 let text = std::fs::read_to_string(&path).map_err(|source| Error::ConfigFile { path: path.clone(), source })?;
@@ -725,6 +732,15 @@ pub fn parse_bytes(s: &str) -> Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_example_config_parses_with_two_audiences_one_with_a_holdout() {
+        let cfg = Config::parse(EXAMPLE).expect("examples/ecomwh.toml parses");
+        assert_eq!(cfg.audiences.len(), 2);
+        assert!(cfg.audiences.iter().any(|a| a.holdout_pct > 0.0) && cfg.audiences.iter().any(|a| a.holdout_pct == 0.0));
+        assert!(cfg.audiences.iter().all(|a| a.destinations == ["files"]));
+        assert!(cfg.destinations.contains_key("files"));
+    }
 
     #[test]
     fn design_example_parses() {

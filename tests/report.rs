@@ -98,3 +98,59 @@ fn the_nightly_report_can_be_switched_off() {
     ok(&wh.url, &["run", "--date", "2025-03-01"]);
     assert!(wh.path("reports/dt=2025-03-01/index.html").exists());
 }
+
+/// `ecomwh demo` as a newcomer runs it (no config of their own: the built-in example with two
+/// audiences and a file destination): every table it builds has rows, the exports wrote files,
+/// and the morning report draws every section, audiences and models included.
+#[test]
+fn the_demo_builds_every_table_exports_files_and_reports_every_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = std::process::Command::new(bin());
+    c.arg("demo").current_dir(dir.path()).env("ECOMWH_LOG", "warn").env_remove("ECOMWH_ENGINE");
+    let out = c.output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "demo failed:\n{stdout}\n{stderr}");
+    let url = format!("file://{}", dir.path().join("warehouse").display());
+    assert!(stdout.contains("built-in example"), "{stdout}");
+
+    // Every table the demo built has rows.
+    let tables = ok(
+        &url,
+        &["sql", "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema IN ('staging', 'quarantine', 'marts')", "--format", "csv"],
+    );
+    let names: Vec<String> = tables.lines().skip(1).map(|l| l.replace(',', ".")).collect();
+    assert!(names.len() >= 35, "{names:?}");
+    let empty: Vec<&String> = names.iter().filter(|t| count(&url, &format!("SELECT count(*) FROM {t}")) == 0).collect();
+    // export_failures holds contacts a destination rejected: a file destination rejects none,
+    // and its syncs say so.
+    assert_eq!(empty, vec!["marts.export_failures"], "empty tables after the demo");
+    assert_eq!(count(&url, "SELECT count(*) FROM export_runs WHERE status <> 'ok' OR failed > 0"), 0);
+    for t in ["marts.churn_model", "marts.audience_members", "marts.audience_uplift", "marts.export_runs", "marts.export_failures", "marts.clv"] {
+        assert!(names.iter().any(|n| n == t), "{t} missing from {names:?}");
+    }
+    // The holdout audience has a holdout, and its uplift is measured.
+    assert!(count(&url, "SELECT count(*) FROM audience_members WHERE audience = 'win_back' AND holdout") > 0);
+    assert!(count(&url, "SELECT count(*) FROM audience_uplift WHERE audience = 'win_back' AND holdout_members > 0 AND conversion_diff IS NOT NULL") > 0);
+
+    // Exported files, pointed at in the summary.
+    let last = (chrono::Utc::now().date_naive() - chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
+    let csv = dir.path().join(format!("warehouse/exports/files/win_back/dt={last}"));
+    let files: Vec<_> = std::fs::read_dir(&csv).unwrap_or_else(|e| panic!("{}: {e}", csv.display())).collect();
+    assert!(!files.is_empty());
+    assert!(stdout.contains(&format!("exports/files/win_back/dt={last}/")), "{stdout}");
+    assert!(stdout.contains("morning report: open file://"), "{stdout}");
+    // A warning that repeats every night (16 nights) is said once, then counted at the end.
+    let warnings = stderr.lines().filter(|l| l.contains("WARN")).count();
+    assert!(warnings < 8, "{warnings} warnings:\n{stderr}");
+
+    let page = dir.path().join(format!("warehouse/reports/dt={last}/index.html"));
+    let (dom, log) = load(&page, None);
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:?}");
+    for id in ["run-jobs", "run-history", "quarantine", "sales", "rules", "segments", "forecast", "audiences", "models"] {
+        let id = format!("chart-{id}");
+        let at = dom.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("{id} missing"));
+        let tag_end = at + dom[at..].find('>').unwrap();
+        assert!(dom[at..tag_end].contains("data-drawn=\"true\""), "{id} was not drawn");
+    }
+}

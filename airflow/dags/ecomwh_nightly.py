@@ -47,8 +47,9 @@ JOBS: dict[str, list[str]] = {
     "churn_scores": ["daily_aggregates"],
     "clv": ["rfm_segments"],
     "audiences": ["user_profiles", "rfm_segments", "churn_scores", "clv"],
-    # The morning report shows every table, so it waits for all of them.
-    "report": ["user_profiles", "rfm_segments", "association_rules", "sales_forecast"],
+    # The morning report shows every table, so it waits for all of them (audiences waits for
+    # the customer marts and models).
+    "report": ["association_rules", "sales_forecast", "recommendations", "audiences"],
 }
 
 # Tables each job publishes, declared as Assets so downstream DAGs can be scheduled on them.

@@ -83,5 +83,6 @@ pub(super) fn options(
         timezone: app.cfg.tz()?,
         first_load: false,
         first_load_days: None,
+        damage_every_table: false,
     })
 }

@@ -37,6 +37,9 @@ pub struct GenerateOptions {
     pub first_load: bool,
     /// Write the first N days into day N's partition (a first load), the rest day by day.
     pub first_load_days: Option<u32>,
+    /// With a dirty rate, damage a copy of the first row of every table too, so that every
+    /// quarantine table has rows (the demo shows them all).
+    pub damage_every_table: bool,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -103,6 +106,8 @@ struct Day<'a> {
     dirt: &'a mut ChaCha8Rng,
     extra: bool,
     ledger: &'a mut Vec<String>,
+    /// Tables still owed a damaged row (`damage_every_table`).
+    owed: &'a mut Vec<&'static str>,
 }
 
 impl Day<'_> {
@@ -112,7 +117,11 @@ impl Day<'_> {
         }
         let sink = self.sinks.get_mut(table).expect("sink per table");
         sink.write(&values, Damage::None).await?;
-        if self.dirty_rate > 0.0 && self.dirt.gen::<f64>() < self.dirty_rate {
+        let owed = self.owed.iter().position(|t| *t == table);
+        if self.dirty_rate > 0.0 && (self.dirt.gen::<f64>() < self.dirty_rate || owed.is_some()) {
+            if let Some(i) = owed {
+                self.owed.swap_remove(i);
+            }
             let format = self.formats.get(table).map(String::as_str).unwrap_or("csv");
             let d = dirty::damage(table, format, &self.columns[table], &values, self.dirt);
             let (file, line) = sink.write(&d.values, d.damage).await?;
@@ -162,6 +171,7 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
         ..Default::default()
     };
     let mut ledger: Vec<String> = vec!["table,kind,file,line,reason".to_string()];
+    let mut owed: Vec<&'static str> = if o.damage_every_table { RAW_TABLES.to_vec() } else { vec![] };
     let mut pending: BTreeMap<i64, Vec<Order>> = BTreeMap::new();
     let mut next_order = 0u64;
     let mut next_event = 0u64;
@@ -194,8 +204,16 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
                 sinks.insert(t, TableSink::new(wh, t, part_dt, format, columns[t].clone(), o.rows_per_file));
             }
         }
-        let mut d =
-            Day { sinks: &mut sinks, columns: columns.clone(), formats: &o.formats, dirty_rate: o.dirty_rate, dirt: &mut dirt, extra, ledger: &mut ledger };
+        let mut d = Day {
+            sinks: &mut sinks,
+            columns: columns.clone(),
+            formats: &o.formats,
+            dirty_rate: o.dirty_rate,
+            dirt: &mut dirt,
+            extra,
+            ledger: &mut ledger,
+            owed: &mut owed,
+        };
         let ts = |secs: i64, country: usize| -> String {
             let off = offsets[country];
             off.timestamp_opt(secs, 0).single().map(|t| t.to_rfc3339()).unwrap_or_default()

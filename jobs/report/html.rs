@@ -102,8 +102,9 @@ pub fn render(data: &Value) -> String {
 
     if let Some(q) = data["quarantine"].as_array() {
         let total: u64 = q.iter().map(|r| r["n"].as_u64().unwrap_or(0)).sum();
+        // Tonight's rejections by reason; on a clean night, the rejections of the nights before.
         let text = if total == 0 {
-            "<p class=\"ok\">No row was rejected.</p>".to_string()
+            format!("<p class=\"ok\">No row was rejected tonight.</p>{}", chart("chart-quarantine"))
         } else {
             format!("<p>{} rows were rejected and kept in <code>quarantine.*</code> with their reason.</p>{}", int(total), chart("chart-quarantine"))
         };
@@ -189,6 +190,74 @@ pub fn render(data: &Value) -> String {
         section(&mut body, "section-forecast", "Sales forecast", &format!("{text}{}{t}", chart("chart-forecast")));
     }
 
+    if let Some(aud) = data["audiences"].as_array() {
+        let mut t = String::from(
+            "<table><tr><th>audience</th><th>members exported</th><th>holdout</th><th>cohort</th><th>conversion, exported</th>\
+             <th>conversion, holdout</th><th>difference (95% interval)</th><th>revenue per member, difference (95% interval)</th></tr>",
+        );
+        let uplift = data["uplift"].as_array().cloned().unwrap_or_default();
+        for a in aud {
+            let name = a["audience"].as_str().unwrap_or("");
+            let u = uplift.iter().find(|u| u["audience"] == name);
+            let opt = |k: &str, f: &dyn Fn(f64) -> String| u.and_then(|u| u[k].as_f64()).map(f).unwrap_or_else(|| "-".into());
+            let interval = |k: &str, f: &dyn Fn(f64) -> String| match u.and_then(|u| u[k].as_f64()) {
+                Some(x) => format!("{} ({} .. {})", f(x), opt(&format!("{k}_lo95"), f), opt(&format!("{k}_hi95"), f)),
+                None => "-".into(),
+            };
+            t.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(name),
+                int(a["exported"].as_u64().unwrap_or(0)),
+                int(a["holdout"].as_u64().unwrap_or(0)),
+                escape(u.and_then(|u| u["cohort_dt"].as_str()).unwrap_or("-")),
+                opt("exported_conversion_rate", &|x| pct(x)),
+                opt("holdout_conversion_rate", &|x| pct(x)),
+                interval("conversion_diff", &|x| format!("{:+.1} pt", x * 100.0)),
+                interval("revenue_diff", &|x| money(x)),
+            ));
+        }
+        t.push_str("</table>");
+        let mut e = String::from("<table><tr><th>audience</th><th>destination</th><th>last sync</th><th>status</th><th>members</th><th>added</th><th>updated</th><th>removed</th><th>failed</th></tr>");
+        for x in data["exports"].as_array().cloned().unwrap_or_default() {
+            let n = |k: &str| int(x[k].as_u64().unwrap_or(0));
+            e.push_str(&format!(
+                "<tr><td>{}</td><td>{} ({})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(x["audience"].as_str().unwrap_or("")),
+                escape(x["destination"].as_str().unwrap_or("")),
+                escape(x["kind"].as_str().unwrap_or("")),
+                escape(x["date"].as_str().unwrap_or("")),
+                escape(x["status"].as_str().unwrap_or("")),
+                n("members"),
+                n("adds"),
+                n("updates"),
+                n("removes"),
+                n("failed"),
+            ));
+        }
+        e.push_str("</table>");
+        let text = "<p>Members selected tonight; the holdout is never exported. Uplift compares the cohort selected \
+                    <i>attribution_days</i> ago: exported members against the holdout, in purchases since.</p>";
+        section(&mut body, "section-audiences", "Audiences and exports", &format!("{text}{}{t}{e}", chart("chart-audiences")));
+    }
+
+    if let Some(m) = data["models"].as_array() {
+        let mut t = String::from("<table><tr><th>model</th><th>metric</th><th>value</th></tr>");
+        for x in m {
+            let v = num(&x["value"]);
+            let shown = if v.fract() == 0.0 && v.abs() < 1e15 { int(v.abs() as u64) } else { format!("{v:.4}") };
+            t.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}{shown}</td></tr>",
+                escape(x["model"].as_str().unwrap_or("")),
+                escape(x["metric"].as_str().unwrap_or("")),
+                if v < 0.0 { "-" } else { "" }
+            ));
+        }
+        t.push_str("</table>");
+        let text = "<p>How well tonight's models do on data they did not learn from: the churn model's AUC on a later \
+                    cut-off, recommendations' recall against popularity on the last days.</p>";
+        section(&mut body, "section-models", "Model quality", &format!("{text}{}{t}", chart("chart-models")));
+    }
+
     // `</` would end the script element early.
     let json = data.to_string().replace("</", "<\\/");
     format!(
@@ -242,8 +311,13 @@ const SCRIPT: &str = r#"
     options: { plugins: { title: { display: true, text: 'Rows per night, last 14 runs' } },
       scales: { y: { ticks: { callback: v => nf.format(v) } }, y1: { position: 'right', grid: { drawOnChartArea: false }, ticks: { callback: v => nf.format(v) } } } } });
   const q = (data.quarantine || []).filter(r => r.n > 0);
-  make('chart-quarantine', { type: 'bar', data: { labels: q.map(r => r.tbl + ': ' + r.reason), datasets: [{ label: 'rows', data: q.map(r => r.n), backgroundColor: '#e8590c' }] },
-    options: { indexAxis: 'y', plugins: { title: { display: true, text: 'Rejected rows by table and reason' }, legend: { display: false } }, scales: { x: { ticks: { callback: v => nf.format(v) } } } } });
+  if (q.length > 0) {
+    make('chart-quarantine', { type: 'bar', data: { labels: q.map(r => r.tbl + ': ' + r.reason), datasets: [{ label: 'rows', data: q.map(r => r.n), backgroundColor: '#e8590c' }] },
+      options: { indexAxis: 'y', plugins: { title: { display: true, text: 'Rejected rows by table and reason' }, legend: { display: false } }, scales: { x: { ticks: { callback: v => nf.format(v) } } } } });
+  } else {
+    make('chart-quarantine', { type: 'bar', data: { labels: h.map(x => x.date), datasets: [{ label: 'rows', data: h.map(x => x.quarantined), backgroundColor: '#e8590c' }] },
+      options: { plugins: { title: { display: true, text: 'Rejected rows per night, last 14 runs' }, legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { callback: v => nf.format(v) } } } } });
+  }
   const s = data.sales || [];
   make('chart-sales', { data: { labels: s.map(r => r.day), datasets: [
       { type: 'bar', label: 'net revenue', data: s.map(r => r.net_revenue), backgroundColor: '#91a7ff', yAxisID: 'y' },
@@ -271,6 +345,19 @@ const SCRIPT: &str = r#"
       { label: 'forecast', data: f.map(x => x.yhat), borderColor: '#1d2330', pointRadius: 2, fill: false }] },
     options: { plugins: { title: { display: true, text: 'Net revenue forecast (total)' }, legend: { labels: { filter: i => i.text !== '' } } },
       scales: { y: { ticks: { callback: v => money.format(v) } } } } });
+  const a = data.audiences || [];
+  const up = data.uplift || [];
+  const conv = (name, k) => { const u = up.find(x => x.audience === name); return u ? u[k] : null; };
+  make('chart-audiences', { data: { labels: a.map(x => x.audience), datasets: [
+      { type: 'bar', label: 'exported', data: a.map(x => x.exported), backgroundColor: '#4c6ef5', yAxisID: 'y' },
+      { type: 'bar', label: 'holdout', data: a.map(x => x.holdout), backgroundColor: '#adb5bd', yAxisID: 'y' },
+      { type: 'line', label: 'conversion, exported', data: a.map(x => conv(x.audience, 'exported_conversion_rate')), borderColor: '#2b8a3e', showLine: false, pointRadius: 6, yAxisID: 'y1' },
+      { type: 'line', label: 'conversion, holdout', data: a.map(x => conv(x.audience, 'holdout_conversion_rate')), borderColor: '#e8590c', showLine: false, pointRadius: 6, yAxisID: 'y1' }] },
+    options: { plugins: { title: { display: true, text: 'Members per audience, and conversion since the cohort' } },
+      scales: { y: { ticks: { callback: v => nf.format(v) } }, y1: { position: 'right', min: 0, grid: { drawOnChartArea: false }, ticks: { callback: v => pct.format(v) } } } } });
+  const quality = (data.models || []).filter(x => /^(auc|recall_at_\d+|precision_at_\d+|hit_rate_at_\d+)$/.test(x.metric));
+  make('chart-models', { type: 'bar', data: { labels: quality.map(x => x.model + ': ' + x.metric), datasets: [{ label: 'value', data: quality.map(x => x.value), backgroundColor: '#91a7ff' }] },
+    options: { indexAxis: 'y', plugins: { title: { display: true, text: 'Quality on held-out data' }, legend: { display: false } }, scales: { x: { min: 0, max: 1 } } } });
   document.body.dataset.ready = 'true';
 })();
 "#;

@@ -27,8 +27,9 @@ impl Job for Report {
         "report"
     }
 
+    /// The page shows these jobs' tables.
     fn depends_on(&self) -> &'static [&'static str] {
-        &[]
+        &["staging", "rfm_segments", "association_rules", "sales_forecast", "recommendations", "churn_scores", "clv", "audiences"]
     }
 
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
@@ -170,6 +171,35 @@ pub async fn build(engine: &Engine, date: chrono::NaiveDate, current: &[JobRepor
             let sql = "SELECT model, count(*) AS series, avg(mase) AS mase, avg(coverage80) AS coverage80, avg(coverage95) AS coverage95 \
                        FROM marts.forecast_backtest WHERE dt = $run_date AND chosen GROUP BY model ORDER BY count(*) DESC, model";
             data.insert("forecast_models".into(), Value::Array(rows(engine, sql, &p).await?));
+        }
+    }
+    if engine.has_table("marts", "audience_members") {
+        let sql = "SELECT audience, count(*) FILTER (WHERE NOT holdout) AS exported, count(*) FILTER (WHERE holdout) AS holdout \
+                   FROM marts.audience_members WHERE dt = $run_date GROUP BY audience ORDER BY audience";
+        data.insert("audiences".into(), Value::Array(rows(engine, sql, &p).await?));
+        if engine.has_table("marts", "audience_uplift") {
+            let sql = "SELECT audience, CAST(cohort_dt AS VARCHAR) AS cohort_dt, attribution_days, exported_members, holdout_members, \
+                       exported_conversion_rate, holdout_conversion_rate, conversion_diff, conversion_diff_lo95, conversion_diff_hi95, \
+                       revenue_diff, revenue_diff_lo95, revenue_diff_hi95 \
+                       FROM marts.audience_uplift WHERE dt = $run_date ORDER BY audience";
+            data.insert("uplift".into(), Value::Array(rows(engine, sql, &p).await?));
+        }
+        if engine.has_table("marts", "export_runs") {
+            // The latest sync of each audience and destination up to D (exports run after the
+            // nightly jobs, so tonight's may not have happened yet).
+            let sql = "SELECT audience, destination, kind, status, CAST(dt AS VARCHAR) AS date, members, adds, updates, removes, failed \
+                       FROM (SELECT *, row_number() OVER (PARTITION BY audience, destination ORDER BY dt DESC, started_at DESC) AS rn \
+                             FROM marts.export_runs WHERE dt <= $run_date) WHERE rn = 1 ORDER BY audience, destination";
+            data.insert("exports".into(), Value::Array(rows(engine, sql, &p).await?));
+        }
+    }
+    if engine.has_table("marts", "model_metrics") {
+        // Calibration bins are for notebooks; the page keeps the headline figures.
+        let sql = "SELECT model, metric, value FROM marts.model_metrics WHERE dt = $run_date AND metric NOT LIKE 'calibration%' \
+                   ORDER BY model, metric";
+        let m = rows(engine, sql, &p).await?;
+        if !m.is_empty() {
+            data.insert("models".into(), Value::Array(m));
         }
     }
     Ok(render(&Value::Object(data)))
