@@ -10,7 +10,6 @@ fn main() -> ExitCode {
     let default = match cli.command {
         ecomwh::cli::Command::Demo(_) => "warn",
         // Ballista's scheduler logs each job's stage plan at info.
-        #[cfg(feature = "cluster")]
         ecomwh::cli::Command::Cluster(_) => "warn,ecomwh=info,ballista_scheduler=info,ballista_executor=info",
         _ => "warn,ecomwh=info",
     };

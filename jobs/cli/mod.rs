@@ -59,6 +59,18 @@ pub enum Command {
     Export(export::Args),
     #[cfg(feature = "cluster")]
     Cluster(cluster::Args),
+    /// Ballista's processes: only in builds with the `cluster` feature
+    #[cfg(not(feature = "cluster"))]
+    #[command(hide = true)]
+    Cluster(NoCluster),
+}
+
+/// `ecomwh cluster ...` in a build without Ballista: say how to get one.
+#[cfg(not(feature = "cluster"))]
+#[derive(Debug, clap::Args)]
+pub struct NoCluster {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    rest: Vec<String>,
 }
 
 /// What every subcommand gets: the checked config and the warehouse URL to use.
@@ -108,6 +120,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Export(a) => export::run(&app, a).await,
         #[cfg(feature = "cluster")]
         Command::Cluster(a) => cluster::run(&app, a).await,
+        #[cfg(not(feature = "cluster"))]
+        Command::Cluster(_) => crate::engine::EngineKind::BallistaStandalone.check_built(),
     }
 }
 

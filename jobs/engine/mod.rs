@@ -87,8 +87,8 @@ impl EngineKind {
             return Ok(());
         }
         Err(Error::Config(
-            "this ecomwh was built without Ballista: build it with `cargo build --release --features cluster` to use \
-             --engine ballista-standalone or ballista://HOST:PORT"
+            "this ecomwh was built without Ballista: build it with `cargo build --release --features cluster` for \
+             `ecomwh cluster` and --engine ballista-standalone or ballista://HOST:PORT"
                 .into(),
         ))
     }
