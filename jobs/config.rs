@@ -795,10 +795,9 @@ max_remove_pct = 20                   # mirror refuses to remove more of the aud
     }
 
     #[test]
-    fn readme_configuration_parses_and_shows_the_default_map() {
-        let readme = include_str!("../README.md");
-        let section = readme.split("## Configuration").nth(1).expect("configuration section");
-        let block = section.split("```toml").nth(1).and_then(|b| b.split("```").next()).expect("toml block");
+    fn documented_configuration_parses_and_shows_the_default_map() {
+        let doc = include_str!("../docs/configuration.md");
+        let block = doc.split("```toml").nth(1).and_then(|b| b.split("```").next()).expect("toml block");
         let cfg = Config::parse(block).unwrap();
         assert_eq!(cfg.jobs.rfm_segments.segments, default_segment_map());
     }
