@@ -66,9 +66,11 @@ OUTPUTS: dict[str, list[str]] = {
     "user_profiles": ["marts/user_profiles"],
     "rfm_segments": ["marts/rfm_segments", "marts/rfm_clusters", "marts/rfm_segment_summary"],
     "association_rules": ["marts/frequent_itemsets", "marts/association_rules"],
-    "sales_forecast": ["marts/sales_forecast", "marts/forecast_backtest"],
-    "recommendations": ["marts/product_similarity", "marts/product_recommendations", "marts/model_metrics"],
-    "churn_scores": ["marts/churn_scores", "marts/model_metrics"],
+    "sales_forecast": ["marts/sales_forecast", "marts/forecast_backtest", "marts/sales_series"],
+    "recommendations": [
+        "marts/product_similarity", "marts/product_recommendations", "marts/popular_products", "marts/model_metrics",
+    ],
+    "churn_scores": ["marts/churn_scores", "marts/churn_model", "marts/model_metrics"],
     "clv": ["marts/clv", "marts/model_metrics"],
     "audiences": ["marts/audience_members", "marts/audience_uplift"],
 }
