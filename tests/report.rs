@@ -121,10 +121,12 @@ fn the_demo_builds_every_table_exports_files_and_reports_every_section() {
     let names: Vec<String> = tables.lines().skip(1).map(|l| l.replace(',', ".")).collect();
     assert!(names.len() >= 35, "{names:?}");
     let empty: Vec<&String> = names.iter().filter(|t| count(&url, &format!("SELECT count(*) FROM {t}")) == 0).collect();
-    // export_failures holds contacts a destination rejected: a file destination rejects none,
-    // and its syncs say so.
-    assert_eq!(empty, vec!["marts.export_failures"], "empty tables after the demo");
-    assert_eq!(count(&url, "SELECT count(*) FROM export_runs WHERE status <> 'ok' OR failed > 0"), 0);
+    assert!(empty.is_empty(), "empty tables after the demo: {empty:?}");
+    // The only failures are the demo shop's mistyped addresses, caught before sending; they
+    // leave the syncs partial, not failed.
+    assert_eq!(count(&url, "SELECT count(*) FROM export_failures WHERE code <> 'invalid_email' OR NOT permanent"), 0);
+    assert_eq!(count(&url, "SELECT count(*) FROM export_runs WHERE status NOT IN ('ok', 'partial') OR failed <> failed_permanent"), 0);
+    assert!(count(&url, "SELECT count(*) FROM export_runs WHERE status = 'partial'") > 0);
     for t in ["marts.churn_model", "marts.audience_members", "marts.audience_uplift", "marts.export_runs", "marts.export_failures", "marts.clv"] {
         assert!(names.iter().any(|n| n == t), "{t} missing from {names:?}");
     }

@@ -66,11 +66,21 @@ pub async fn run(app: &super::App, a: Args) -> Result<()> {
         if exporting {
             let opts = ExportOptions { date: d, audience: None, destination: None, dry_run: false, force: false };
             let syncs = export(&engine, cfg, &opts, &mut std::io::sink()).await?;
-            let failed: Vec<String> = syncs.iter().filter(|s| s.status != "ok").map(|s| format!("{} -> {}: {}", s.audience, s.destination, s.status)).collect();
+            let failed: Vec<String> = syncs
+                .iter()
+                .filter(|s| s.status != "ok" && s.status != "partial")
+                .map(|s| format!("{} -> {}: {}", s.audience, s.destination, s.message.clone().unwrap_or_else(|| s.status.clone())))
+                .collect();
             if !failed.is_empty() {
                 return Err(Error::Export(failed.join("; ")));
             }
-            let parts: Vec<String> = syncs.iter().map(|s| format!("{} +{} ~{} -{}", s.audience, s.adds, s.updates, s.removes)).collect();
+            let parts: Vec<String> = syncs
+                .iter()
+                .map(|s| {
+                    let refused = if s.failed > 0 { format!(" ({} invalid addresses, see export_failures)", s.failed) } else { String::new() };
+                    format!("{} +{} ~{} -{}{refused}", s.audience, s.adds, s.updates, s.removes)
+                })
+                .collect();
             line.push_str(&format!("; exported {}", parts.join(", ")));
         }
         println!("{line}");

@@ -6,9 +6,11 @@ use crate::error::{Error, Result};
 use crate::export::sync::{export, ExportOptions};
 
 /// Sync the date's audience members to their destinations (mailchimp, klaviyo, sendgrid,
-/// file, webhook): only the changes since the last confirmed sync are sent. Exit 1 when any
-/// contact could not be delivered (export_failures says which and why), or a mirror sync
-/// refused to remove too many contacts.
+/// file, webhook): only the changes since the last confirmed sync are sent. Exit 1 when a
+/// contact could not be delivered for a reason a rerun may fix (a timeout, a 5xx after every
+/// retry, a wrong key), or a mirror sync refused to remove too many contacts. Contacts refused
+/// for good (an invalid address, a vendor's permanent 4xx) do not fail the run: they are in
+/// export_failures, and the sync's status is `partial`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The run date whose audience_members are sent (YYYY-MM-DD)

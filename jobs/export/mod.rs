@@ -1,6 +1,7 @@
 //! Audience exports: one file per destination kind, one shared sender (batching, retries,
 //! limits), the sync state and the plan. `ecomwh export` calls [`sync::export`].
 
+pub mod address;
 pub mod file;
 pub mod klaviyo;
 pub mod mailchimp;

@@ -10,6 +10,7 @@ use arrow::array::{Array, AsArray};
 use chrono::NaiveDate;
 use futures::StreamExt;
 
+use super::address;
 use super::plan::{plan, Plan};
 use super::sender::{SendError, Sender};
 use super::state::{JournalOp, SyncState, Synced};
@@ -36,7 +37,9 @@ pub struct SyncReport {
     pub destination: String,
     pub kind: String,
     pub mode: String,
-    /// ok, failed (some contacts not confirmed), refused (mirror cap) or dry_run
+    /// ok; partial (every contact confirmed but those refused for good: a rerun cannot help);
+    /// failed (some contacts not confirmed for a reason a rerun may fix); refused (mirror cap);
+    /// dry_run
     pub status: String,
     pub message: Option<String>,
     pub started_at: String,
@@ -197,6 +200,21 @@ async fn sync_one(
         members: members.len() as u64,
         ..Default::default()
     };
+    // Addresses no email tool accepts are failures before any request, for every kind.
+    let (members, undeliverable): (Vec<Contact>, Vec<Contact>) = members.into_iter().partition(|c| address::problem(&c.email).is_none());
+    let mut failures: Vec<FailureRow> = undeliverable
+        .iter()
+        .map(|c| FailureRow {
+            sync_id: cx.sync_id.clone(),
+            audience: cx.audience.clone(),
+            destination: cx.destination.clone(),
+            customer_id: c.customer_id.clone(),
+            operation: "upsert".into(),
+            code: "invalid_email".into(),
+            message: address::problem(&c.email).unwrap_or_default().into(),
+            permanent: true,
+        })
+        .collect();
     let mut state = SyncState::load(&cx.wh, &cx.destination, &cx.audience).await?;
     r.resumed = state.resumed_ops as u64;
     if r.resumed > 0 {
@@ -223,12 +241,17 @@ async fn sync_one(
     }
     if opts.dry_run {
         print_dry_run(cx, dest, &members, &p, out)?;
+        if !failures.is_empty() {
+            writeln!(out, "  {} members have an address no email tool accepts and would not be sent (export_failures, code invalid_email)", failures.len())?;
+        }
         r.status = "dry_run".into();
         r.seconds = started.elapsed().as_secs_f64();
         return Ok((r, vec![]));
     }
 
-    let mut failures = vec![];
+    // Failures a rerun may fix: a whole request refused (a wrong key, a missing list) or a
+    // contact not confirmed after every retry. Only contacts refused for good leave it at 0.
+    let mut blocking = 0u64;
     if let Some(written) = dest.write_all(cx, &members).await {
         written?;
         let wanted: std::collections::HashSet<&str> = members.iter().map(|c| c.email.as_str()).collect();
@@ -255,7 +278,9 @@ async fn sync_one(
         while let Some((batch, res)) = results.next().await {
             done += 1;
             let by_email: HashMap<&str, &Contact> = batch.iter().map(|c| (c.email.as_str(), c)).collect();
+            let whole_request = res.is_err();
             let result = outcome(res, batch.iter().map(|c| c.email.as_str()));
+            blocking += result.failed.iter().filter(|f| whole_request || !f.permanent).count() as u64;
             let mut ops = vec![];
             for c in &result.confirmed {
                 let Some(m) = by_email.get(c.email.as_str()) else { continue };
@@ -290,7 +315,9 @@ async fn sync_one(
         let mut done = 0usize;
         while let Some((batch, res)) = results.next().await {
             done += 1;
+            let whole_request = res.is_err();
             let result = outcome(res, batch.iter().map(|c| c.email.as_str()));
+            blocking += result.failed.iter().filter(|f| whole_request || !f.permanent).count() as u64;
             let ops: Vec<JournalOp> = result.confirmed.iter().map(|c| JournalOp { email: c.email.clone(), set: None }).collect();
             r.confirmed += ops.len() as u64;
             state.confirm(&cx.wh, ops).await?;
@@ -314,12 +341,17 @@ async fn sync_one(
     r.throttled = st.throttled.load(Relaxed);
     r.failed = failures.len() as u64;
     r.failed_permanent = failures.iter().filter(|f| f.permanent).count() as u64;
-    r.status = if failures.is_empty() { "ok".into() } else { "failed".into() };
-    if !failures.is_empty() {
+    r.status = match (r.failed, blocking) {
+        (0, _) => "ok".into(),
+        (_, 0) => "partial".into(),
+        _ => "failed".into(),
+    };
+    if r.status == "partial" {
+        r.message = Some(format!("{} contacts refused for good (export_failures says why); every other contact is confirmed", r.failed));
+    } else if r.status == "failed" {
         r.message = Some(format!(
-            "{} contacts not confirmed ({} permanently rejected, see export_failures); a rerun retries the others",
-            failures.len(),
-            r.failed_permanent
+            "{} contacts not confirmed ({} refused for good, see export_failures); a rerun retries them",
+            r.failed, r.failed_permanent
         ));
     }
     r.seconds = started.elapsed().as_secs_f64();

@@ -66,10 +66,14 @@ pub struct Damaged {
     pub reason: Option<String>,
 }
 
-pub fn damage(table: &str, format: &str, columns: &[String], clean: &[Option<String>], rng: &mut ChaCha8Rng) -> Damaged {
+/// `quarantined`: only damage staging quarantines (no duplicate, which it supersedes).
+pub fn damage(table: &str, format: &str, columns: &[String], clean: &[Option<String>], quarantined: bool, rng: &mut ChaCha8Rng) -> Damaged {
     let pl = plan(table);
     let col = |name: &str| columns.iter().position(|c| c == name);
-    let mut kinds = vec![Kind::MissingField, Kind::Duplicate];
+    let mut kinds = vec![Kind::MissingField];
+    if !quarantined {
+        kinds.push(Kind::Duplicate);
+    }
     if format != "parquet" {
         kinds.push(Kind::Malformed);
     }

@@ -170,6 +170,8 @@ pub struct Customer {
     pub device: usize,
     pub channel: usize,
     pub email_version: u32,
+    /// A typo in the address that passes a loose check but no email tool accepts (0: none).
+    pub email_typo: u8,
     pub birth_year: Option<i32>,
     pub gender: Option<&'static str>,
     pub first_name: &'static str,
@@ -197,6 +199,7 @@ impl Customer {
             device: pick_cum(&[0.45, 0.9, 1.0], rng),
             channel: pick_cum(&[0.55, 0.9, 1.0], rng),
             email_version: 0,
+            email_typo: 0,
             birth_year: rng.gen_bool(0.8).then(|| rng.gen_range(1945..2007)),
             gender: match rng.gen_range(0..10) {
                 0..=3 => Some("female"),
@@ -211,10 +214,13 @@ impl Customer {
 
     pub fn email(&self) -> String {
         let base = format!("{}.{}", self.first_name, self.last_name.replace(' ', "")).to_lowercase();
-        if self.email_version == 0 {
-            format!("{base}.{}@example.com", &self.id[1..])
-        } else {
-            format!("{base}.{}+{}@example.org", &self.id[1..], self.email_version)
+        let num = &self.id[1..];
+        match (self.email_version, self.email_typo) {
+            (0, 1) => format!("{base}.{num}.@example.com"),
+            (0, 2) => format!("{base}..{num}@example.com"),
+            (0, 3) => format!("{base},{num}@example.com"),
+            (0, _) => format!("{base}.{num}@example.com"),
+            (v, _) => format!("{base}.{num}+{v}@example.org"),
         }
     }
 }
