@@ -45,6 +45,12 @@ pub struct Config {
     /// Where audiences are synced; each entry's settings are checked by its kind.
     #[serde(default)]
     pub destinations: BTreeMap<String, toml::Table>,
+    /// Feeds the raw tables are read from (`[sources.<name>]`); none: the own layout under raw/.
+    #[serde(default)]
+    pub sources: BTreeMap<String, toml::Table>,
+    /// The folder of the config file: paths in it (a source's `sql`) are relative to it.
+    #[serde(skip)]
+    pub base_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -626,7 +632,8 @@ impl Config {
             None => Config::default(),
             Some(path) => {
                 let text = std::fs::read_to_string(&path).map_err(|source| Error::ConfigFile { path: path.clone(), source })?;
-                Self::parse(&text).map_err(|e| match e {
+                let base = path.parent().map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p }).map(Path::to_path_buf);
+                Self::parse_in(&text, base).map_err(|e| match e {
                     Error::Config(message) => Error::ConfigParse { path, message },
                     other => other,
                 })?
@@ -636,7 +643,13 @@ impl Config {
     }
 
     pub fn parse(text: &str) -> Result<Config> {
-        let cfg: Config = toml::from_str(text).map_err(|e| Error::Config(e.to_string()))?;
+        Self::parse_in(text, None)
+    }
+
+    /// Parse a config whose relative paths start at `base_dir` (else the current folder).
+    pub fn parse_in(text: &str, base_dir: Option<PathBuf>) -> Result<Config> {
+        let mut cfg: Config = toml::from_str(text).map_err(|e| Error::Config(e.to_string()))?;
+        cfg.base_dir = base_dir;
         cfg.check()?;
         Ok(cfg)
     }
@@ -670,6 +683,7 @@ impl Config {
                 return Err(Error::Config(format!("[[audiences]] name '{}' is used twice", a.name)));
             }
         }
+        crate::sources::Source::all(self)?;
         for (name, table) in &self.destinations {
             if !is_plain_name(name) {
                 return Err(Error::Config(format!("[destinations.{name}]: names are letters, digits, '_' or '-'")));

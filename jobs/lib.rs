@@ -24,6 +24,7 @@ pub mod report;
 pub mod rfm_segments;
 pub mod sales_forecast;
 pub mod schemas;
+pub mod sources;
 pub mod sqlfiles;
 pub mod staging;
 pub mod storage;

@@ -14,25 +14,36 @@ use crate::error::{Error, Result};
 use crate::registry::{job_names, jobs, RunContext};
 use crate::schemas::raw_contracts;
 use crate::storage::publish::new_run_id;
-use crate::storage::raw::list_raw_files;
 use crate::storage::report::{JobReport, RunReport};
 use crate::storage::warehouse::Warehouse;
 
-/// Raw tables for `date` that are required and have no file, or files that cannot be read.
-pub async fn check_inputs(wh: &Warehouse, date: NaiveDate) -> Result<()> {
-    let dt = date.format("%Y-%m-%d").to_string();
+/// Every source's files for `date` are there and readable: the own layout needs a file per
+/// required raw table; any other source at least one file, unless it is `optional`.
+pub async fn check_inputs(wh: &Warehouse, cfg: &Config, date: NaiveDate) -> Result<()> {
     let mut problems = vec![];
-    for c in raw_contracts()? {
-        match list_raw_files(wh, &c.table, &dt).await {
-            Ok(files) if files.is_empty() && !c.optional => problems.push(format!("raw/{}/dt={dt}/ has no input file", c.table)),
-            Ok(files) => {
-                for (meta, _) in files {
-                    if let Err(e) = wh.store.head(&meta.location).await {
-                        problems.push(format!("{}: not readable: {e}", meta.location));
+    for s in crate::sources::Source::all(cfg)? {
+        let (loc, _) = s.open(wh, cfg)?;
+        let tables: Vec<(String, bool)> = if s.preset.name == "ecomwh" {
+            raw_contracts()?.into_iter().filter(|c| s.fills(&c.table)).map(|c| (c.table, c.optional || s.optional)).collect()
+        } else {
+            vec![(String::new(), s.optional)]
+        };
+        for (table, optional) in tables {
+            let place = format!("{}/{}", loc.url, crate::sources::expand(&s.path, date, &table));
+            match s.files(&loc, date, &table).await {
+                Ok(files) if files.is_empty() && !optional => {
+                    let whose = if s.preset.name == "ecomwh" && cfg.sources.is_empty() { String::new() } else { format!("[sources.{}] ", s.name) };
+                    problems.push(format!("{whose}no input file at {place}"))
+                }
+                Ok(files) => {
+                    for (meta, _) in files {
+                        if let Err(e) = loc.store.head(&meta.location).await {
+                            problems.push(format!("{}: not readable: {e}", meta.location));
+                        }
                     }
                 }
+                Err(e) => problems.push(e.to_string()),
             }
-            Err(e) => problems.push(e.to_string()),
         }
     }
     if problems.is_empty() {
@@ -78,7 +89,7 @@ pub fn select_jobs(only: Option<&[String]>) -> Result<Vec<String>> {
 pub async fn run_date(engine: &Engine, cfg: &Config, date: NaiveDate, only: Option<&[String]>, full_refresh: bool) -> Result<RunReport> {
     let selected = select_jobs(only)?;
     if selected.iter().any(|j| j == "staging") {
-        check_inputs(&engine.wh, date).await?;
+        check_inputs(&engine.wh, cfg, date).await?;
     }
     sweep_scratch(engine).await;
     let run_id = new_run_id();

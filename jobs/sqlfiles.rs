@@ -33,6 +33,10 @@ const FILES: &[(&str, &str)] = &[
     ("marts/_churn_features", include_str!("../sql/marts/_churn_features.sql")),
     ("marts/audience_members", include_str!("../sql/marts/audience_members.sql")),
     ("marts/audience_uplift", include_str!("../sql/marts/audience_uplift.sql")),
+    ("sources/shopify_csv/customers", include_str!("../sql/sources/shopify_csv/customers.sql")),
+    ("sources/shopify_csv/products", include_str!("../sql/sources/shopify_csv/products.sql")),
+    ("sources/shopify_csv/orders", include_str!("../sql/sources/shopify_csv/orders.sql")),
+    ("sources/shopify_csv/order_items", include_str!("../sql/sources/shopify_csv/order_items.sql")),
 ];
 
 /// The SQL that builds `<layer>.<table>`, without its comment header.

@@ -13,7 +13,6 @@ use crate::error::{Error, Result};
 use crate::registry::{Job, RunContext};
 use crate::schemas::{raw_contract, RawContract, RAW_TABLES};
 use crate::sqlfiles;
-use crate::storage::raw;
 use crate::storage::report::TableStats;
 
 pub struct Staging;
@@ -29,25 +28,39 @@ impl Job for Staging {
     }
 
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
+        let feeds = crate::sources::land::land_feeds(rc).await?;
         let mut out = vec![];
         // Order matters: later tables check their references against earlier ones.
-        for table in RAW_TABLES {
-            let contract = raw_contract(table)?;
-            rc.progress(&format!("staging {table}"));
-            let stats = stage_table(rc, &contract).await?;
-            tracing::info!(table, rows_in = stats.rows_in, staged = stats.rows_out, quarantined = stats.quarantined, superseded = stats.superseded, "staged");
-            out.push(stats);
+        let staged = async {
+            for table in RAW_TABLES {
+                let contract = raw_contract(table)?;
+                rc.progress(&format!("staging {table}"));
+                let stats = stage_table(rc, &contract, &feeds).await?;
+                tracing::info!(
+                    table,
+                    rows_in = stats.rows_in,
+                    staged = stats.rows_out,
+                    quarantined = stats.quarantined,
+                    superseded = stats.superseded,
+                    ignored = stats.ignored,
+                    "staged"
+                );
+                out.push(stats);
+            }
+            Ok::<_, Error>(())
         }
+        .await;
+        feeds.cleanup(rc).await;
+        staged?;
         Ok(out)
     }
 }
 
-async fn stage_table(rc: &RunContext<'_>, c: &RawContract) -> Result<TableStats> {
+async fn stage_table(rc: &RunContext<'_>, c: &RawContract, feeds: &crate::sources::land::Feeds) -> Result<TableStats> {
     let engine = rc.engine;
     let table = c.table.as_str();
-    let dt = rc.dt();
     let landing_dir = crate::registry::scratch_dir(rc.run_id, table);
-    let landed = raw::land(&engine.wh, c, &dt, &landing_dir, rc.run_id).await?;
+    let landed = feeds.land_table(rc, c, &landing_dir).await?;
     engine.register_landing(table, &landing_dir).await?;
 
     let p = params([("run_date", date_param(rc.date))]);
@@ -76,13 +89,26 @@ async fn stage_table(rc: &RunContext<'_>, c: &RawContract) -> Result<TableStats>
     let reasons = quarantine_reasons(engine, table, &p).await?;
     cleanup(engine, &landing_dir).await;
 
-    let rows_in = landed.rows;
+    let ignored: u64 = landed.ignored.values().sum();
+    let rows_in = landed.rows + ignored;
     let quarantined = q;
     let staged = s;
-    let superseded = rows_in
+    let superseded = landed
+        .rows
         .checked_sub(quarantined + staged)
-        .ok_or_else(|| Error::job("staging", format!("{table}: counts do not add up (in {rows_in}, quarantined {quarantined}, staged {staged})")))?;
-    Ok(TableStats { table: table.to_string(), files_in: landed.files, rows_in, rows_out: staged, quarantined, superseded, reasons, recomputed: None })
+        .ok_or_else(|| Error::job("staging", format!("{table}: counts do not add up (in {rows_in}, quarantined {quarantined}, staged {staged}, ignored {ignored})")))?;
+    Ok(TableStats {
+        table: table.to_string(),
+        files_in: landed.files,
+        rows_in,
+        rows_out: staged,
+        quarantined,
+        superseded,
+        reasons,
+        recomputed: None,
+        ignored,
+        ignored_names: landed.ignored.into_iter().collect(),
+    })
 }
 
 /// Keep the latest valid version of each key; across days too when the table is versioned.

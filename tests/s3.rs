@@ -100,3 +100,25 @@ fn duckdb_reads_a_local_warehouse() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["staging/events"]["rows"].as_u64(), Some(count(&wh.url, "SELECT count(*) FROM staging.events")));
 }
+
+/// A feed on S3 (a Shopify order export), the warehouse on a local folder.
+#[test]
+fn a_feed_on_s3_fills_a_local_warehouse() {
+    let moto = start_moto();
+    let ep = moto.endpoint.as_str();
+    py(ep, &[script("s3_admin.py").to_str().unwrap(), "create", "exports"]);
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shopify_csv/orders_export_1.csv");
+    py(ep, &[script("s3_admin.py").to_str().unwrap(), "put", "exports", "shopify/2024-03-22/orders_export_1.csv", fixture.to_str().unwrap()]);
+    let wh = local_wh();
+    let cfg = wh.path("ecomwh.toml");
+    std::fs::write(&cfg, "[sources.shop]\npreset = \"shopify_csv\"\nlocation = \"s3://exports/shopify\"\n").unwrap();
+    let cfg = cfg.display().to_string();
+    let out = s3_cmd(ep, &wh.url, &["--config", &cfg, "check-inputs", "--date", "2024-03-23"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.code() == Some(2) && err.contains("[sources.shop]") && err.contains("s3://exports/shopify/2024-03-23/"), "{err}");
+    s3_ok(ep, &wh.url, &["--config", &cfg, "run", "--date", "2024-03-22", "--jobs", "staging"]);
+    assert_eq!(s3_count(ep, &wh.url, "SELECT count(*) FROM staging.orders"), 4);
+    assert_eq!(s3_count(ep, &wh.url, "SELECT count(*) FROM staging.order_items"), 7);
+    assert_eq!(s3_count(ep, &wh.url, "SELECT count(*) FROM staging.customers WHERE marketing_consent"), 1);
+    assert!(wh.path("staging/orders/dt=2024-03-22").exists());
+}

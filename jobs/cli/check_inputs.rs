@@ -13,7 +13,7 @@ pub struct Args {
 }
 
 pub async fn run(app: &super::App, a: Args) -> Result<()> {
-    crate::pipeline::check_inputs(&app.warehouse()?, a.date).await?;
+    crate::pipeline::check_inputs(&app.warehouse()?, &app.cfg, a.date).await?;
     println!("inputs for {} are present", a.date);
     Ok(())
 }

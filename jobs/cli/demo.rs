@@ -77,7 +77,11 @@ pub async fn run(app: &super::App, a: Args) -> Result<()> {
             let parts: Vec<String> = syncs
                 .iter()
                 .map(|s| {
-                    let refused = if s.failed > 0 { format!(" ({} invalid addresses, see export_failures)", s.failed) } else { String::new() };
+                    let refused = match s.failed {
+                        0 => String::new(),
+                        1 => " (1 invalid address, see export_failures)".to_string(),
+                        n => format!(" ({n} invalid addresses, see export_failures)"),
+                    };
                     format!("{} +{} ~{} -{}{refused}", s.audience, s.adds, s.updates, s.removes)
                 })
                 .collect();

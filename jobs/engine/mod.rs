@@ -269,6 +269,17 @@ impl Engine {
         Ok(())
     }
 
+    /// Register a folder of Parquet files as `feed` (a source's landed files, which its
+    /// mapping SQL reads by that name) and as `landing.<name>`.
+    pub async fn register_feed(&self, name: &str, rel_dir: &str) -> Result<()> {
+        self.register_landing(name, rel_dir).await?;
+        let provider = self.schema(LANDING)?.table(name).await?.ok_or_else(|| crate::error::Error::job("staging", format!("landing.{name} vanished")))?;
+        let public = self.schema("public")?;
+        public.deregister_table("feed")?;
+        public.register_table("feed".to_string(), provider)?;
+        Ok(())
+    }
+
     /// Register a folder of Parquet files (no partitions) as `landing.<name>`.
     pub async fn register_landing(&self, name: &str, rel_dir: &str) -> Result<()> {
         let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");

@@ -11,7 +11,102 @@ use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, Sca
 
 /// Every function of ours, for a session of a shop in time zone `tz`.
 pub fn all(tz: chrono_tz::Tz) -> Vec<ScalarUDF> {
-    vec![ShopDate::udf(tz), ShopHour::udf(tz), AudienceBucket::udf()]
+    let mut v = vec![ShopDate::udf(tz), ShopHour::udf(tz), AudienceBucket::udf(), ScalarUDF::from(FeedTimestamp::new())];
+    // JSON paths and arrays for the feeds' mapping SQL (json_get_str, json_get_array, ...).
+    // Only the typed ones: json_get's union type does not travel to a cluster's executors.
+    use datafusion_functions_json::udfs as j;
+    let json = [
+        j::json_get_str_udf(),
+        j::json_get_int_udf(),
+        j::json_get_float_udf(),
+        j::json_get_bool_udf(),
+        j::json_get_json_udf(),
+        j::json_get_array_udf(),
+        j::json_as_text_udf(),
+        j::json_contains_udf(),
+        j::json_length_udf(),
+        j::json_object_keys_udf(),
+    ];
+    v.extend(json.iter().map(|f| f.as_ref().clone()));
+    v
+}
+
+/// `feed_timestamp(text)`: a feed's timestamp as RFC 3339 text in UTC, whatever the feed's
+/// way of writing it (RFC 3339, `2024-03-15 10:22:31 -0400` as Shopify's export writes it,
+/// ISO without offset read as UTC, epoch seconds or milliseconds); text it cannot read is
+/// returned unchanged, so that staging quarantines it with the value as delivered.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct FeedTimestamp {
+    signature: Signature,
+}
+
+impl FeedTimestamp {
+    pub fn new() -> Self {
+        FeedTimestamp { signature: Signature::string(1, Volatility::Immutable) }
+    }
+}
+
+impl Default for FeedTimestamp {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `text` read as one of the timestamp forms feeds use, in UTC.
+pub fn parse_feed_timestamp(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::{DateTime, NaiveDateTime, Utc};
+    let t = text.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+        return Some(d.with_timezone(&Utc));
+    }
+    for f in ["%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S%.f %z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%:z"] {
+        if let Ok(d) = DateTime::parse_from_str(t, f) {
+            return Some(d.with_timezone(&Utc));
+        }
+    }
+    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S UTC", "%Y-%m-%d %H:%M:%S%.f UTC"] {
+        if let Ok(d) = NaiveDateTime::parse_from_str(t, f) {
+            return Some(d.and_utc());
+        }
+    }
+    // Epoch seconds (10 digits) or milliseconds (13).
+    if t.chars().all(|c| c.is_ascii_digit()) {
+        let n: i64 = t.parse().ok()?;
+        return match t.len() {
+            9..=10 => DateTime::from_timestamp(n, 0),
+            12..=13 => DateTime::from_timestamp_millis(n),
+            _ => None,
+        };
+    }
+    None
+}
+
+impl ScalarUDFImpl for FeedTimestamp {
+    fn name(&self) -> &str {
+        "feed_timestamp"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let input = args.args[0].clone().into_array(args.number_rows)?;
+        let input = arrow::compute::cast(&input, &DataType::Utf8)?;
+        let input = input.as_string::<i32>();
+        let mut out = arrow::array::StringBuilder::with_capacity(input.len(), input.len() * 20);
+        for v in input.iter() {
+            match v {
+                None => out.append_null(),
+                Some(s) => match parse_feed_timestamp(s) {
+                    Some(t) => out.append_value(t.format("%Y-%m-%dT%H:%M:%S%.fZ").to_string()),
+                    None => out.append_value(s),
+                },
+            }
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish()) as ArrayRef))
+    }
 }
 
 /// Call `f` with each timestamp of the first argument in the shop's time zone (None for NULL).

@@ -77,7 +77,13 @@ pub async fn list_raw_files(wh: &Warehouse, table: &str, dt: &str) -> Result<Vec
 }
 
 pub fn landing_schema(contract: &RawContract) -> SchemaRef {
-    let mut fields: Vec<Field> = contract.columns.iter().map(|c| Field::new(&c.name, DataType::Utf8, true)).collect();
+    let names: Vec<String> = contract.columns.iter().map(|c| c.name.clone()).collect();
+    feed_schema(&names)
+}
+
+/// Columns `names` as text, then the row's raw text, parse error, file, line and delivery order.
+pub fn feed_schema(names: &[String]) -> SchemaRef {
+    let mut fields: Vec<Field> = names.iter().map(|n| Field::new(n, DataType::Utf8, true)).collect();
     fields.push(Field::new("_raw", DataType::Utf8, true));
     fields.push(Field::new("_error", DataType::Utf8, true));
     fields.push(Field::new("_file", DataType::Utf8, false));
@@ -166,6 +172,20 @@ fn json_text(v: &serde_json::Value) -> Option<String> {
     }
 }
 
+/// A key of the object, or a dotted path into nested objects (`context.page.url`) when the
+/// object has no key with the whole name.
+fn lookup<'a>(map: &'a serde_json::Map<String, serde_json::Value>, name: &str) -> Option<&'a serde_json::Value> {
+    if let Some(v) = map.get(name) {
+        return Some(v);
+    }
+    let mut parts = name.split('.');
+    let mut v = map.get(parts.next()?)?;
+    for p in parts {
+        v = v.as_object()?.get(p)?;
+    }
+    Some(v)
+}
+
 fn parse_jsonl(reader: impl BufRead, names: &[String], mut rows: Rows, tx: Tx) {
     let mut reader = reader;
     let mut buf = Vec::with_capacity(1024);
@@ -191,7 +211,7 @@ fn parse_jsonl(reader: impl BufRead, names: &[String], mut rows: Rows, tx: Tx) {
         let raw = String::from_utf8_lossy(&buf);
         match serde_json::from_slice::<serde_json::Value>(&buf) {
             Ok(serde_json::Value::Object(map)) => {
-                let texts: Vec<Option<String>> = names.iter().map(|n| map.get(n).and_then(json_text)).collect();
+                let texts: Vec<Option<String>> = names.iter().map(|n| lookup(&map, n).and_then(json_text)).collect();
                 let vals: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
                 rows.push(&vals, &raw, None, line_no);
             }
@@ -217,7 +237,8 @@ fn parse_csv(reader: impl Read, names: &[String], mut rows: Rows, tx: Tx) {
             return;
         }
     };
-    let header_names: Vec<String> = headers.iter().map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
+    // A spreadsheet's UTF-8 byte order mark would otherwise stick to the first name.
+    let header_names: Vec<String> = headers.iter().map(|h| String::from_utf8_lossy(h).trim_start_matches('\u{feff}').trim().to_string()).collect();
     let index: Vec<Option<usize>> = names.iter().map(|n| header_names.iter().position(|h| h == n)).collect();
     let mut record = csv::ByteRecord::new();
     let none: Vec<Option<&str>> = vec![None; names.len()];
@@ -319,19 +340,60 @@ pub struct Landed {
     pub rows: u64,
 }
 
+/// Where files are read from and what they are called in quarantine: the warehouse (names
+/// relative to it) or a source's own location (full URLs).
+pub struct FileSource<'a> {
+    pub store: &'a Warehouse,
+    /// The warehouse the files' names are relative to; None: full URLs.
+    pub names_relative_to: Option<&'a Warehouse>,
+    /// Added to each file's position, so that rows of several sources keep distinct orders.
+    pub seq_base: usize,
+}
+
+impl FileSource<'_> {
+    fn name(&self, meta: &ObjectMeta) -> String {
+        if let Some(wh) = self.names_relative_to {
+            wh.relative(&meta.location).unwrap_or(meta.location.as_ref()).to_string()
+        } else {
+            let host = self.store.store_url.host_str().unwrap_or("");
+            match self.store.store_url.scheme() {
+                "file" => format!("file:///{}", meta.location),
+                s => format!("{s}://{host}/{}", meta.location),
+            }
+        }
+    }
+}
+
 /// Parse every raw file of `table` for `dt` into Parquet under `<out_dir>/`.
 pub async fn land(wh: &Warehouse, contract: &RawContract, dt: &str, out_dir: &str, run_id: &str) -> Result<Landed> {
     let files = list_raw_files(wh, &contract.table, dt).await?;
-    let schema = landing_schema(contract);
     let names: Vec<String> = contract.columns.iter().map(|c| c.name.clone()).collect();
-    // Landing files are scratch: written straight to their folder, never committed.
-    let scratch = Warehouse { local_dir: None, ..wh.clone() };
-    let mut writer = PartitionWriter::new(&scratch, &Manifests::default(), "_", "_", "_", run_id, schema.clone(), usize::MAX);
+    let mut writer = scratch_writer(wh, out_dir, run_id, feed_schema(&names));
+    let landed = land_files(&FileSource { store: wh, names_relative_to: Some(wh), seq_base: 0 }, files, &names, &mut writer).await?;
+    writer.finish_scratch().await?;
+    Ok(landed)
+}
+
+/// A writer of scratch Parquet files straight into `<out_dir>/` of the warehouse (never
+/// committed; an empty file when nothing is written, so the folder always has a schema).
+pub fn scratch_writer(out: &Warehouse, out_dir: &str, run_id: &str, schema: SchemaRef) -> PartitionWriter {
+    let scratch = Warehouse { local_dir: None, ..out.clone() };
+    let mut writer = PartitionWriter::new(&scratch, &Manifests::default(), "_", "_", "_", run_id, schema, usize::MAX);
     writer.set_dir(out_dir);
+    writer
+}
+
+/// Parse `files` into landing Parquet under `<out_dir>/` of the warehouse `out`: columns
+/// `names` (CSV headers, JSON keys or dotted paths, Parquet columns) as text, plus the
+/// row's raw text, parse error, file and line.
+pub async fn land_files(src: &FileSource<'_>, files: Vec<(ObjectMeta, RawFormat)>, names: &[String], writer: &mut PartitionWriter) -> Result<Landed> {
+    let wh = src.store;
+    let schema = feed_schema(names);
+    let names: Vec<String> = names.to_vec();
     let mut landed = Landed { files: files.len(), rows: 0 };
     for (file_seq, (meta, format)) in files.into_iter().enumerate() {
-        let file_name = wh.relative(&meta.location).unwrap_or(meta.location.as_ref()).to_string();
-        let rows = Rows::new(schema.clone(), names.len(), &file_name, file_seq);
+        let file_name = src.name(&meta);
+        let rows = Rows::new(schema.clone(), names.len(), &file_name, src.seq_base + file_seq);
         let (tx, mut rx) = mpsc::channel::<Result<RecordBatch>>(4);
         let task = match format {
             RawFormat::Parquet => {
@@ -347,14 +409,22 @@ pub async fn land(wh: &Warehouse, contract: &RawContract, dt: &str, out_dir: &st
                 let sync = tokio_util::io::SyncIoBridge::new(reader);
                 let names2 = names.clone();
                 tokio::task::spawn_blocking(move || {
-                    let buffered = std::io::BufReader::with_capacity(1 << 20, sync);
+                    let mut buffered = std::io::BufReader::with_capacity(1 << 20, sync);
+                    // Gzipped JSON lines whatever the file's name (Segment's end in .gz).
+                    let gzipped = match buffered.fill_buf() {
+                        Ok(head) => head.starts_with(&[0x1f, 0x8b]),
+                        Err(e) => {
+                            let _ = tx.blocking_send(Err(Error::Io(e)));
+                            return;
+                        }
+                    };
                     match format {
                         RawFormat::Csv => parse_csv(buffered, &names2, rows, tx),
-                        RawFormat::Jsonl => parse_jsonl(buffered, &names2, rows, tx),
-                        _ => {
+                        _ if gzipped => {
                             let gz = std::io::BufReader::new(flate2::read::MultiGzDecoder::new(buffered));
                             parse_jsonl(gz, &names2, rows, tx)
                         }
+                        _ => parse_jsonl(buffered, &names2, rows, tx),
                     }
                 })
             }
@@ -366,6 +436,5 @@ pub async fn land(wh: &Warehouse, contract: &RawContract, dt: &str, out_dir: &st
         }
         task.await.map_err(|e| Error::job("staging", format!("reader of {file_name} stopped: {e}")))?;
     }
-    writer.finish_scratch().await?;
     Ok(landed)
 }

@@ -49,6 +49,16 @@ pub struct TableStats {
     /// previous partition (equal to rows_out on a full recompute).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recomputed: Option<u64>,
+    /// Staging of a feed: rows its mapping left out on purpose (an event name it does not
+    /// map), so that rows_in = rows_out + quarantined + superseded + ignored.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub ignored: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored_names: Vec<(String, u64)>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl RunReport {

@@ -1,6 +1,6 @@
 """Tiny S3 admin for tests: create a bucket, or list keys under a prefix (one per line).
 
-usage: s3_admin.py create BUCKET | list BUCKET PREFIX
+usage: s3_admin.py create BUCKET | list BUCKET PREFIX | put BUCKET KEY FILE
 Endpoint and credentials from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY.
 """
 import os
@@ -24,3 +24,6 @@ elif sys.argv[1] == "list":
     for page in pages:
         for obj in page.get("Contents", []):
             print(obj["Key"])
+elif sys.argv[1] == "put":
+    with open(sys.argv[4], "rb") as f:
+        s3.put_object(Bucket=sys.argv[2], Key=sys.argv[3], Body=f.read())

@@ -1,0 +1,37 @@
+-- shopify_csv -> raw customers: one row per email, from the customer's latest order in the
+-- files. customer_id is the lower-cased, trimmed email; consent is the order's `Accepts
+-- Marketing` (yes/no); the signup is the earliest order seen, on any night.
+WITH o AS (
+  SELECT *, row_number() OVER (PARTITION BY _file, "Name" ORDER BY _line) AS _n,
+         feed_timestamp("Created at") AS created
+  FROM feed WHERE _error IS NULL
+),
+c AS (
+  SELECT *,
+    nullif(lower(trim("Email")), '') AS cid,
+    coalesce(
+      min(CASE WHEN created LIKE '____-__-__T%' THEN created END) OVER (PARTITION BY lower(trim("Email"))),
+      min(created) OVER (PARTITION BY lower(trim("Email")))
+    ) AS first_order,
+    row_number() OVER (
+      PARTITION BY lower(trim("Email"))
+      ORDER BY (created IS NULL OR created NOT LIKE '____-__-__T%'), created DESC, _seq DESC
+    ) AS _latest
+  FROM o WHERE _n = 1 AND nullif(trim("Email"), '') IS NOT NULL
+)
+SELECT
+  c.cid AS customer_id,
+  trim("Email") AS email,
+  nullif(split_part(trim("Billing Name"), ' ', 1), '') AS first_name,
+  nullif(trim(substr(trim("Billing Name"), strpos(trim("Billing Name"), ' ') + 1)), trim("Billing Name")) AS last_name,
+  coalesce("Billing Country", "Shipping Country") AS country,
+  CASE
+    WHEN e.signup_ts IS NOT NULL AND to_char(e.signup_ts, '%Y-%m-%dT%H:%M:%S%.fZ') < first_order
+      THEN to_char(e.signup_ts, '%Y-%m-%dT%H:%M:%S%.fZ')
+    ELSE first_order
+  END AS signup_ts,
+  CASE lower(trim("Accepts Marketing")) WHEN 'yes' THEN 'true' WHEN 'no' THEN 'false' END AS marketing_consent,
+  created AS updated_at,
+  _raw, _error, _file, _line, _seq
+FROM c LEFT JOIN {{earlier_signups}} e ON e.customer_id = c.cid
+WHERE _latest = 1
