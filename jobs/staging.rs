@@ -93,10 +93,9 @@ async fn stage_table(rc: &RunContext<'_>, c: &RawContract, feeds: &crate::source
     let rows_in = landed.rows + ignored;
     let quarantined = q;
     let staged = s;
-    let superseded = landed
-        .rows
-        .checked_sub(quarantined + staged)
-        .ok_or_else(|| Error::job("staging", format!("{table}: counts do not add up (in {rows_in}, quarantined {quarantined}, staged {staged}, ignored {ignored})")))?;
+    let superseded = landed.rows.checked_sub(quarantined + staged).ok_or_else(|| {
+        Error::job("staging", format!("{table}: counts do not add up (in {rows_in}, quarantined {quarantined}, staged {staged}, ignored {ignored})"))
+    })?;
     Ok(TableStats {
         table: table.to_string(),
         files_in: landed.files,

@@ -80,8 +80,16 @@ fn shopify_order_export_fills_orders_lines_customers_and_products() {
     has(&orders["5550000000004"], &[("status", "placed"), ("updated_at", "2024-03-22T12:15:45Z"), ("customer_id", "dev@example.com")]);
 
     // Line items: every row of the export, numbered within the order; no SKU: the name.
-    let items = sql(&wh.url, &format!("SELECT order_id, line_no, product_id, quantity, unit_price, discount FROM staging.order_items WHERE dt = '{DATE}' ORDER BY order_id, line_no"));
-    let got: Vec<String> = items.iter().map(|r| format!("{} {} {} {} {} {}", r["order_id"], r["line_no"], r["product_id"], r["quantity"], r["unit_price"], r["discount"])).collect();
+    let items = sql(
+        &wh.url,
+        &format!(
+            "SELECT order_id, line_no, product_id, quantity, unit_price, discount FROM staging.order_items WHERE dt = '{DATE}' ORDER BY order_id, line_no"
+        ),
+    );
+    let got: Vec<String> = items
+        .iter()
+        .map(|r| format!("{} {} {} {} {} {}", r["order_id"], r["line_no"], r["product_id"], r["quantity"], r["unit_price"], r["discount"]))
+        .collect();
     assert_eq!(
         got,
         [
@@ -100,14 +108,24 @@ fn shopify_order_export_fills_orders_lines_customers_and_products() {
     assert_eq!(customers.keys().collect::<Vec<_>>(), ["ann@example.com", "bob@example.com", "cara@example.com", "dev@example.com"], "{customers:?}");
     has(
         &customers["ann@example.com"],
-        &[("email", "ann@example.com"), ("first_name", "Ann"), ("last_name", "Example"), ("country", "US"), ("marketing_consent", "true"), ("signup_ts", "2024-03-15T14:22:30Z")],
+        &[
+            ("email", "ann@example.com"),
+            ("first_name", "Ann"),
+            ("last_name", "Example"),
+            ("country", "US"),
+            ("marketing_consent", "true"),
+            ("signup_ts", "2024-03-15T14:22:30Z"),
+        ],
     );
     has(&customers["bob@example.com"], &[("marketing_consent", "false"), ("first_name", "Bob"), ("last_name", "Sample")]);
 
     // Products: SKU or name, title, vendor as brand, the latest unit price; no category in the export.
     let products = staged(&wh, "products", "product_id");
     assert_eq!(products.len(), 7, "{products:?}");
-    has(&products["TEE-BLK-M"], &[("title", "Crew Tee - Black / M"), ("brand", "Example Apparel"), ("price", "20.00"), ("currency", "USD"), ("category", "uncategorized")]);
+    has(
+        &products["TEE-BLK-M"],
+        &[("title", "Crew Tee - Black / M"), ("brand", "Example Apparel"), ("price", "20.00"), ("currency", "USD"), ("category", "uncategorized")],
+    );
     has(&products["Gift Wrap"], &[("title", "Gift Wrap"), ("price", "5.00")]);
     has(&products["JKT-NVY-M"], &[("brand", "Example Outerwear"), ("price", "85.00")]);
 

@@ -349,10 +349,7 @@ async fn sync_one(
     if r.status == "partial" {
         r.message = Some(format!("{} contacts refused for good (export_failures says why); every other contact is confirmed", r.failed));
     } else if r.status == "failed" {
-        r.message = Some(format!(
-            "{} contacts not confirmed ({} refused for good, see export_failures); a rerun retries them",
-            r.failed, r.failed_permanent
-        ));
+        r.message = Some(format!("{} contacts not confirmed ({} refused for good, see export_failures); a rerun retries them", r.failed, r.failed_permanent));
     }
     r.seconds = started.elapsed().as_secs_f64();
     Ok((r, failures))

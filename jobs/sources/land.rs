@@ -62,7 +62,8 @@ pub async fn land_feeds(rc: &RunContext<'_>) -> Result<Feeds> {
         let mut writer = scratch_writer(&rc.engine.wh, &dir, rc.run_id, feed_schema(&columns));
         rc.progress(&format!("reading source {}", s.name));
         let n = files.len();
-        let l = land_files(&FileSource { store: &loc, names_relative_to: in_wh.then_some(&rc.engine.wh), seq_base: seq_base(i) }, files, &columns, &mut writer).await?;
+        let l = land_files(&FileSource { store: &loc, names_relative_to: in_wh.then_some(&rc.engine.wh), seq_base: seq_base(i) }, files, &columns, &mut writer)
+            .await?;
         writer.finish_scratch().await?;
         tracing::info!(source = %s.name, preset = s.preset.name, files = n, rows = l.rows, "feed read");
         landed.insert(s.name.clone(), Feed { source: s.clone(), dir, files: n, rows: l.rows });
@@ -92,7 +93,13 @@ impl Feeds {
                 None => {
                     let (loc, in_wh) = s.open(&rc.engine.wh, rc.cfg)?;
                     let files = s.files(&loc, rc.date, table).await?;
-                    let l = land_files(&FileSource { store: &loc, names_relative_to: in_wh.then_some(&rc.engine.wh), seq_base: seq_base(i) }, files, &names, &mut writer).await?;
+                    let l = land_files(
+                        &FileSource { store: &loc, names_relative_to: in_wh.then_some(&rc.engine.wh), seq_base: seq_base(i) },
+                        files,
+                        &names,
+                        &mut writer,
+                    )
+                    .await?;
                     out.files += l.files;
                     out.rows += l.rows;
                 }
@@ -114,15 +121,19 @@ impl Feeds {
 
 /// The params every mapping may use.
 fn mapping_params(rc: &RunContext<'_>, s: &Source) -> Params {
-    params([
-        ("run_date", date_param(rc.date)),
-        ("session_gap_seconds", datafusion::common::ScalarValue::Int64(Some(s.session_gap_minutes as i64 * 60))),
-    ])
+    params([("run_date", date_param(rc.date)), ("session_gap_seconds", datafusion::common::ScalarValue::Int64(Some(s.session_gap_minutes as i64 * 60)))])
 }
 
 /// Run a source's mapping for `table` and write its rows (the ignored ones counted, not
 /// written) into the table's landing, with the feed's unparseable lines for `errors_to`.
-async fn map(rc: &RunContext<'_>, feed: &Feed, table: &str, sql: &str, names: &[String], writer: &mut crate::storage::publish::PartitionWriter) -> Result<(u64, Ignored)> {
+async fn map(
+    rc: &RunContext<'_>,
+    feed: &Feed,
+    table: &str,
+    sql: &str,
+    names: &[String],
+    writer: &mut crate::storage::publish::PartitionWriter,
+) -> Result<(u64, Ignored)> {
     let s = &feed.source;
     let engine = rc.engine;
     let feed_name = format!("feed_{}", s.name);
@@ -130,10 +141,8 @@ async fn map(rc: &RunContext<'_>, feed: &Feed, table: &str, sql: &str, names: &[
     let p = mapping_params(rc, s);
     let sql = sql.replace("{{earlier_signups}}", &earlier_signups(engine));
     let mapped_name = format!("mapped_{}_{table}", s.name);
-    let (_, mapped_dir) = rc
-        .scratch_query(&mapped_name, &sql, &p)
-        .await
-        .map_err(|e| Error::job("staging", format!("[sources.{}] mapping for {table}: {e}", s.name)))?;
+    let (_, mapped_dir) =
+        rc.scratch_query(&mapped_name, &sql, &p).await.map_err(|e| Error::job("staging", format!("[sources.{}] mapping for {table}: {e}", s.name)))?;
     let result = async {
         let have = engine.columns("landing", &mapped_name).await?;
         let has = |c: &str| have.iter().any(|h| h == c);
@@ -152,10 +161,8 @@ async fn map(rc: &RunContext<'_>, feed: &Feed, table: &str, sql: &str, names: &[
                 }
             }
         }
-        let cols: Vec<String> = names
-            .iter()
-            .map(|n| if has(n) { format!("CAST(\"{n}\" AS VARCHAR) AS \"{n}\"") } else { format!("CAST(NULL AS VARCHAR) AS \"{n}\"") })
-            .collect();
+        let cols: Vec<String> =
+            names.iter().map(|n| if has(n) { format!("CAST(\"{n}\" AS VARCHAR) AS \"{n}\"") } else { format!("CAST(NULL AS VARCHAR) AS \"{n}\"") }).collect();
         let error = if has("_error") { "CAST(_error AS VARCHAR)" } else { "CAST(NULL AS VARCHAR)" };
         let keep = if has("_ignored") { "WHERE _ignored IS NULL" } else { "" };
         let mut selects = vec![format!(
@@ -174,7 +181,8 @@ async fn map(rc: &RunContext<'_>, feed: &Feed, table: &str, sql: &str, names: &[
             while let Some(b) = stream.next().await {
                 let b = b?;
                 // The engine may hand out string views; the landing files are plain text.
-                let cols = b.columns().iter().zip(schema.fields()).map(|(c, f)| arrow::compute::cast(c, f.data_type())).collect::<std::result::Result<Vec<_>, _>>()?;
+                let cols =
+                    b.columns().iter().zip(schema.fields()).map(|(c, f)| arrow::compute::cast(c, f.data_type())).collect::<std::result::Result<Vec<_>, _>>()?;
                 let b = RecordBatch::try_new(schema.clone(), cols)?;
                 rows += b.num_rows() as u64;
                 writer.write(&b).await?;
@@ -204,7 +212,9 @@ async fn discover_columns(loc: &Warehouse, files: &[(object_store::ObjectMeta, R
     match format {
         RawFormat::Csv => {
             let end = meta.size.min(1 << 16);
-            let head = object_store::ObjectStoreExt::get_range(loc.store.as_ref(), &meta.location, 0..end).await.map_err(|e| Error::storage(meta.location.to_string(), e))?;
+            let head = object_store::ObjectStoreExt::get_range(loc.store.as_ref(), &meta.location, 0..end)
+                .await
+                .map_err(|e| Error::storage(meta.location.to_string(), e))?;
             let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(head.as_ref());
             let h = rdr.headers().map_err(|e| Error::MissingInput(format!("{}: unreadable CSV header: {e}", meta.location)))?;
             Ok(h.iter().map(|x| x.trim_start_matches('\u{feff}').trim().to_string()).collect())

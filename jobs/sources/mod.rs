@@ -235,7 +235,10 @@ fn check_template(t: &str) -> std::result::Result<(), String> {
         let Some(j) = rest[i..].find('}') else { return Err(format!("path = '{t}': a '{{' without '}}'")) };
         let name = &rest[i + 1..i + j];
         if !PLACEHOLDERS.contains(&name) {
-            return Err(format!("path = '{t}': unknown placeholder {{{name}}} (use {})", PLACEHOLDERS.iter().map(|p| format!("{{{p}}}")).collect::<Vec<_>>().join(" ")));
+            return Err(format!(
+                "path = '{t}': unknown placeholder {{{name}}} (use {})",
+                PLACEHOLDERS.iter().map(|p| format!("{{{p}}}")).collect::<Vec<_>>().join(" ")
+            ));
         }
         rest = &rest[i + j + 1..];
     }

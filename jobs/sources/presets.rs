@@ -89,12 +89,5 @@ pub const SHOPIFY_CSV: Preset = Preset {
 };
 
 /// The user's own SQL over a feed of any layout: `table`, `format`, `sql` (and `columns`).
-pub const SQL: Preset = Preset {
-    name: "sql",
-    format: None,
-    columns: &[],
-    default_path: "{date}/*",
-    tables: &[],
-    errors_to: "",
-    documented_at: "docs/sources.md",
-};
+pub const SQL: Preset =
+    Preset { name: "sql", format: None, columns: &[], default_path: "{date}/*", tables: &[], errors_to: "", documented_at: "docs/sources.md" };
