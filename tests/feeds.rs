@@ -152,7 +152,8 @@ fn a_sql_source_maps_a_feed_of_any_layout() {
         "Member Email,Given,Family,Opt In,Joined\n\
          ANA@Example.com ,Ana,Lopez,Y,2023-05-01 09:00:00 +0200\n\
          ben@example.com,Ben,Okafor,N,1683000000\n\
-         ,No,Email,Y,2023-05-03\n",
+         ,No,Email,Y,2023-05-03\n\
+         qa@example.com,Test,Account,Y,2023-05-04\n",
     )
     .unwrap();
     std::fs::create_dir_all(wh.path("mappings")).unwrap();
@@ -160,7 +161,8 @@ fn a_sql_source_maps_a_feed_of_any_layout() {
         wh.path("mappings/members.sql"),
         "SELECT lower(trim(\"Member Email\")) AS customer_id, trim(\"Member Email\") AS email, \"Given\" AS first_name,\n\
          \"Family\" AS last_name, feed_timestamp(\"Joined\") AS signup_ts, \"Opt In\" = 'Y' AS marketing_consent,\n\
-         feed_timestamp(\"Joined\") AS updated_at, _raw, _error, _file, _line, _seq\n\
+         feed_timestamp(\"Joined\") AS updated_at, _raw, _error, _file, _line, _seq,\n\
+         CASE WHEN \"Given\" = 'Test' THEN 'test account' END AS _ignored\n\
          FROM feed WHERE _error IS NULL\n",
     )
     .unwrap();
@@ -179,7 +181,11 @@ fn a_sql_source_maps_a_feed_of_any_layout() {
     let q = sql(&wh.url, &format!("SELECT reason FROM quarantine.customers WHERE dt = '{DATE}'"));
     assert_eq!(q.len(), 1);
     assert_eq!(q[0]["reason"], "missing customer_id");
-    accounting_adds_up(&wh);
+    // The row the mapping leaves out on purpose is counted by name, not quarantined.
+    let stats = accounting_adds_up(&wh);
+    assert_eq!(stats["customers"]["ignored"], 1);
+    assert_eq!(stats["customers"]["ignored_names"], serde_json::json!([["test account", 1]]));
+    assert_eq!(stats["customers"]["rows_in"], 4);
 
     // A mapping that does not run names the source and the table.
     std::fs::write(wh.path("mappings/members.sql"), "SELECT nope FROM feed").unwrap();

@@ -269,11 +269,11 @@ impl Engine {
         Ok(())
     }
 
-    /// Register a folder of Parquet files as `feed` (a source's landed files, which its
-    /// mapping SQL reads by that name) and as `landing.<name>`.
-    pub async fn register_feed(&self, name: &str, rel_dir: &str) -> Result<()> {
-        self.register_landing(name, rel_dir).await?;
-        let provider = self.schema(LANDING)?.table(name).await?.ok_or_else(|| crate::error::Error::job("staging", format!("landing.{name} vanished")))?;
+    /// Make `landing.<name>` (a source's landed files) the table `feed`, which its mapping
+    /// SQL reads.
+    pub async fn use_as_feed(&self, name: &str) -> Result<()> {
+        let provider =
+            self.schema(LANDING)?.table(name).await?.ok_or_else(|| crate::error::Error::job("staging", format!("landing.{name} is not registered")))?;
         let public = self.schema("public")?;
         public.deregister_table("feed")?;
         public.register_table("feed".to_string(), provider)?;

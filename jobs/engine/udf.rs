@@ -1,6 +1,7 @@
 //! Functions our SQL needs that DataFusion lacks. Registered in every session (and, for a
 //! distributed engine, on its executors too).
 
+use std::fmt::Write;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, Date32Builder, Int32Builder};
@@ -100,7 +101,11 @@ impl ScalarUDFImpl for FeedTimestamp {
             match v {
                 None => out.append_null(),
                 Some(s) => match parse_feed_timestamp(s) {
-                    Some(t) => out.append_value(t.format("%Y-%m-%dT%H:%M:%S%.fZ").to_string()),
+                    Some(t) => {
+                        // Written into the builder's buffer: no string per row.
+                        let _ = write!(out, "{}", t.format("%Y-%m-%dT%H:%M:%S%.fZ"));
+                        out.append_value("");
+                    }
                     None => out.append_value(s),
                 },
             }

@@ -201,18 +201,15 @@ async fn sync_one(
         ..Default::default()
     };
     // Addresses no email tool accepts are failures before any request, for every kind.
-    let (members, undeliverable): (Vec<Contact>, Vec<Contact>) = members.into_iter().partition(|c| address::problem(&c.email).is_none());
-    let mut failures: Vec<FailureRow> = undeliverable
-        .iter()
-        .map(|c| FailureRow {
-            sync_id: cx.sync_id.clone(),
-            audience: cx.audience.clone(),
-            destination: cx.destination.clone(),
-            customer_id: c.customer_id.clone(),
-            operation: "upsert".into(),
-            code: "invalid_email".into(),
-            message: address::problem(&c.email).unwrap_or_default().into(),
-            permanent: true,
+    let mut undeliverable: Vec<(Contact, &'static str)> = vec![];
+    let members: Vec<Contact> = members
+        .into_iter()
+        .filter_map(|c| match address::problem(&c.email) {
+            None => Some(c),
+            Some(why) => {
+                undeliverable.push((c, why));
+                None
+            }
         })
         .collect();
     let mut state = SyncState::load(&cx.wh, &cx.destination, &cx.audience).await?;
@@ -227,6 +224,13 @@ async fn sync_one(
     r.unchanged = p.unchanged as u64;
     let limits = dest.limits();
     let sender = Sender::new(limits.concurrency, cx.cfg.retry_policy(), dest.secrets()).map_err(|e| Error::job("export", e.to_string()))?;
+    let mut failures: Vec<FailureRow> = undeliverable
+        .into_iter()
+        .map(|(c, why)| {
+            let f = RowFailure { email: c.email, code: "invalid_email".into(), message: why.into(), permanent: true };
+            failure_row(cx, &sender, "upsert", c.customer_id, f)
+        })
+        .collect();
 
     if cx.cfg.mode == Mode::Mirror && !opts.force && p.exceeds_remove_cap(state.contacts.len(), cx.cfg.max_remove_pct) {
         r.status = "refused".into();

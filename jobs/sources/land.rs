@@ -1,11 +1,13 @@
 //! Landing a night's feeds: each mapped source's files are read once into scratch Parquet
-//! (`feed`), then each raw table's landing is the union of every source that fills it: the
+//! (`landing.feed_<source>`, which its mapping reads as `feed`), then each raw table's landing is the union of every source that fills it: the
 //! own layout read as it is, the others through their mapping SQL.
 
 use std::collections::BTreeMap;
 
-use arrow::array::{AsArray, RecordBatch};
-use arrow::datatypes::{DataType, Int64Type};
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::DataType;
+use datafusion::common::ScalarValue;
+use datafusion::logical_expr::{cast, ident, lit, Expr};
 use futures::StreamExt;
 
 use super::{Ignored, Source};
@@ -58,13 +60,14 @@ pub async fn land_feeds(rc: &RunContext<'_>) -> Result<Feeds> {
             Some(c) => c.clone(),
             None => discover_columns(&loc, &files).await?,
         };
-        let dir = crate::registry::scratch_dir(rc.run_id, &format!("feed_{}", s.name));
+        let dir = crate::registry::scratch_dir(rc.run_id, &feed_name(s));
         let mut writer = scratch_writer(&rc.engine.wh, &dir, rc.run_id, feed_schema(&columns));
         rc.progress(&format!("reading source {}", s.name));
         let n = files.len();
         let l = land_files(&FileSource { store: &loc, names_relative_to: in_wh.then_some(&rc.engine.wh), seq_base: seq_base(i) }, files, &columns, &mut writer)
             .await?;
         writer.finish_scratch().await?;
+        rc.engine.register_landing(&feed_name(s), &dir).await?;
         tracing::info!(source = %s.name, preset = s.preset.name, files = n, rows = l.rows, "feed read");
         landed.insert(s.name.clone(), Feed { source: s.clone(), dir, files: n, rows: l.rows });
     }
@@ -124,8 +127,9 @@ fn mapping_params(rc: &RunContext<'_>, s: &Source) -> Params {
     params([("run_date", date_param(rc.date)), ("session_gap_seconds", datafusion::common::ScalarValue::Int64(Some(s.session_gap_minutes as i64 * 60)))])
 }
 
-/// Run a source's mapping for `table` and write its rows (the ignored ones counted, not
-/// written) into the table's landing, with the feed's unparseable lines for `errors_to`.
+/// Run a source's mapping for `table` and write its rows into the table's landing, in one
+/// pass: rows the mapping names in `_ignored` are counted, not written. The feed's
+/// unparseable lines go to the landing of its `errors_to` table.
 async fn map(
     rc: &RunContext<'_>,
     feed: &Feed,
@@ -136,63 +140,73 @@ async fn map(
 ) -> Result<(u64, Ignored)> {
     let s = &feed.source;
     let engine = rc.engine;
-    let feed_name = format!("feed_{}", s.name);
-    engine.register_feed(&feed_name, &feed.dir).await?;
-    let p = mapping_params(rc, s);
+    let bad = |m: String| Error::job("staging", format!("[sources.{}] the mapping for {table}: {m}", s.name));
+    engine.use_as_feed(&feed_name(s)).await?;
     let sql = sql.replace("{{earlier_signups}}", &earlier_signups(engine));
-    let mapped_name = format!("mapped_{}_{table}", s.name);
-    let (_, mapped_dir) =
-        rc.scratch_query(&mapped_name, &sql, &p).await.map_err(|e| Error::job("staging", format!("[sources.{}] mapping for {table}: {e}", s.name)))?;
-    let result = async {
-        let have = engine.columns("landing", &mapped_name).await?;
-        let has = |c: &str| have.iter().any(|h| h == c);
-        for c in ["_raw", "_file", "_line", "_seq"] {
-            if !has(c) {
-                return Err(Error::job("staging", format!("[sources.{}] the mapping for {table} returns no column {c}", s.name)));
-            }
-        }
-        let mut ignored = Ignored::new();
-        if has("_ignored") {
-            let q = format!("SELECT CAST(_ignored AS VARCHAR), count(*) FROM landing.{mapped_name} WHERE _ignored IS NOT NULL GROUP BY 1");
-            for b in engine.query(&q, &Params::default()).await?.collect().await? {
-                let (k, n) = (b.column(0).as_string::<i32>(), b.column(1).as_primitive::<Int64Type>());
-                for r in 0..b.num_rows() {
-                    ignored.insert(k.value(r).to_string(), n.value(r) as u64);
-                }
-            }
-        }
-        let cols: Vec<String> =
-            names.iter().map(|n| if has(n) { format!("CAST(\"{n}\" AS VARCHAR) AS \"{n}\"") } else { format!("CAST(NULL AS VARCHAR) AS \"{n}\"") }).collect();
-        let error = if has("_error") { "CAST(_error AS VARCHAR)" } else { "CAST(NULL AS VARCHAR)" };
-        let keep = if has("_ignored") { "WHERE _ignored IS NULL" } else { "" };
-        let mut selects = vec![format!(
-            "SELECT {}, CAST(_raw AS VARCHAR) AS _raw, {error} AS _error, coalesce(CAST(_file AS VARCHAR), '') AS _file, \
-             coalesce(CAST(_line AS BIGINT), 0) AS _line, coalesce(CAST(_seq AS BIGINT), 0) AS _seq FROM landing.{mapped_name} {keep}",
-            cols.join(", ")
-        )];
-        if s.errors_to == table {
-            let nulls: Vec<String> = names.iter().map(|n| format!("CAST(NULL AS VARCHAR) AS \"{n}\"")).collect();
-            selects.push(format!("SELECT {}, _raw, _error, _file, _line, _seq FROM landing.{feed_name} WHERE _error IS NOT NULL", nulls.join(", ")));
-        }
-        let mut rows = 0u64;
-        let schema = feed_schema(names);
-        for q in selects {
-            let mut stream = engine.query(&q, &Params::default()).await?.execute_stream().await?;
-            while let Some(b) = stream.next().await {
-                let b = b?;
-                // The engine may hand out string views; the landing files are plain text.
-                let cols =
-                    b.columns().iter().zip(schema.fields()).map(|(c, f)| arrow::compute::cast(c, f.data_type())).collect::<std::result::Result<Vec<_>, _>>()?;
-                let b = RecordBatch::try_new(schema.clone(), cols)?;
-                rows += b.num_rows() as u64;
-                writer.write(&b).await?;
-            }
-        }
-        Ok((rows, ignored))
+    let df = engine.query(&sql, &mapping_params(rc, s)).await.map_err(|e| bad(e.to_string()))?;
+    let have: Vec<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let has = |c: &str| have.iter().any(|h| h == c);
+    if let Some(c) = ["_raw", "_file", "_line", "_seq"].into_iter().find(|c| !has(c)) {
+        return Err(bad(format!("it returns no column {c}")));
     }
-    .await;
-    crate::staging::cleanup(engine, &mapped_dir).await;
-    result
+    // The landing columns (the contract's the mapping lacks are NULL), then `_ignored`.
+    let text = |c: &str| if has(c) { cast(ident(c), DataType::Utf8).alias(c) } else { lit(ScalarValue::Utf8(None)).alias(c) };
+    let mut exprs: Vec<Expr> = names.iter().map(|n| text(n)).collect();
+    exprs.extend([text("_raw"), text("_error"), text("_file"), cast(ident("_line"), DataType::Int64).alias("_line")]);
+    exprs.extend([cast(ident("_seq"), DataType::Int64).alias("_seq"), text("_ignored")]);
+    let mut ignored = Ignored::new();
+    let mut rows = write(s, table, df.select(exprs)?, Some(&mut ignored), names, writer).await?;
+    if s.errors_to == table {
+        let nulls: Vec<String> = names.iter().map(|n| format!("CAST(NULL AS VARCHAR) AS \"{n}\"")).collect();
+        let q = format!("SELECT {}, _raw, _error, _file, _line, _seq FROM landing.{} WHERE _error IS NOT NULL", nulls.join(", "), feed_name(s));
+        rows += write(s, table, engine.query(&q, &Params::default()).await?, None, names, writer).await?;
+    }
+    Ok((rows, ignored))
+}
+
+/// Stream `df` (the landing columns, then `_ignored` when `ignored` is given) into the
+/// landing writer; rows with an `_ignored` name are counted instead.
+async fn write(
+    s: &Source,
+    table: &str,
+    df: datafusion::dataframe::DataFrame,
+    mut ignored: Option<&mut Ignored>,
+    names: &[String],
+    writer: &mut crate::storage::publish::PartitionWriter,
+) -> Result<u64> {
+    let schema = feed_schema(names);
+    let n = schema.fields().len();
+    let mut rows = 0u64;
+    let mut stream = df.execute_stream().await?;
+    while let Some(b) = stream.next().await {
+        let mut b = b?;
+        if let Some(counts) = ignored.as_deref_mut() {
+            let names = arrow::compute::cast(b.column(n), &DataType::Utf8)?;
+            let names = names.as_string::<i32>();
+            for name in names.iter().flatten() {
+                *counts.entry(name.to_string()).or_default() += 1;
+            }
+            if names.null_count() < names.len() {
+                b = arrow::compute::filter_record_batch(&b, &arrow::compute::is_null(names)?)?;
+            }
+        }
+        // The engine may hand out string views; the landing files are plain text.
+        let mut cols = Vec::with_capacity(n);
+        for (c, f) in b.columns().iter().zip(schema.fields()) {
+            if !f.is_nullable() && c.null_count() > 0 {
+                return Err(Error::job("staging", format!("[sources.{}] the mapping for {table} returns rows without {}", s.name, f.name())));
+            }
+            cols.push(arrow::compute::cast(c, f.data_type())?);
+        }
+        let b = RecordBatch::try_new(schema.clone(), cols)?;
+        rows += b.num_rows() as u64;
+        writer.write(&b).await?;
+    }
+    Ok(rows)
+}
+
+fn feed_name(s: &Source) -> String {
+    format!("feed_{}", s.name)
 }
 
 /// Customers' earliest signup before tonight (a feed that sees a customer only through their

@@ -73,7 +73,7 @@ impl Source {
     /// Every source of the config; without `[sources]`, the own layout under raw/.
     pub fn all(cfg: &Config) -> Result<Vec<Source>> {
         if cfg.sources.is_empty() {
-            let preset = presets::find("ecomwh").expect("ecomwh preset");
+            let preset = &presets::ECOMWH;
             return Ok(vec![Source {
                 name: "ecomwh".into(),
                 preset,
@@ -248,7 +248,7 @@ fn check_template(t: &str) -> std::result::Result<(), String> {
 /// A path template for a run date: `{date}` YYYY-MM-DD, `{yyyy}` `{mm}` `{dd}`, `{epoch_ms}`
 /// the date's UTC midnight in milliseconds (Segment's day folders), `{table}` the raw table.
 pub fn expand(template: &str, date: NaiveDate, table: &str) -> String {
-    let midnight = date.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_millis();
+    let midnight = date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis();
     template
         .replace("{date}", &date.format("%Y-%m-%d").to_string())
         .replace("{yyyy}", &date.format("%Y").to_string())
