@@ -1,8 +1,9 @@
 //! Reading raw inputs (CSV, JSONL, JSONL.gz, Parquet) into "landing" Parquet files.
 //!
-//! Every raw row becomes one landing row: the contract's columns as text (NULL when
-//! absent), the row's raw text, a parse error if the row could not be read, and its
-//! file and line. Nothing is dropped here; the staging SQL decides what is valid.
+//! Every raw row becomes one landing row: the asked-for columns as text (NULL when absent),
+//! the row's raw text, a parse error if the row could not be read, and its file and line.
+//! Nothing is dropped here; the staging SQL decides what is valid. Which files a night has
+//! is the sources' business (`crate::sources`).
 //! Files are streamed, so memory stays bounded whatever their size.
 
 use std::io::{BufRead, Read};
@@ -10,7 +11,7 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int64Builder, RecordBatch, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use object_store::ObjectMeta;
 #[allow(deprecated)] // its replacement (a hand-written AsyncFileReader) buys nothing here
 use parquet::arrow::async_reader::ParquetObjectReader;
@@ -21,7 +22,6 @@ use super::manifest::Manifests;
 use super::publish::PartitionWriter;
 use super::warehouse::Warehouse;
 use crate::error::{Error, Result};
-use crate::schemas::RawContract;
 
 const BATCH_ROWS: usize = 8192;
 
@@ -49,36 +49,6 @@ impl RawFormat {
             None
         }
     }
-}
-
-/// Raw files of a table for a date. Names starting with '_' or '.' (markers) are skipped;
-/// any other unknown file is an error, never ignored.
-pub async fn list_raw_files(wh: &Warehouse, table: &str, dt: &str) -> Result<Vec<(ObjectMeta, RawFormat)>> {
-    let prefix = wh.path(&format!("raw/{table}/dt={dt}"));
-    let mut metas: Vec<ObjectMeta> = wh.store.list(Some(&prefix)).try_collect().await.map_err(|e| Error::storage(prefix.to_string(), e))?;
-    metas.sort_by(|a, b| a.last_modified.cmp(&b.last_modified).then_with(|| a.location.cmp(&b.location)));
-    let mut out = vec![];
-    for m in metas {
-        let name = m.location.filename().unwrap_or_default().to_string();
-        if name.starts_with('_') || name.starts_with('.') {
-            continue;
-        }
-        match RawFormat::from_name(&name) {
-            Some(f) => out.push((m, f)),
-            None => {
-                return Err(Error::MissingInput(format!(
-                    "raw/{table}/dt={dt}/{name}: unknown file type (expected .csv, .jsonl, .jsonl.gz or .parquet); \
-                     move it away or rename it with a leading '_' to skip it"
-                )))
-            }
-        }
-    }
-    Ok(out)
-}
-
-pub fn landing_schema(contract: &RawContract) -> SchemaRef {
-    let names: Vec<String> = contract.columns.iter().map(|c| c.name.clone()).collect();
-    feed_schema(&names)
 }
 
 /// Columns `names` as text, then the row's raw text, parse error, file, line and delivery order.
@@ -362,16 +332,6 @@ impl FileSource<'_> {
             }
         }
     }
-}
-
-/// Parse every raw file of `table` for `dt` into Parquet under `<out_dir>/`.
-pub async fn land(wh: &Warehouse, contract: &RawContract, dt: &str, out_dir: &str, run_id: &str) -> Result<Landed> {
-    let files = list_raw_files(wh, &contract.table, dt).await?;
-    let names: Vec<String> = contract.columns.iter().map(|c| c.name.clone()).collect();
-    let mut writer = scratch_writer(wh, out_dir, run_id, feed_schema(&names));
-    let landed = land_files(&FileSource { store: wh, names_relative_to: Some(wh), seq_base: 0 }, files, &names, &mut writer).await?;
-    writer.finish_scratch().await?;
-    Ok(landed)
 }
 
 /// A writer of scratch Parquet files straight into `<out_dir>/` of the warehouse (never
