@@ -580,10 +580,18 @@ fn default_rows_per_file() -> usize {
     1_000_000
 }
 fn default_formats() -> BTreeMap<String, String> {
-    [("customers", "csv"), ("products", "parquet"), ("orders", "jsonl"), ("order_items", "csv"), ("events", "jsonl.gz"), ("suppressions", "csv")]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    [
+        ("customers", "csv"),
+        ("products", "parquet"),
+        ("orders", "jsonl"),
+        ("order_items", "csv"),
+        ("events", "jsonl.gz"),
+        ("suppressions", "csv"),
+        ("identifies", "jsonl"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
 }
 
 /// Every job name of the design (settings may exist before a job is built).

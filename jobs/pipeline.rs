@@ -21,10 +21,18 @@ use crate::storage::warehouse::Warehouse;
 /// required raw table; any other source at least one file, unless it is `optional`.
 pub async fn check_inputs(wh: &Warehouse, cfg: &Config, date: NaiveDate) -> Result<()> {
     let mut problems = vec![];
-    for s in crate::sources::Source::all(cfg)? {
+    let sources = crate::sources::Source::all(cfg)?;
+    // A table another source fills is not owed by the own layout.
+    let elsewhere = |table: &str| sources.iter().any(|o| o.preset.name != "ecomwh" && o.fills(table));
+    for s in &sources {
         let (loc, _) = s.open(wh, cfg)?;
         let tables: Vec<(String, bool)> = if s.preset.name == "ecomwh" {
-            raw_contracts()?.into_iter().filter(|c| s.fills(&c.table)).map(|c| (c.table, c.optional || s.optional)).collect()
+            raw_contracts()?
+                .into_iter()
+                .filter(|c| s.fills(&c.table))
+                .map(|c| (c.optional || s.optional || elsewhere(&c.table), c.table))
+                .map(|(o, t)| (t, o))
+                .collect()
         } else {
             vec![(String::new(), s.optional)]
         };

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 
 /// Raw tables in the order staging processes them (references point backwards).
-pub const RAW_TABLES: &[&str] = &["customers", "products", "orders", "order_items", "events", "suppressions"];
+pub const RAW_TABLES: &[&str] = &["customers", "products", "orders", "order_items", "events", "suppressions", "identifies"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -53,6 +53,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("order_items", include_str!("../schemas/raw/order_items.toml")),
     ("events", include_str!("../schemas/raw/events.toml")),
     ("suppressions", include_str!("../schemas/raw/suppressions.toml")),
+    ("identifies", include_str!("../schemas/raw/identifies.toml")),
 ];
 
 pub fn raw_contract(table: &str) -> Result<RawContract> {

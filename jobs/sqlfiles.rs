@@ -9,6 +9,7 @@ const FILES: &[(&str, &str)] = &[
     ("staging/order_items", include_str!("../sql/staging/order_items.sql")),
     ("staging/events", include_str!("../sql/staging/events.sql")),
     ("staging/suppressions", include_str!("../sql/staging/suppressions.sql")),
+    ("staging/identifies", include_str!("../sql/staging/identifies.sql")),
     ("marts/_touched_customer_days", include_str!("../sql/marts/_touched_customer_days.sql")),
     ("marts/_restated_order_lines", include_str!("../sql/marts/_restated_order_lines.sql")),
     ("marts/customer_orders_day", include_str!("../sql/marts/customer_orders_day.sql")),
@@ -37,9 +38,33 @@ const FILES: &[(&str, &str)] = &[
     ("sources/shopify_csv/products", include_str!("../sql/sources/shopify_csv/products.sql")),
     ("sources/shopify_csv/orders", include_str!("../sql/sources/shopify_csv/orders.sql")),
     ("sources/shopify_csv/order_items", include_str!("../sql/sources/shopify_csv/order_items.sql")),
+    ("generate/shopify_csv", include_str!("../sql/generate/shopify_csv.sql")),
+    ("generate/_user", include_str!("../sql/generate/_user.sql")),
+    ("generate/segment", include_str!("../sql/generate/segment.sql")),
+    ("generate/segment_identifies", include_str!("../sql/generate/segment_identifies.sql")),
+    ("generate/segment_suppressions", include_str!("../sql/generate/segment_suppressions.sql")),
+    ("sources/segment/_calls", include_str!("../sql/sources/segment/_calls.sql")),
+    ("sources/segment/events", include_str!("../sql/sources/segment/events.sql")),
+    ("sources/segment/suppressions", include_str!("../sql/sources/segment/suppressions.sql")),
+    ("sources/segment/identifies", include_str!("../sql/sources/segment/identifies.sql")),
 ];
 
 /// The SQL that builds `<layer>.<table>`, without its comment header.
+/// `<layer>/<dir>/<name>` with each `{{part}}` replaced by `<layer>/<dir>/_part` (placeholders
+/// without such a file are left for the caller).
+pub fn with_parts(layer: &str, dir: &str, name: &str) -> Result<String> {
+    let mut sql = self::sql(layer, &format!("{dir}/{name}"))?;
+    let mut from = 0;
+    while let Some(start) = sql[from..].find("{{").map(|i| from + i) {
+        let Some(len) = sql[start..].find("}}") else { break };
+        match self::sql(layer, &format!("{dir}/_{}", &sql[start + 2..start + len])) {
+            Ok(part) => sql.replace_range(start..start + len + 2, &part),
+            Err(_) => from = start + len,
+        }
+    }
+    Ok(sql)
+}
+
 pub fn sql(layer: &str, table: &str) -> Result<String> {
     let key = format!("{layer}/{table}");
     FILES

@@ -33,8 +33,8 @@ fn has(row: &BTreeMap<String, String>, want: &[(&str, &str)]) {
 }
 
 /// The staging tables' counts in the run report add up.
-fn accounting_adds_up(wh: &LocalWh) -> BTreeMap<String, serde_json::Value> {
-    let report = wh.report(DATE);
+fn accounting_adds_up(wh: &LocalWh, date: &str) -> BTreeMap<String, serde_json::Value> {
+    let report = wh.report(date);
     let staging = report["jobs"].as_array().unwrap().iter().find(|j| j["job"] == "staging").expect("staging in the report");
     let mut out = BTreeMap::new();
     for t in staging["tables"].as_array().unwrap() {
@@ -137,7 +137,7 @@ fn shopify_order_export_fills_orders_lines_customers_and_products() {
         assert!(reasons.iter().any(|r| r.starts_with(want)), "{want} not in {reasons:?}");
     }
     assert!(q.iter().all(|r| r["source_file"].ends_with("orders_export_damaged.csv") && r["raw"].contains('#')), "{q:?}");
-    let stats = accounting_adds_up(&wh);
+    let stats = accounting_adds_up(&wh, DATE);
     assert_eq!(stats["orders"]["rows_in"], 4 + 4 + 1);
     assert_eq!(stats["orders"]["files_in"], 2);
 }
@@ -182,7 +182,7 @@ fn a_sql_source_maps_a_feed_of_any_layout() {
     assert_eq!(q.len(), 1);
     assert_eq!(q[0]["reason"], "missing customer_id");
     // The row the mapping leaves out on purpose is counted by name, not quarantined.
-    let stats = accounting_adds_up(&wh);
+    let stats = accounting_adds_up(&wh, DATE);
     assert_eq!(stats["customers"]["ignored"], 1);
     assert_eq!(stats["customers"]["ignored_names"], serde_json::json!([["test account", 1]]));
     assert_eq!(stats["customers"]["rows_in"], 4);
@@ -192,4 +192,210 @@ fn a_sql_source_maps_a_feed_of_any_layout() {
     let out = run(&wh.url, &["--config", &cfg, "run", "--date", DATE, "--jobs", "staging"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("[sources.loyalty]") && err.contains("customers"), "{err}");
+}
+
+/// The shop's own customers and products in the own layout, which the events reference.
+fn shop_tables(wh: &LocalWh, date: &str, customer: &str, products: &[&str]) -> String {
+    let dir = wh.path(&format!("raw/customers/dt={date}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("customers.csv"),
+        format!(
+            "customer_id,email,first_name,last_name,country,signup_ts,birth_year,gender,marketing_consent,updated_at\n\
+             {customer},peter@example.com,Peter,Gibbons,US,{date}T08:00:00Z,,,true,{date}T08:00:00Z\n"
+        ),
+    )
+    .unwrap();
+    let dir = wh.path(&format!("raw/products/dt={date}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut csv = String::from("product_id,title,category,brand,price,currency,updated_at\n");
+    for p in products {
+        csv.push_str(&format!("{p},{p},games,Hasbro,18.99,USD,{date}T08:00:00Z\n"));
+    }
+    std::fs::write(dir.join("products.csv"), csv).unwrap();
+    "[sources.shop]\npreset = \"ecomwh\"\noptional = true\n".to_string()
+}
+
+fn gzip_to(src: &Path, dst: &Path) {
+    use std::io::Write;
+    std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(dst).unwrap(), flate2::Compression::default());
+    gz.write_all(&std::fs::read(src).unwrap()).unwrap();
+    gz.finish().unwrap();
+}
+
+#[test]
+fn segment_logs_fill_events_suppressions_and_identify_links() {
+    let wh = local_wh();
+    let date = "2015-02-23";
+    let mut cfg = shop_tables(&wh, date, "97980cfea0067", &["G-32"]);
+    // Segment's day folder is the received day's UTC midnight in epoch ms; its file names are
+    // opaque (gzip is recognised by its bytes, not the name).
+    let day = wh.path("feeds/segment-logs/src1/1424649600000");
+    gzip_to(&fixture("segment/calls.jsonl"), &day.join("1424653234000.gz"));
+    gzip_to(&fixture("segment/damaged.jsonl"), &day.join("part-2"));
+    cfg.push_str(&format!("[sources.web]\npreset = \"segment\"\nlocation = \"file://{}\"\n", wh.path("feeds/segment-logs/src1").display()));
+    let cfg = write_config(&wh, &cfg);
+    ok(&wh.url, &["--config", &cfg, "run", "--date", date, "--jobs", "staging"]);
+
+    let ev: BTreeMap<String, BTreeMap<String, String>> =
+        sql(&wh.url, &format!("SELECT * FROM staging.events WHERE dt = '{date}'")).into_iter().map(|r| (r["event_id"].clone(), r)).collect();
+    let kinds: Vec<String> = {
+        let mut v: Vec<(String, String)> = ev.values().map(|r| (r["event_ts"].clone(), r["event_type"].clone())).collect();
+        v.sort();
+        v.into_iter().map(|(_, t)| t).collect()
+    };
+    assert_eq!(
+        kinds,
+        ["page_view", "search", "product_view", "add_to_cart", "remove_from_cart", "checkout_start", "purchase", "email_open", "email_click"],
+        "{ev:?}"
+    );
+    // One browsing session (no gap over 30 minutes), keyed by the browser and its first call.
+    let web_session = "507f191e810c19729de860ea:1424730535";
+    has(
+        &ev["022bb90c-bbac-11e4-8dfc-aa07a5b093db"],
+        &[
+            ("event_ts", "2015-02-23T22:28:55.111Z"),
+            ("customer_id", "97980cfea0067"),
+            ("anonymous_id", "507f191e810c19729de860ea"),
+            ("session_id", web_session),
+            ("page_url", "http://www.example.com"),
+            ("device", "desktop"),
+            ("os", "macOS"),
+        ],
+    );
+    has(
+        &ev["ajs-f8ca1e4de5024d9430b3928bd8ac6b03"],
+        &[("search_query", "blue roses"), ("session_id", web_session), ("page_url", "https://segment.com/academy/")],
+    );
+    has(&ev["ajs-f8ca1e4de5024d9430b3928bd8ac6b04"], &[("product_id", "G-32"), ("event_ts", "2015-02-23T22:31:12.249Z")]);
+    assert_eq!(ev["ajs-f8ca1e4de5024d9430b3928bd8ac6b04"]["properties"].contains("\"name\":\"Monopoly: 3rd Edition\""), true);
+    has(&ev["ajs-f8ca1e4de5024d9430b3928bd8ac6b05"], &[("event_type", "add_to_cart"), ("product_id", "G-32")]);
+    has(&ev["ajs-f8ca1e4de5024d9430b3928bd8ac6b11"], &[("event_type", "purchase"), ("session_id", web_session), ("product_id", "")]);
+    // The email tool's events have a userId only: their own session, from the first open.
+    has(
+        &ev["022bb90c-bbac-11e4-8dfc-aa07a5b09314"],
+        &[
+            ("event_type", "email_click"),
+            ("anonymous_id", ""),
+            ("session_id", "97980cfea0067:1424732700"),
+            ("page_url", "https://www.buymyshirts.com?promo=NEWCUSTOMER"),
+        ],
+    );
+
+    // Unsubscribed, Marked as Spam and Bounced for one address: the latest wins.
+    let supp = sql(&wh.url, &format!("SELECT email, reason, ts FROM staging.suppressions WHERE dt = '{date}'"));
+    assert_eq!(supp.len(), 1, "{supp:?}");
+    has(&supp[0], &[("email", "peter@example.com"), ("reason", "bounced"), ("ts", "2015-02-23T23:30:40.249Z")]);
+
+    // The identify call links the browser to the user.
+    let links = sql(&wh.url, &format!("SELECT * FROM staging.identifies WHERE dt = '{date}'"));
+    assert_eq!(links.len(), 1, "{links:?}");
+    has(
+        &links[0],
+        &[
+            ("event_id", "022bb90c-bbac-11e4-8dfc-aa07a5b09302"),
+            ("anonymous_id", "507f191e810c19729de860ea"),
+            ("customer_id", "97980cfea0067"),
+            ("ts", "2015-02-23T22:29:15.111Z"),
+        ],
+    );
+
+    // Damaged lines: in quarantine with their reason, file and line; the rest counted.
+    let q = sql(&wh.url, &format!("SELECT reason, source_file, line_no FROM quarantine.events WHERE dt = '{date}' ORDER BY line_no"));
+    let got: Vec<String> = q.iter().map(|r| format!("{} {}", r["line_no"], r["reason"])).collect();
+    assert_eq!(got.len(), 4, "{q:?}");
+    assert!(got[0].starts_with("1 malformed JSON"), "{got:?}");
+    assert_eq!(got[1..], ["2 missing event_id", "3 unparseable event_ts", "6 unknown product_id"]);
+    assert!(q.iter().all(|r| r["source_file"].ends_with("part-2")), "{q:?}");
+    let q = sql(&wh.url, &format!("SELECT reason, line_no FROM quarantine.suppressions WHERE dt = '{date}'"));
+    assert_eq!(q.len(), 1);
+    has(&q[0], &[("reason", "missing email"), ("line_no", "5")]);
+
+    let stats = accounting_adds_up(&wh, date);
+    // 17 + 6 lines: events take all but 1 identify x2 and 3 + 1 suppression events.
+    assert_eq!(stats["events"]["rows_in"], 17);
+    assert_eq!(stats["events"]["ignored"], 4);
+    assert_eq!(stats["events"]["ignored_names"], serde_json::json!([["Cart Viewed", 1], ["Course Clicked", 1], ["Page Scrolled", 1], ["Report Submitted", 1]]));
+    assert_eq!(stats["suppressions"]["rows_in"], 4);
+    assert_eq!(stats["suppressions"]["superseded"], 2);
+    assert_eq!(stats["identifies"]["rows_in"], 2);
+    assert_eq!(stats["identifies"]["ignored"], 1);
+}
+
+#[test]
+fn rudderstack_logs_keep_the_sdk_sessions() {
+    let wh = local_wh();
+    let date = "2020-01-09";
+    let mut cfg = shop_tables(&wh, date, "hashed_user_id", &["F15"]);
+    let day = wh.path(&format!("feeds/rudder-logs/2Pq7sourceid/{date}"));
+    gzip_to(&fixture("rudderstack/calls.jsonl"), &day.join("1578571200.2Pq7sourceid.9939afc4-a80f-4f3e-921e-fc24e8e7ff43.json.gz"));
+    cfg.push_str(&format!("[sources.app]\npreset = \"rudderstack\"\nlocation = \"file://{}\"\n", wh.path("feeds/rudder-logs/2Pq7sourceid").display()));
+    let cfg = write_config(&wh, &cfg);
+    ok(&wh.url, &["--config", &cfg, "run", "--date", date, "--jobs", "staging"]);
+
+    let ev = sql(&wh.url, &format!("SELECT * FROM staging.events WHERE dt = '{date}' ORDER BY event_ts"));
+    let got: Vec<String> =
+        ev.iter().map(|r| format!("{} {} {} {} {}", r["event_type"], r["customer_id"], r["session_id"], r["product_id"], r["device"])).collect();
+    let (anon, s1, s2) = ("78c53c15-32a1-4b65-adac-bec2d7bb8fab", "1578564113558", "1578567000000");
+    assert_eq!(
+        got,
+        [
+            format!("page_view  {anon}:{s1}  mobile"),
+            format!("search  {anon}:{s1}  mobile"),
+            format!("product_view  {anon}:{s1} F15 mobile"),
+            format!("add_to_cart hashed_user_id {anon}:{s1} F15 mobile"),
+            format!("remove_from_cart hashed_user_id {anon}:{s1} F15 mobile"),
+            format!("checkout_start hashed_user_id {anon}:{s1}  mobile"),
+            format!("purchase hashed_user_id {anon}:{s2}  mobile"),
+            // Server-side email events: no SDK session, so one by the 30-minute rule.
+            "email_open hashed_user_id hashed_user_id:1578567900  ".to_string(),
+            "email_click hashed_user_id hashed_user_id:1578567900  ".to_string(),
+        ]
+    );
+    has(
+        &ev[1],
+        &[
+            ("search_query", "HDMI cable"),
+            ("event_ts", "2020-01-09T10:03:00.300Z"),
+            ("os", "Android"),
+            ("referrer", "https://www.google.com/search?q=estore+bestseller"),
+            ("page_url", "https://www.estore.com/best-seller/1"),
+        ],
+    );
+    let links = sql(&wh.url, &format!("SELECT anonymous_id, customer_id FROM staging.identifies WHERE dt = '{date}'"));
+    assert_eq!(links.len(), 1);
+    has(&links[0], &[("anonymous_id", anon), ("customer_id", "hashed_user_id")]);
+    let supp = sql(&wh.url, &format!("SELECT email, reason FROM staging.suppressions WHERE dt = '{date}'"));
+    assert_eq!(supp.len(), 1);
+    has(&supp[0], &[("email", "sample@example.com"), ("reason", "bounced")]);
+    let stats = accounting_adds_up(&wh, date);
+    assert_eq!(stats["events"]["rows_in"], 12);
+    assert_eq!(stats["events"]["ignored_names"], serde_json::json!([["Cart Viewed", 1], ["Page Scrolled", 1], ["Product Reviewed", 1]]));
+    assert_eq!(stats["events"]["quarantined"], 0);
+}
+
+#[test]
+fn a_preview_shows_what_a_source_makes_of_a_day_and_writes_nothing() {
+    let wh = local_wh();
+    let date = "2015-02-23";
+    let mut cfg = shop_tables(&wh, date, "97980cfea0067", &["G-32"]);
+    let day = wh.path("feeds/src1/1424649600000");
+    gzip_to(&fixture("segment/calls.jsonl"), &day.join("a.gz"));
+    gzip_to(&fixture("segment/damaged.jsonl"), &day.join("b.gz"));
+    cfg.push_str(&format!("[sources.web]\npreset = \"segment\"\nlocation = \"file://{}\"\n", wh.path("feeds/src1").display()));
+    let cfg = write_config(&wh, &cfg);
+    let out = ok(&wh.url, &["--config", &cfg, "sources", "preview", "--date", date, "--source", "web", "--limit", "3"]);
+    // The night's customers and products (another source) count as known.
+    assert!(out.contains("[sources.web] segment -> events: 2 file(s), 17 row(s): 9 mapped, 4 quarantined, 4 ignored"), "{out}");
+    assert!(out.contains("unknown product_id") && out.contains("Cart Viewed") && out.contains("blue roses"), "{out}");
+    assert!(out.contains("[sources.web] segment -> suppressions: 2 file(s), 4 row(s): 3 mapped, 1 quarantined, 0 ignored"), "{out}");
+    assert!(out.contains("[sources.web] segment -> identifies: 2 file(s), 2 row(s): 1 mapped, 0 quarantined, 1 ignored"), "{out}");
+    assert!(!out.contains("[sources.shop]"), "{out}");
+    for nothing in ["staging", "quarantine", "_state"] {
+        assert!(!wh.path(nothing).exists(), "{nothing} written");
+    }
+    assert!(!wh.path("_tmp").exists() || std::fs::read_dir(wh.path("_tmp")).unwrap().count() == 0, "scratch left behind");
+    let bad = run(&wh.url, &["--config", &cfg, "sources", "preview", "--date", date, "--source", "nope"]);
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("no source 'nope'"));
 }

@@ -31,6 +31,10 @@ pub struct Args {
     /// Write the first N days into day N's partition (a first load), later days one by one
     #[arg(long)]
     pub first_load_days: Option<u32>,
+    /// Write the shop as these feeds write it (shopify_csv, segment, rudderstack; comma-separated),
+    /// under raw/<preset>/, with the [sources] to read them in _generator/sources.toml
+    #[arg(long, value_parser = |s: &str| Ok::<_, String>(super::parse_list(s)))]
+    pub preset: Option<std::vec::Vec<String>>,
 }
 
 pub async fn run(app: &super::App, a: Args) -> Result<()> {
@@ -38,6 +42,20 @@ pub async fn run(app: &super::App, a: Args) -> Result<()> {
     let mut opts = options(app, a.customers, a.days, a.start, a.seed, a.dirty_rate, a.formats.as_deref())?;
     opts.first_load = a.first_load;
     opts.first_load_days = a.first_load_days;
+    if let Some(presets) = &a.preset {
+        let (s, toml) = crate::generate::presets::generate_in_presets(&wh, &app.cfg, &opts, presets).await?;
+        println!(
+            "generated {} customers, {} products, {} days ({} .. {}) into {} as {}; read them with:\n{toml}",
+            s.customers,
+            s.products,
+            s.days,
+            s.first_date,
+            s.last_date,
+            wh.url,
+            presets.join(" + ")
+        );
+        return Ok(());
+    }
     let s = generate(&wh, &opts).await?;
     println!("generated {} customers, {} products, {} days ({} .. {}) into {}", s.customers, s.products, s.days, s.first_date, s.last_date, wh.url);
     for (t, n) in &s.rows {

@@ -12,6 +12,7 @@ mod jobs;
 mod mine;
 mod report;
 mod run;
+mod sources;
 mod sql;
 mod tables;
 
@@ -48,6 +49,7 @@ pub enum Command {
     Demo(demo::Args),
     Generate(generate::Args),
     CheckInputs(check_inputs::Args),
+    Sources(sources::Args),
     Run(run::Args),
     Backfill(backfill::Args),
     Sql(sql::Args),
@@ -109,6 +111,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Demo(a) => demo::run(&app, a).await,
         Command::Generate(a) => generate::run(&app, a).await,
         Command::CheckInputs(a) => check_inputs::run(&app, a).await,
+        Command::Sources(a) => sources::run(&app, a).await,
         Command::Run(a) => run::run(&app, a).await,
         Command::Backfill(a) => backfill::run(&app, a).await,
         Command::Sql(a) => sql::run(&app, a).await,

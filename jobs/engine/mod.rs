@@ -282,11 +282,17 @@ impl Engine {
 
     /// Register a folder of Parquet files (no partitions) as `landing.<name>`.
     pub async fn register_landing(&self, name: &str, rel_dir: &str) -> Result<()> {
+        self.register_folder(LANDING, name, rel_dir).await
+    }
+
+    /// Register a folder of Parquet files (no partitions) as `<layer>.<name>` in this process
+    /// only (a preview's own staging rows stand in for the staged table).
+    pub async fn register_folder(&self, layer: &str, name: &str, rel_dir: &str) -> Result<()> {
         let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
         let url = ListingTableUrl::parse(self.wh.table_url(rel_dir))?;
         let schema = options.infer_schema(&self.ctx.state(), &url).await?;
         let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(schema);
-        let s = self.schema(LANDING)?;
+        let s = self.schema(layer)?;
         s.deregister_table(name)?;
         s.register_table(name.to_string(), Arc::new(ListingTable::try_new(config)?))?;
         Ok(())

@@ -53,6 +53,7 @@ fn plan(table: &str) -> Plan {
         "orders" => p("order_id", "order_ts", Some("total_amount"), None, Some("customer_id"), None),
         "order_items" => p("order_id", "", Some("unit_price"), Some("quantity"), None, Some("product_id")),
         "events" => p("event_id", "event_ts", None, None, Some("customer_id"), Some("product_id")),
+        "identifies" => p("event_id", "ts", None, None, None, None),
         _ => p("email", "ts", None, None, None, None),
     }
 }

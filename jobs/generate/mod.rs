@@ -8,6 +8,7 @@
 
 mod dirty;
 pub mod model;
+pub mod presets;
 mod sink;
 
 use std::collections::{BTreeMap, HashMap};
@@ -402,6 +403,12 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
             }
             let start = midnight + time_of_day(&mut rng) as i64;
             let sid = session(&mut next_session);
+            // A new customer's first visit logs in: the browser's anonymous id meets the account.
+            if c.signup_day == day {
+                next_event += 1;
+                let link = vec![Some(format!("I{:012}", next_event)), Some(ts(start, country)), Some(format!("A{}", &c.id[1..])), Some(c.id.clone())];
+                d.emit("identifies", link).await?;
+            }
             let referrer = REFERRERS[rng.gen_range(0..REFERRERS.len())];
             let mut t = start;
             fn ev(t: &mut i64, rng: &mut ChaCha8Rng) -> i64 {

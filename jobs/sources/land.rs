@@ -19,6 +19,7 @@ use crate::storage::raw::{feed_schema, land_files, scratch_writer, FileSource, R
 use crate::storage::warehouse::Warehouse;
 
 /// A mapped source's feed, landed for this run.
+#[derive(Debug, Clone)]
 pub struct Feed {
     pub source: Source,
     pub dir: String,
@@ -48,7 +49,11 @@ fn seq_base(i: usize) -> usize {
 
 /// Land every mapped source's files of the run date.
 pub async fn land_feeds(rc: &RunContext<'_>) -> Result<Feeds> {
-    let sources = super::Source::all(rc.cfg)?;
+    land_sources(rc, super::Source::all(rc.cfg)?).await
+}
+
+/// Land the files of the run date of `sources` that are mapped.
+pub async fn land_sources(rc: &RunContext<'_>, sources: Vec<Source>) -> Result<Feeds> {
     let mut landed = BTreeMap::new();
     for (i, s) in sources.iter().enumerate() {
         if s.preset.name == "ecomwh" {

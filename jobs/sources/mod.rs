@@ -6,6 +6,7 @@
 
 pub mod land;
 pub mod presets;
+pub mod preview;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -158,7 +159,7 @@ impl Source {
         if self.preset.name == "ecomwh" {
             return Ok(None);
         }
-        crate::sqlfiles::sql("sources", &format!("{}/{table}", self.preset.name)).map(Some)
+        crate::sqlfiles::with_parts("sources", self.preset.sql_dir, table).map(Some)
     }
 
     /// Where the source's files are: the warehouse itself or a store of its own, rooted at the
@@ -167,11 +168,7 @@ impl Source {
         match &self.location {
             None => {
                 let rel = if self.preset.name == "ecomwh" { "raw".to_string() } else { format!("raw/{}", self.name) };
-                let mut w = wh.clone();
-                w.root = wh.path(&rel);
-                w.url = format!("{}/{rel}", wh.url);
-                w.local_dir = wh.local_dir.as_ref().map(|d| d.join(&rel));
-                Ok((w, true))
+                Ok((wh.sub(&rel), true))
             }
             Some(url) => {
                 let w = Warehouse::open(url, &cfg.storage).map_err(|e| Error::Config(format!("[sources.{}] location: {e}", self.name)))?;

@@ -23,10 +23,12 @@ pub struct Preset {
     pub errors_to: &'static str,
     /// Where the feed's format is documented.
     pub documented_at: &'static str,
+    /// The folder of its SQL under `sql/sources/` (presets of one format share it).
+    pub sql_dir: &'static str,
 }
 
 /// Every preset: add one line here and its SQL files to add a preset.
-const PRESETS: &[&Preset] = &[&ECOMWH, &SHOPIFY_CSV, &SQL];
+const PRESETS: &[&Preset] = &[&ECOMWH, &SHOPIFY_CSV, &SEGMENT, &RUDDERSTACK, &SQL];
 
 pub fn find(name: &str) -> Option<&'static Preset> {
     PRESETS.iter().copied().find(|p| p.name == name)
@@ -45,6 +47,7 @@ pub const ECOMWH: Preset = Preset {
     tables: crate::schemas::RAW_TABLES,
     errors_to: "",
     documented_at: "docs/contract.md",
+    sql_dir: "",
 };
 
 /// Shopify admin's "Export orders" CSV: a row per line item, the order's fields on its first
@@ -86,8 +89,64 @@ pub const SHOPIFY_CSV: Preset = Preset {
     tables: &["customers", "products", "orders", "order_items"],
     errors_to: "orders",
     documented_at: "https://help.shopify.com/en/manual/fulfillment/managing-orders/exporting-orders",
+    sql_dir: "shopify_csv",
+};
+
+/// The keys the Segment / RudderStack mappings read (the Spec's, and the email spec's older ones).
+const SPEC_CALL_KEYS: &[&str] = &[
+    "type",
+    "action",
+    "event",
+    "messageId",
+    "userId",
+    "user_id",
+    "anonymousId",
+    "timestamp",
+    "originalTimestamp",
+    "receivedAt",
+    "properties",
+    "properties.sku",
+    "properties.product_id",
+    "properties.query",
+    "properties.url",
+    "properties.link_url",
+    "properties.referrer",
+    "context.page.url",
+    "context.page.referrer",
+    "context.userAgent",
+    "context.user_agent",
+    "context.device.type",
+    "context.os.name",
+    "context.location.country",
+    "context.sessionId",
+    "context.traits.email",
+];
+
+/// Segment's S3 destination: gzipped JSON lines of Spec calls under `<received day in epoch ms>/`.
+pub const SEGMENT: Preset = Preset {
+    name: "segment",
+    format: Some(RawFormat::Jsonl),
+    columns: SPEC_CALL_KEYS,
+    default_path: "{epoch_ms}/*",
+    tables: &["events", "suppressions", "identifies"],
+    errors_to: "events",
+    documented_at: "https://segment.com/docs/connections/storage/catalog/aws-s3/",
+    sql_dir: "segment",
+};
+
+/// RudderStack's S3 destination: the same Spec calls, under `<upload date>/`, with the SDKs'
+/// `context.sessionId`.
+pub const RUDDERSTACK: Preset = Preset {
+    name: "rudderstack",
+    format: Some(RawFormat::Jsonl),
+    columns: SPEC_CALL_KEYS,
+    default_path: "{date}/*",
+    tables: &["events", "suppressions", "identifies"],
+    errors_to: "events",
+    documented_at: "https://www.rudderstack.com/docs/destinations/streaming-destinations/amazon-s3/",
+    sql_dir: "segment",
 };
 
 /// The user's own SQL over a feed of any layout: `table`, `format`, `sql` (and `columns`).
 pub const SQL: Preset =
-    Preset { name: "sql", format: None, columns: &[], default_path: "{date}/*", tables: &[], errors_to: "", documented_at: "docs/sources.md" };
+    Preset { name: "sql", format: None, columns: &[], default_path: "{date}/*", tables: &[], errors_to: "", documented_at: "docs/sources.md", sql_dir: "" };

@@ -78,6 +78,16 @@ impl Warehouse {
         Ok(Warehouse { store, store_url, root, url: url.trim_end_matches('/').to_string(), local_dir: None })
     }
 
+    /// The folder `rel` of this warehouse as a warehouse of its own (same store).
+    pub fn sub(&self, rel: &str) -> Warehouse {
+        let rel = rel.trim_matches('/');
+        let mut w = self.clone();
+        w.root = self.path(rel);
+        w.url = format!("{}/{rel}", self.url);
+        w.local_dir = self.local_dir.as_ref().map(|d| d.join(rel));
+        w
+    }
+
     /// Path inside the store for a path relative to the warehouse root.
     pub fn path(&self, rel: &str) -> Path {
         let rel = rel.trim_matches('/');

@@ -88,7 +88,7 @@ pub fn ledger(path: &Path) -> Vec<[String; 5]> {
         .collect()
 }
 
-pub const RAW_TABLES: &[&str] = &["customers", "products", "orders", "order_items", "events", "suppressions"];
+pub const RAW_TABLES: &[&str] = &["customers", "products", "orders", "order_items", "events", "suppressions", "identifies"];
 
 /// The dt=YYYY-MM-DD inside a raw file path.
 pub fn dt_of(file: &str) -> String {
