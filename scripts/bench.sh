@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks against peers, on a release build, in one run each:
 #   scripts/bench.sh staging [--customers N] [--days D]       staging vs DuckDB
+#   scripts/bench.sh feeds [--sizes 100000,1000000] [--days D] staging from Shopify + Segment files vs DuckDB
 #   scripts/bench.sh rules [--sizes groceries,100000,1000000]  rules vs pyfim, efficient-apriori, mlxtend
 #   scripts/bench.sh nightly [--customers N] [--days 30,365]   night 30 vs night 365, RFM vs DuckDB
 #   scripts/bench.sh forecast [--series 10000]                 forecasts vs statsforecast
@@ -9,7 +10,7 @@
 #   scripts/bench.sh cluster [--customers 100000] [--days 30]  one night: local vs Ballista standalone vs 2 executors
 set -euo pipefail
 cd "$(dirname "$0")/.."
-what=${1:?usage: scripts/bench.sh staging|rules|nightly|forecast|export|recs|cluster [options]}
+what=${1:?usage: scripts/bench.sh staging|feeds|rules|nightly|forecast|export|recs|cluster [options]}
 shift
 . scripts/pyenv.sh
 if [ "$what" = forecast ]; then

@@ -31,8 +31,7 @@ enum Command {
 pub async fn run(app: &super::App, a: Args) -> Result<()> {
     match a.command {
         Command::Preview { date, source, limit } => {
-            let engine = app.engine().await?;
-            let tables = crate::sources::preview::preview(&engine, &app.cfg, date, source.as_deref(), limit).await?;
+            let tables = crate::sources::preview::preview(&app.warehouse()?, &app.cfg, date, source.as_deref(), limit).await?;
             for t in &tables {
                 println!("{}", t.render());
             }

@@ -1,6 +1,6 @@
 //! `sources preview`: what each source's mapping and staging's checks make of a day's files,
-//! without publishing anything. The feed is landed and classified in the run's scratch folder
-//! (removed at the end), exactly as the nightly staging does; no table, state or report changes.
+//! without writing anything: the feed is landed and classified as the nightly staging does,
+//! in a scratch folder held in memory.
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::Int64Type;
@@ -12,6 +12,7 @@ use crate::engine::{date_param, params, Engine};
 use crate::error::{Error, Result};
 use crate::registry::{scratch_dir, RunContext};
 use crate::schemas::{raw_contract, RAW_TABLES};
+use crate::storage::warehouse::Warehouse;
 
 /// What one source gives one raw table.
 #[derive(Debug)]
@@ -34,7 +35,12 @@ pub struct TablePreview {
 }
 
 /// Preview every source (or `only`) for `date`, `limit` sample rows each.
-pub async fn preview(engine: &Engine, cfg: &Config, date: NaiveDate, only: Option<&str>, limit: usize) -> Result<Vec<TablePreview>> {
+pub async fn preview(wh: &Warehouse, cfg: &Config, date: NaiveDate, only: Option<&str>, limit: usize) -> Result<Vec<TablePreview>> {
+    let mut cfg = cfg.clone();
+    // In this process: a cluster's executors could not see the scratch held in memory.
+    cfg.engine = "local".into();
+    let engine = &Engine::open(&cfg, wh.with_scratch_in_memory()).await?;
+    let cfg = &cfg;
     let all = Source::all(cfg)?;
     if let Some(name) = only {
         if !all.iter().any(|s| s.name == name) {
@@ -45,9 +51,7 @@ pub async fn preview(engine: &Engine, cfg: &Config, date: NaiveDate, only: Optio
     let run_id = format!("preview-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f"));
     let pb = indicatif::ProgressBar::hidden();
     let rc = RunContext { engine, cfg, date, run_id: &run_id, progress: &pb, done: Default::default(), full_refresh: false };
-    let out = run(&rc, all, only, limit).await;
-    crate::staging::cleanup(engine, &format!("_tmp/{run_id}")).await;
-    out
+    run(&rc, all, only, limit).await
 }
 
 async fn run(rc: &RunContext<'_>, all: Vec<Source>, only: Option<&str>, limit: usize) -> Result<Vec<TablePreview>> {

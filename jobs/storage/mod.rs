@@ -4,4 +4,5 @@ pub mod manifest;
 pub mod publish;
 pub mod raw;
 pub mod report;
+pub mod scratch_memory;
 pub mod warehouse;

@@ -347,54 +347,77 @@ pub fn scratch_writer(out: &Warehouse, out_dir: &str, run_id: &str, schema: Sche
 /// `names` (CSV headers, JSON keys or dotted paths, Parquet columns) as text, plus the
 /// row's raw text, parse error, file and line.
 pub async fn land_files(src: &FileSource<'_>, files: Vec<(ObjectMeta, RawFormat)>, names: &[String], writer: &mut PartitionWriter) -> Result<Landed> {
-    let wh = src.store;
     let schema = feed_schema(names);
     let names: Vec<String> = names.to_vec();
     let mut landed = Landed { files: files.len(), rows: 0 };
-    for (file_seq, (meta, format)) in files.into_iter().enumerate() {
-        let file_name = src.name(&meta);
-        let rows = Rows::new(schema.clone(), names.len(), &file_name, src.seq_base + file_seq);
-        let (tx, mut rx) = mpsc::channel::<Result<RecordBatch>>(4);
-        let task = match format {
-            RawFormat::Parquet => {
-                let (wh2, meta2, names2) = (wh.clone(), meta.clone(), names.clone());
-                tokio::spawn(async move {
-                    if let Err(e) = parse_parquet(&wh2, &meta2, &names2, rows, tx.clone()).await {
-                        let _ = tx.send(Err(e)).await;
-                    }
-                })
-            }
-            _ => {
-                let reader = object_store::buffered::BufReader::with_capacity(wh.store.clone(), &meta, 4 << 20);
-                let sync = tokio_util::io::SyncIoBridge::new(reader);
-                let names2 = names.clone();
-                tokio::task::spawn_blocking(move || {
-                    let mut buffered = std::io::BufReader::with_capacity(1 << 20, sync);
-                    // Gzipped JSON lines whatever the file's name (Segment's end in .gz).
-                    let gzipped = match buffered.fill_buf() {
-                        Ok(head) => head.starts_with(&[0x1f, 0x8b]),
-                        Err(e) => {
-                            let _ = tx.blocking_send(Err(Error::Io(e)));
-                            return;
-                        }
-                    };
-                    match format {
-                        RawFormat::Csv => parse_csv(buffered, &names2, rows, tx),
-                        _ if gzipped => {
-                            let gz = std::io::BufReader::new(flate2::read::MultiGzDecoder::new(buffered));
-                            parse_jsonl(gz, &names2, rows, tx)
-                        }
-                        _ => parse_jsonl(buffered, &names2, rows, tx),
-                    }
-                })
-            }
-        };
-        while let Some(batch) = rx.recv().await {
-            let batch = batch.map_err(|e| Error::job("staging", format!("reading {file_name}: {e}")))?;
+    // Parsing is the costly part and each file is parsed by one thread: read one file per
+    // core at once. Rows keep their file's order number, so the landing's order does not matter.
+    let at_once = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let files: Vec<(usize, (ObjectMeta, RawFormat))> = files.into_iter().enumerate().collect();
+    for group in files.chunks(at_once) {
+        let mut readers = Vec::with_capacity(group.len());
+        for (file_seq, (meta, format)) in group {
+            readers.push(start_reader(src, *file_seq, meta, *format, &schema, &names));
+        }
+        let streams = readers.iter_mut().map(|(name, rx, _)| {
+            let name = name.clone();
+            futures::stream::poll_fn(move |cx| rx.poll_recv(cx)).map(move |b| b.map_err(|e| Error::job("staging", format!("reading {name}: {e}"))))
+        });
+        let mut merged = futures::stream::select_all(streams.map(|s| s.boxed()));
+        while let Some(batch) = merged.next().await {
+            let batch = batch?;
             landed.rows += batch.num_rows() as u64;
             writer.write(&batch).await?;
         }
-        task.await.map_err(|e| Error::job("staging", format!("reader of {file_name} stopped: {e}")))?;
+        drop(merged);
+        for (name, _, task) in readers {
+            task.await.map_err(|e| Error::job("staging", format!("reader of {name} stopped: {e}")))?;
+        }
     }
     Ok(landed)
+}
+
+type Reader = (String, mpsc::Receiver<Result<RecordBatch>>, tokio::task::JoinHandle<()>);
+
+/// Start parsing one file into batches of the landing schema.
+fn start_reader(src: &FileSource<'_>, file_seq: usize, meta: &ObjectMeta, format: RawFormat, schema: &SchemaRef, names: &[String]) -> Reader {
+    let wh = src.store;
+    let file_name = src.name(meta);
+    let rows = Rows::new(schema.clone(), names.len(), &file_name, src.seq_base + file_seq);
+    let (tx, rx) = mpsc::channel::<Result<RecordBatch>>(4);
+    let names = names.to_vec();
+    let task = match format {
+        RawFormat::Parquet => {
+            let (wh2, meta2) = (wh.clone(), meta.clone());
+            tokio::spawn(async move {
+                if let Err(e) = parse_parquet(&wh2, &meta2, &names, rows, tx.clone()).await {
+                    let _ = tx.send(Err(e)).await;
+                }
+            })
+        }
+        _ => {
+            let reader = object_store::buffered::BufReader::with_capacity(wh.store.clone(), meta, 4 << 20);
+            let sync = tokio_util::io::SyncIoBridge::new(reader);
+            tokio::task::spawn_blocking(move || {
+                let mut buffered = std::io::BufReader::with_capacity(1 << 20, sync);
+                // Gzipped JSON lines whatever the file's name (Segment's end in .gz).
+                let gzipped = match buffered.fill_buf() {
+                    Ok(head) => head.starts_with(&[0x1f, 0x8b]),
+                    Err(e) => {
+                        let _ = tx.blocking_send(Err(Error::Io(e)));
+                        return;
+                    }
+                };
+                match format {
+                    RawFormat::Csv => parse_csv(buffered, &names, rows, tx),
+                    _ if gzipped => {
+                        let gz = std::io::BufReader::new(flate2::read::MultiGzDecoder::new(buffered));
+                        parse_jsonl(gz, &names, rows, tx)
+                    }
+                    _ => parse_jsonl(buffered, &names, rows, tx),
+                }
+            })
+        }
+    };
+    (file_name, rx, task)
 }

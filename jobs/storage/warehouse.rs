@@ -78,6 +78,13 @@ impl Warehouse {
         Ok(Warehouse { store, store_url, root, url: url.trim_end_matches('/').to_string(), local_dir: None })
     }
 
+    /// This warehouse with its scratch folder `_tmp/` in memory (nothing is written to it).
+    pub fn with_scratch_in_memory(&self) -> Warehouse {
+        let mut w = self.clone();
+        w.store = Arc::new(super::scratch_memory::ScratchInMemory::new(self.store.clone(), &self.path("_tmp")));
+        w
+    }
+
     /// The folder `rel` of this warehouse as a warehouse of its own (same store).
     pub fn sub(&self, rel: &str) -> Warehouse {
         let rel = rel.trim_matches('/');

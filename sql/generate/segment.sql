@@ -3,10 +3,15 @@
 -- With $session_ids (RudderStack's
 -- SDKs), context.sessionId is the epoch ms of the session's first call.
 WITH u AS ({{user}}),
+starts AS (
+  SELECT session_id, CAST(to_unixtime(min(event_ts)) AS BIGINT) * 1000 AS _session_ms
+  FROM staging.events WHERE dt = $run_date GROUP BY session_id
+),
 e AS (
-  SELECT e.*, u.user_id,
-         CAST(to_unixtime(min(e.event_ts) OVER (PARTITION BY e.session_id)) AS BIGINT) * 1000 AS _session_ms
-  FROM staging.events e LEFT JOIN u ON u.customer_id = e.customer_id
+  SELECT e.*, u.user_id, starts._session_ms
+  FROM staging.events e
+  LEFT JOIN u ON u.customer_id = e.customer_id
+  LEFT JOIN starts ON starts.session_id = e.session_id
   WHERE e.dt = $run_date
 ),
 calls AS (

@@ -6,18 +6,23 @@ WITH o AS (
          feed_timestamp("Created at") AS created
   FROM feed WHERE _error IS NULL
 ),
+firsts AS (
+  -- Aggregated, not a window over all rows per email: a whole feed in one batch would not fit.
+  SELECT lower(trim("Email")) AS fid,
+         coalesce(min(CASE WHEN created LIKE '____-__-__T%' THEN created END), min(created)) AS first_order
+  FROM o WHERE _n = 1 AND nullif(trim("Email"), '') IS NOT NULL
+  GROUP BY lower(trim("Email"))
+),
 c AS (
-  SELECT *,
+  SELECT o.*,
     nullif(lower(trim("Email")), '') AS cid,
-    coalesce(
-      min(CASE WHEN created LIKE '____-__-__T%' THEN created END) OVER (PARTITION BY lower(trim("Email"))),
-      min(created) OVER (PARTITION BY lower(trim("Email")))
-    ) AS first_order,
+    firsts.first_order,
     row_number() OVER (
       PARTITION BY lower(trim("Email"))
       ORDER BY (created IS NULL OR created NOT LIKE '____-__-__T%'), created DESC, _seq DESC
     ) AS _latest
-  FROM o WHERE _n = 1 AND nullif(trim("Email"), '') IS NOT NULL
+  FROM o JOIN firsts ON firsts.fid = lower(trim(o."Email"))
+  WHERE _n = 1 AND nullif(trim("Email"), '') IS NOT NULL
 )
 SELECT
   c.cid AS customer_id,

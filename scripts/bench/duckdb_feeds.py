@@ -1,0 +1,93 @@
+"""Staging from feeds written for DuckDB, as a peer: the same mapping SQL files
+(sql/sources/<preset>/*.sql) over the same files, read by DuckDB's read_csv and
+read_json_objects (the JSON paths the presets name extracted as text, as ecomwh's reader does),
+then the checks, latest version per key and Parquet output of duckdb_staging.py.
+Only what the SQL dialects spell differently is rewritten (see `dialect`).
+
+usage: duckdb_feeds.py WAREHOUSE_DIR DATE OUT_DIR
+"""
+import datetime as dtm
+import glob
+import os
+import re
+import sys
+import tomllib
+
+import duckdb
+
+from duckdb_staging import ORDER, ROOT, stage_table
+
+SPEC_CALL_KEYS = [
+    "type", "action", "event", "messageId", "userId", "user_id", "anonymousId", "timestamp", "originalTimestamp",
+    "receivedAt", "properties", "properties.sku", "properties.product_id", "properties.query", "properties.url",
+    "properties.link_url", "properties.referrer", "context.page.url", "context.page.referrer", "context.userAgent",
+    "context.user_agent", "context.device.type", "context.os.name", "context.location.country", "context.sessionId",
+    "context.traits.email",
+]
+# Which tables each preset's SQL fills.
+PRESETS = {"shopify_csv": ["customers", "products", "orders", "order_items"], "segment": ["events", "suppressions", "identifies"]}
+
+
+def sql_file(rel):
+    text = open(os.path.join(ROOT, "sql", rel)).read()
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+
+
+def dialect(sql, feed, date):
+    """DataFusion's spelling -> DuckDB's: placeholders, timestamps with a zone, time formats."""
+    sql = sql.replace("{{earlier_signups}}", "(SELECT NULL::VARCHAR AS customer_id, NULL::TIMESTAMPTZ AS signup_ts WHERE false)")
+    sql = sql.replace("$run_date", f"DATE '{date}'").replace("$session_gap_seconds", "1800")
+    sql = re.sub(r"\bFROM feed\b", f"FROM {feed}", sql)
+    # chrono's fraction of a second is DuckDB's .%f.
+    return sql.replace("AS TIMESTAMP)", "AS TIMESTAMPTZ)").replace("%.f", ".%f")
+
+
+def main():
+    wh, date, out = sys.argv[1], sys.argv[2], sys.argv[3]
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    # ecomwh's feed_timestamp: any readable time as UTC text, else the text unchanged.
+    con.execute("""CREATE MACRO feed_timestamp(x) AS coalesce(strftime(
+        coalesce(try_strptime(x, '%Y-%m-%d %H:%M:%S %z'), try_cast(x AS TIMESTAMPTZ)), '%Y-%m-%dT%H:%M:%S.%fZ'), x)""")
+    con.execute("CREATE MACRO to_unixtime(x) AS CAST(floor(epoch(x)) AS BIGINT)")
+    con.execute("CREATE MACRO to_char(t, f) AS strftime(t, f)")
+
+    csvs = sorted(glob.glob(f"{wh}/raw/shopify_csv/{date}/*.csv"))
+    con.execute(f"""CREATE VIEW feed_shopify_csv AS
+        SELECT *, filename AS _file, row_number() OVER () AS _line, row_number() OVER () AS _seq,
+               NULL::VARCHAR AS _raw, NULL::VARCHAR AS _error
+        FROM read_csv({csvs!r}, header = true, all_varchar = true, filename = true)""")
+    midnight = dtm.datetime.fromisoformat(date).replace(tzinfo=dtm.timezone.utc)
+    logs = sorted(glob.glob(f"{wh}/raw/segment/{int(midnight.timestamp() * 1000)}/*"))
+    # Every path in one parse of the line (a list of paths), as ecomwh's reader does.
+    paths = "[" + ", ".join(f"'$.{k}'" for k in SPEC_CALL_KEYS) + "]"
+    cols = ", ".join(f"v[{i + 1}] AS \"{k}\"" for i, k in enumerate(SPEC_CALL_KEYS))
+    con.execute(f"""CREATE VIEW feed_segment AS
+        SELECT {cols}, json AS _raw, NULL::VARCHAR AS _error, filename AS _file,
+               row_number() OVER () AS _line, row_number() OVER () AS _seq
+        FROM (SELECT json_extract_string(json, {paths}) AS v, json, filename
+              FROM read_json_objects({logs!r}, format = 'newline_delimited', compression = 'gzip', filename = true,
+                                     ignore_errors = true))""")
+
+    total = 0
+    for t in ORDER:
+        parts = []
+        for preset, tables in PRESETS.items():
+            if t not in tables:
+                continue
+            sql = sql_file(f"sources/{preset}/{t}.sql")
+            if "{{calls}}" in sql:
+                sql = sql.replace("{{calls}}", sql_file(f"sources/{preset}/_calls.sql"))
+            con.execute(f"CREATE OR REPLACE TEMP VIEW mapped_{t} AS {dialect(sql, 'feed_' + preset, date)}")
+            cols = [r[0] for r in con.execute(f"DESCRIBE mapped_{t}").fetchall()]
+            contract_cols = [c["name"] for c in tomllib.load(open(os.path.join(ROOT, "schemas/raw", f"{t}.toml"), "rb"))["columns"]]
+            sel = ", ".join(f'CAST("{c}" AS VARCHAR) AS {c}' if c in cols else f"NULL::VARCHAR AS {c}" for c in contract_cols)
+            keep = "WHERE _ignored IS NULL" if "_ignored" in cols else ""
+            parts.append(f"SELECT {sel} FROM mapped_{t} {keep}")
+        if parts:
+            total += stage_table(con, t, "(" + " UNION ALL ".join(parts) + ")", date, out)
+    print(total)
+
+
+if __name__ == "__main__":
+    main()
