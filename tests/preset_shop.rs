@@ -91,3 +91,24 @@ fn a_shop_read_from_shopify_and_segment_files_gives_the_marts_of_its_own_layout(
         false,
     );
 }
+
+#[test]
+fn a_shop_whose_events_come_from_rudderstack_gives_the_same_event_marts() {
+    let wh = local_wh();
+    ok(&wh.url, &["generate", "--customers", "800", "--days", "20", "--start", "2024-02-10", "--first-load", "--preset", "rudderstack"]);
+    // RudderStack's day folders; the other tables in the own layout, with the shop's own ids.
+    assert!(std::fs::read_dir(wh.path(&format!("raw/rudderstack/{LAST}"))).unwrap().count() >= 1);
+    assert!(wh.path(&format!("raw/orders/dt={LAST}")).exists() && !wh.path("raw/events").exists());
+    let cfg = wh.path("_generator/sources.toml").display().to_string();
+    let own = format!("{}/_generator/own", wh.url);
+    ok(&wh.url, &["--config", &cfg, "run", "--date", LAST, "--jobs", "staging,daily_aggregates"]);
+    ok(&own, &["run", "--date", LAST, "--jobs", "staging,daily_aggregates"]);
+    for q in ["SELECT count(*) AS n FROM quarantine.events", "SELECT count(*) AS n FROM staging.identifies"] {
+        assert_eq!(rows(&wh.url, q, None), rows(&own, q, None), "{q}");
+    }
+    // Sessions come from the SDK's context.sessionId: the same sessions as the shop's own.
+    let q = "SELECT * FROM marts.customer_events_day";
+    let (a, b) = (rows(&wh.url, q, None), rows(&own, q, None));
+    assert!(a.len() > 100, "{} rows", a.len());
+    assert_eq!(a, b);
+}

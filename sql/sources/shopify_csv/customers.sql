@@ -1,10 +1,17 @@
 -- shopify_csv -> raw customers: one row per email, from the customer's latest order in the
 -- files. customer_id is the lower-cased, trimmed email; consent is the order's `Accepts
 -- Marketing` (yes/no); the signup is the earliest order seen, on any night.
-WITH o AS (
-  SELECT *, row_number() OVER (PARTITION BY _file, "Name" ORDER BY _line) AS _n,
-         feed_timestamp("Created at") AS created
+-- Each order's first row (where Shopify puts the order's fields), found by aggregating: a
+-- window here and another below would sort the whole feed twice in memory.
+WITH heads AS (
+  SELECT _file AS h_file, coalesce("Name", '') AS h_name, min(_line) AS h_line
   FROM feed WHERE _error IS NULL
+  GROUP BY _file, coalesce("Name", '')
+),
+o AS (
+  SELECT feed.*, 1 AS _n, feed_timestamp("Created at") AS created
+  FROM feed JOIN heads ON heads.h_file = feed._file AND heads.h_name = coalesce(feed."Name", '') AND heads.h_line = feed._line
+  WHERE _error IS NULL
 ),
 firsts AS (
   -- Aggregated, not a window over all rows per email: a whole feed in one batch would not fit.

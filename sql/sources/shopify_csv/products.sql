@@ -1,11 +1,17 @@
 -- shopify_csv -> raw products: one row per product (`Lineitem sku`, else `Lineitem name`) at
 -- its latest sale in the files. The export has no product type: the category is
 -- 'uncategorized' (load Shopify's products CSV with a `sql` source for real categories).
-WITH lines AS (
-  SELECT *,
-    first_value("Currency") OVER (PARTITION BY _file, "Name" ORDER BY _line) AS order_currency,
-    feed_timestamp("Created at") AS created
+-- An order's currency is on its first row only. Found by aggregating, then joined: a second
+-- sort over the sorted export would hold the whole feed at once.
+WITH firsts AS (
+  SELECT _file AS f_file, coalesce("Name", '') AS f_name, first_value("Currency" ORDER BY _line) AS order_currency
   FROM feed WHERE _error IS NULL
+  GROUP BY _file, coalesce("Name", '')
+),
+lines AS (
+  SELECT feed.*, firsts.order_currency, feed_timestamp("Created at") AS created
+  FROM feed JOIN firsts ON firsts.f_file = feed._file AND firsts.f_name = coalesce(feed."Name", '')
+  WHERE _error IS NULL
 ),
 p AS (
   SELECT *,
