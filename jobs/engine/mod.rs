@@ -288,7 +288,11 @@ impl Engine {
     /// Register a folder of Parquet files (no partitions) as `<layer>.<name>` in this process
     /// only (a preview's own staging rows stand in for the staged table).
     pub async fn register_folder(&self, layer: &str, name: &str, rel_dir: &str) -> Result<()> {
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        // Plain strings, not string views: scratch holds whole raw rows, and a view taken from a
+        // join's build side keeps the build side's buffers, which every later sort then counts
+        // as its own (a 1M-customer feed asked a sort for 3 GB per batch).
+        let format = ParquetFormat::default().with_force_view_types(false);
+        let options = ListingOptions::new(Arc::new(format)).with_file_extension(".parquet");
         let url = ListingTableUrl::parse(self.wh.table_url(rel_dir))?;
         let schema = options.infer_schema(&self.ctx.state(), &url).await?;
         let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(schema);
