@@ -33,11 +33,12 @@ def sql_file(rel):
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
 
 
-def dialect(sql, feed, date):
-    """DataFusion's spelling -> DuckDB's: placeholders, timestamps with a zone, time formats."""
+def dialect(sql, date):
+    """DataFusion's spelling -> DuckDB's: placeholders, an ordered aggregate, zoned timestamps, time formats."""
     sql = sql.replace("{{earlier_signups}}", "(SELECT NULL::VARCHAR AS customer_id, NULL::TIMESTAMPTZ AS signup_ts WHERE false)")
     sql = sql.replace("$run_date", f"DATE '{date}'").replace("$session_gap_seconds", "1800")
-    sql = re.sub(r"\bFROM feed\b", f"FROM {feed}", sql)
+    # The ordered aggregate first_value(x ORDER BY y) is DuckDB's first(x ORDER BY y).
+    sql = re.sub(r"first_value\(([^()]*) ORDER BY ([^()]*)\)", r"first(\1 ORDER BY \2)", sql)
     # chrono's fraction of a second is DuckDB's .%f.
     return sql.replace("AS TIMESTAMP)", "AS TIMESTAMPTZ)").replace("%.f", ".%f")
 
@@ -78,7 +79,9 @@ def main():
             sql = sql_file(f"sources/{preset}/{t}.sql")
             if "{{calls}}" in sql:
                 sql = sql.replace("{{calls}}", sql_file(f"sources/{preset}/_calls.sql"))
-            con.execute(f"CREATE OR REPLACE TEMP VIEW mapped_{t} AS {dialect(sql, 'feed_' + preset, date)}")
+            # The mapping reads `feed`: this preset's files.
+            con.execute(f"CREATE OR REPLACE TEMP VIEW feed AS SELECT * FROM feed_{preset}")
+            con.execute(f"CREATE OR REPLACE TEMP VIEW mapped_{t} AS {dialect(sql, date)}")
             cols = [r[0] for r in con.execute(f"DESCRIBE mapped_{t}").fetchall()]
             contract_cols = [c["name"] for c in tomllib.load(open(os.path.join(ROOT, "schemas/raw", f"{t}.toml"), "rb"))["columns"]]
             sel = ", ".join(f'CAST("{c}" AS VARCHAR) AS {c}' if c in cols else f"NULL::VARCHAR AS {c}" for c in contract_cols)
