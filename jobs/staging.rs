@@ -120,10 +120,20 @@ fn dedup_sql(engine: &Engine, c: &RawContract, classify: &str) -> String {
         Some(v) => format!("{v} DESC NULLS LAST, _seq DESC"),
         None => "_seq DESC".to_string(),
     };
+    // Most keys come once: only the rows of repeated keys go through the window (a window
+    // partitioned by an almost unique key pays per partition, and was most of staging's time).
+    // The repeated keys are the join's build side; the rows stream past them.
+    let on = |a: &str, b: &str| c.key.iter().map(|k| format!("{a}.{k} = {b}.{k}")).collect::<Vec<_>>().join(" AND ");
+    let v_cols = cols.iter().map(|x| format!("v.{x}")).collect::<Vec<_>>().join(", ");
     let mut sql = format!(
         "WITH c AS ({classify}), \
-         r AS (SELECT {plain}, row_number() OVER (PARTITION BY {key} ORDER BY {order}) AS _rn \
-               FROM c WHERE _reason IS NULL)"
+         v AS (SELECT {plain}, _seq FROM c WHERE _reason IS NULL), \
+         d AS (SELECT {key}, true AS _dup FROM v GROUP BY {key} HAVING count(*) > 1), \
+         m AS (SELECT {v_cols}, v._seq, d._dup FROM d RIGHT JOIN v ON {vd}), \
+         r AS (SELECT {plain}, CAST(1 AS BIGINT) AS _rn FROM m WHERE _dup IS NULL \
+               UNION ALL \
+               SELECT {plain}, row_number() OVER (PARTITION BY {key} ORDER BY {order}) AS _rn FROM m WHERE _dup)",
+        vd = on("v", "d"),
     );
     let versioned = c.version.as_ref().filter(|_| engine.has_table("staging", &c.table));
     match versioned {
