@@ -330,6 +330,7 @@ fn rudderstack_logs_keep_the_sdk_sessions() {
     let mut cfg = shop_tables(&wh, date, "hashed_user_id", &["F15"]);
     let day = wh.path(&format!("feeds/rudder-logs/2Pq7sourceid/{date}"));
     gzip_to(&fixture("rudderstack/calls.jsonl"), &day.join("1578571200.2Pq7sourceid.9939afc4-a80f-4f3e-921e-fc24e8e7ff43.json.gz"));
+    gzip_to(&fixture("rudderstack/damaged.jsonl"), &day.join("1578574800.2Pq7sourceid.0b7e5a8e-51f4-4a43-9d43-8c1d2a3b4c5d.json.gz"));
     cfg.push_str(&format!("[sources.app]\npreset = \"rudderstack\"\nlocation = \"file://{}\"\n", wh.path("feeds/rudder-logs/2Pq7sourceid").display()));
     let cfg = write_config(&wh, &cfg);
     ok(&wh.url, &["--config", &cfg, "run", "--date", date, "--jobs", "staging"]);
@@ -369,10 +370,18 @@ fn rudderstack_logs_keep_the_sdk_sessions() {
     let supp = sql(&wh.url, &format!("SELECT email, reason FROM staging.suppressions WHERE dt = '{date}'"));
     assert_eq!(supp.len(), 1);
     has(&supp[0], &[("email", "sample@example.com"), ("reason", "bounced")]);
+    // The damaged file: a cut line, no messageId, an unknown SKU; a bounce without an address.
+    let q = sql(&wh.url, &format!("SELECT reason, line_no FROM quarantine.events WHERE dt = '{date}' ORDER BY line_no"));
+    let got: Vec<String> = q.iter().map(|r| format!("{} {}", r["line_no"], r["reason"].split(':').next().unwrap())).collect();
+    assert_eq!(got, ["1 malformed JSON line", "2 missing event_id", "3 unknown product_id"]);
+    let q = sql(&wh.url, &format!("SELECT reason FROM quarantine.suppressions WHERE dt = '{date}'"));
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0]["reason"], "missing email");
     let stats = accounting_adds_up(&wh, date);
-    assert_eq!(stats["events"]["rows_in"], 12);
+    assert_eq!(stats["events"]["rows_in"], 12 + 3);
     assert_eq!(stats["events"]["ignored_names"], serde_json::json!([["Cart Viewed", 1], ["Page Scrolled", 1], ["Product Reviewed", 1]]));
-    assert_eq!(stats["events"]["quarantined"], 0);
+    assert_eq!(stats["events"]["quarantined"], 3);
+    assert_eq!(stats["suppressions"]["rows_in"], 3 + 1);
 }
 
 #[test]
