@@ -53,11 +53,12 @@ const FILES: &[(&str, &str)] = &[
 /// `<layer>/<dir>/<name>` with each `{{part}}` replaced by `<layer>/<dir>/_part` (placeholders
 /// without such a file are left for the caller).
 pub fn with_parts(layer: &str, dir: &str, name: &str) -> Result<String> {
-    let mut sql = self::sql(layer, &format!("{dir}/{name}"))?;
+    let at = |n: &str| if dir.is_empty() { n.to_string() } else { format!("{dir}/{n}") };
+    let mut sql = self::sql(layer, &at(name))?;
     let mut from = 0;
     while let Some(start) = sql[from..].find("{{").map(|i| from + i) {
         let Some(len) = sql[start..].find("}}") else { break };
-        match self::sql(layer, &format!("{dir}/_{}", &sql[start + 2..start + len])) {
+        match self::sql(layer, &at(&format!("_{}", &sql[start + 2..start + len]))) {
             Ok(part) => sql.replace_range(start..start + len + 2, &part),
             Err(_) => from = start + len,
         }

@@ -138,7 +138,7 @@ fn dedup_sql(engine: &Engine, c: &RawContract, classify: &str) -> String {
     let versioned = c.version.as_ref().filter(|_| engine.has_table("staging", &c.table));
     match versioned {
         Some(v) => {
-            let on = c.key.iter().map(|k| format!("r.{k} = p.{k}")).collect::<Vec<_>>().join(" AND ");
+            let on = on("r", "p");
             sql.push_str(&format!(
                 ", p AS (SELECT {key}, max({v}) AS _prev FROM staging.{t} WHERE dt < $run_date GROUP BY {key}) \
                  SELECT {r_cols} FROM r LEFT JOIN p ON {on} \

@@ -112,7 +112,7 @@ impl Feeds {
                     out.rows += l.rows;
                 }
                 Some(sql) => {
-                    let feed = &self.landed[&s.name];
+                    let feed = self.landed.get(&s.name).ok_or_else(|| Error::job("staging", format!("[sources.{}] was not read", s.name)))?;
                     out.files += feed.files;
                     let (rows, ignored) = map(rc, feed, table, &sql, &names, &mut writer).await?;
                     out.rows += rows;

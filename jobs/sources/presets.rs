@@ -138,13 +138,9 @@ pub const SEGMENT: Preset = Preset {
 /// `context.sessionId`.
 pub const RUDDERSTACK: Preset = Preset {
     name: "rudderstack",
-    format: Some(RawFormat::Jsonl),
-    columns: SPEC_CALL_KEYS,
     default_path: "{date}/*",
-    tables: &["events", "suppressions", "identifies"],
-    errors_to: "events",
     documented_at: "https://www.rudderstack.com/docs/destinations/streaming-destinations/amazon-s3/",
-    sql_dir: "segment",
+    ..SEGMENT
 };
 
 /// The user's own SQL over a feed of any layout: `table`, `format`, `sql` (and `columns`).

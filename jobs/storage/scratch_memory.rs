@@ -31,7 +31,7 @@ impl ScratchInMemory {
     }
 
     fn in_scratch(&self, p: &str) -> bool {
-        p == self.scratch || p.strip_prefix(&self.scratch).is_some_and(|rest| rest.starts_with('/'))
+        in_scratch(&self.scratch, p)
     }
 
     fn store(&self, p: &Path) -> &dyn ObjectStore {
@@ -41,6 +41,10 @@ impl ScratchInMemory {
             self.inner.as_ref()
         }
     }
+}
+
+fn in_scratch(scratch: &str, p: &str) -> bool {
+    p == scratch || p.strip_prefix(scratch).is_some_and(|rest| rest.starts_with('/'))
 }
 
 impl fmt::Display for ScratchInMemory {
@@ -77,7 +81,7 @@ impl ObjectStore for ScratchInMemory {
                 let scratch = scratch.clone();
                 async move {
                     let p = p?;
-                    if p.as_ref().starts_with(&scratch) {
+                    if in_scratch(&scratch, p.as_ref()) {
                         object_store::ObjectStoreExt::delete(&memory, &p).await?;
                     }
                     Ok(p)
