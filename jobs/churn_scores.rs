@@ -260,7 +260,7 @@ impl Job for ChurnScores {
         let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from(now.ids)), Arc::new(Float64Array::from(probabilities))])
             .map_err(|e| Error::job("churn_scores", e.to_string()))?;
         let rows = rc.publish_batches("marts", "churn_scores", schema, &[batch]).await?;
-        let m = crate::model_metrics::publish(rc, &[MODEL], &metrics).await?;
+        let m = crate::model_metrics::publish(rc, self.name(), &metrics).await?;
         Ok(vec![
             TableStats { table: "marts.churn_scores".into(), rows_in, rows_out: rows, ..Default::default() },
             TableStats { table: "marts.model_metrics".into(), rows_out: m, ..Default::default() },

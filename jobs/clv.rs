@@ -85,7 +85,7 @@ impl Job for Clv {
         if let Some(p) = gg {
             metrics.extend([("gamma_gamma", "p".into(), p.p), ("gamma_gamma", "q".into(), p.q), ("gamma_gamma", "v".into(), p.v)]);
         }
-        let m = crate::model_metrics::publish(rc, &["bg_nbd", "gamma_gamma"], &metrics).await?;
+        let m = crate::model_metrics::publish(rc, self.name(), &metrics).await?;
         Ok(vec![
             TableStats { table: "marts.clv".into(), rows_in: customers.len() as u64, rows_out: rows, ..Default::default() },
             TableStats { table: "marts.model_metrics".into(), rows_out: m, ..Default::default() },

@@ -1,5 +1,6 @@
 //! `marts.model_metrics`: (model, metric, value) rows that several jobs write for the same
-//! date (churn_scores, clv, recommendations). Each job replaces only its own models' rows.
+//! date (churn_scores, clv, recommendations). Each job owns a slice of the partition and
+//! replaces only that, so the jobs may run at once (as the DAG runs them).
 
 use std::sync::Arc;
 
@@ -26,11 +27,9 @@ fn batch(rows: &[(&str, String, f64)]) -> Result<RecordBatch> {
     )?)
 }
 
-/// Replace this job's models' rows of the date's model_metrics partition.
-pub async fn publish(rc: &RunContext<'_>, models: &[&str], rows: &[(&str, String, f64)]) -> Result<u64> {
-    let keep = format!("model NOT IN ({})", models.iter().map(|m| format!("'{m}'")).collect::<Vec<_>>().join(", "));
-    crate::engine::merge_partition(rc.engine, rc.run_id, "marts", "model_metrics", &rc.dt(), &keep, &batch(rows)?).await?;
-    Ok(rows.len() as u64)
+/// Replace job `owner`'s rows of the date's model_metrics partition.
+pub async fn publish(rc: &RunContext<'_>, owner: &str, rows: &[(&str, String, f64)]) -> Result<u64> {
+    crate::engine::publish_slice(rc.engine, rc.run_id, "marts", "model_metrics", &rc.dt(), owner, &batch(rows)?).await
 }
 
 /// The (metric, value) rows of `model` in partition `dt`, but its `model_age_days`: the

@@ -446,7 +446,7 @@ impl Job for Recommendations {
             crate::staging::cleanup(rc.engine, dir).await;
         }
         let (rec_rows, recomputed) = published?;
-        let m = crate::model_metrics::publish(rc, &["item_cf", "popularity"], &metrics).await?;
+        let m = crate::model_metrics::publish(rc, self.name(), &metrics).await?;
         Ok(vec![
             TableStats { table: "marts.product_similarity".into(), rows_in: nb.len() as u64, rows_out: sim_rows, ..Default::default() },
             TableStats {

@@ -259,3 +259,31 @@ fn models_train_on_a_cadence_and_score_every_night() {
     assert_eq!(metric("item_cf", "model_age_days", nights[4]), 0.0, "trained");
     assert!(count(url, "SELECT count(*) FROM marts.product_similarity") > 0);
 }
+
+/// The three model jobs run at once, as the DAG may run them: each replaces only its own rows
+/// of the night's `marts.model_metrics`, so every model's rows are there after every round
+/// (one job used to rewrite the partition from what it had read, dropping the others' rows).
+#[test]
+fn model_jobs_run_concurrently_keep_every_models_metrics() {
+    let wh = shop("staging,daily_aggregates,rfm_segments");
+    let models = ["bg_nbd", "churn_logistic", "gamma_gamma", "item_cf", "popularity"];
+    let mut rows_per_model: Option<Vec<u64>> = None;
+    for round in 0..10 {
+        let children: Vec<_> = ["recommendations", "churn_scores", "clv"]
+            .iter()
+            .map(|job| cmd(&wh.url, &["run", "--date", LAST, "--jobs", job]).stdout(std::process::Stdio::null()).spawn().expect("ecomwh starts"))
+            .collect();
+        for mut c in children {
+            assert!(c.wait().unwrap().success(), "round {round}: a model job failed");
+        }
+        let got = sql(&wh.url, &format!("SELECT model, count(*) AS n FROM marts.model_metrics WHERE dt = '{LAST}' GROUP BY model ORDER BY model"));
+        let names: Vec<&str> = got.iter().map(|r| r["model"].as_str()).collect();
+        assert_eq!(names, models, "round {round}");
+        let counts: Vec<u64> = got.iter().map(|r| r["n"].parse().unwrap()).collect();
+        // The same rows every round: a rerun replaces a job's rows, it never adds to them.
+        assert_eq!(rows_per_model.get_or_insert(counts.clone()), &counts, "round {round}");
+        // Only the committed files are left in the folder (each job's replaced files deleted).
+        let files = std::fs::read_dir(wh.path(&format!("marts/model_metrics/dt={LAST}"))).unwrap().count();
+        assert_eq!(files, 3, "round {round}: one file per job");
+    }
+}

@@ -374,38 +374,17 @@ fn default_memory_limit() -> usize {
     total_kib.map(|k| k * 1024 / 2).unwrap_or(4 << 30)
 }
 
-/// Rewrite partition dt of `<layer>.<table>` with the rows it has that `keep` (a predicate over
-/// its columns) selects, plus `new`: for tables that several jobs or runs add rows to (export
-/// runs, model metrics). The partition is replaced whole, atomically.
-/// Scratch files go under `_tmp/<run_id>/`, which the caller's run removes at its end.
-pub async fn merge_partition(engine: &Engine, run_id: &str, layer: &str, table: &str, dt: &str, keep: &str, new: &arrow::array::RecordBatch) -> Result<()> {
-    use futures::StreamExt;
-    let schema = new.schema();
-    let mut w = crate::storage::publish::PartitionWriter::new(&engine.wh, &engine.manifests, layer, table, dt, run_id, schema.clone(), 1_000_000);
-    let has_partition = engine.manifests.get(layer, table).is_some_and(|m| m.partitions.contains_key(dt));
-    let result: Result<()> = async {
-        if has_partition {
-            let date = chrono::NaiveDate::parse_from_str(dt, "%Y-%m-%d").map_err(|e| Error::Usage(e.to_string()))?;
-            let cols: Vec<String> = schema.fields().iter().map(|f| format!("\"{}\"", f.name())).collect();
-            let sql = format!("SELECT {} FROM {layer}.{table} WHERE dt = $run_date AND ({keep})", cols.join(", "));
-            let mut stream = engine.query(&sql, &params([("run_date", date_param(date))])).await?.execute_stream().await?;
-            while let Some(b) = stream.next().await {
-                let b = b?;
-                let cols = (0..schema.fields().len())
-                    .map(|i| arrow::compute::cast(b.column(i), schema.field(i).data_type()))
-                    .collect::<std::result::Result<Vec<_>, _>>()?;
-                w.write(&arrow::array::RecordBatch::try_new(schema.clone(), cols)?).await?;
-            }
-        }
-        w.write(new).await
-    }
-    .await;
-    if let Err(e) = result {
+/// Publish `rows` as `owner`'s slice of partition `dt` of `<layer>.<table>`, leaving the
+/// other owners' slices as they are (see `PartitionWriter::slice`).
+pub async fn publish_slice(engine: &Engine, run_id: &str, layer: &str, table: &str, dt: &str, owner: &str, rows: &arrow::array::RecordBatch) -> Result<u64> {
+    let mut w = crate::storage::publish::PartitionWriter::new(&engine.wh, &engine.manifests, layer, table, dt, run_id, rows.schema(), 1_000_000).slice(owner);
+    if let Err(e) = w.write(rows).await {
         w.abort().await;
         return Err(e);
     }
-    w.commit().await?;
-    engine.register(layer, table).await
+    let published = w.commit().await?;
+    engine.register(layer, table).await?;
+    Ok(published.rows)
 }
 
 #[cfg(test)]

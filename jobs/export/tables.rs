@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::sync::{FailureRow, SyncReport};
-use crate::engine::{merge_partition, Engine};
+use crate::engine::{publish_slice, Engine};
 use crate::error::Result;
 use arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -105,8 +105,12 @@ fn failures_batch(rows: &[FailureRow]) -> Result<RecordBatch> {
 pub async fn append(engine: &Engine, dt: &str, runs: &[SyncReport], failures: &[FailureRow]) -> Result<()> {
     let run_id = crate::storage::publish::new_run_id();
     let result = async {
-        merge_partition(engine, &run_id, "marts", "export_runs", dt, "true", &runs_batch(runs)?).await?;
-        merge_partition(engine, &run_id, "marts", "export_failures", dt, "true", &failures_batch(failures)?).await
+        // Each sync adds its own slice: syncs of one day (several destinations, run at once
+        // by the DAG) never rewrite each other's rows.
+        let owner = format!("sync-{run_id}");
+        publish_slice(engine, &run_id, "marts", "export_runs", dt, &owner, &runs_batch(runs)?).await?;
+        publish_slice(engine, &run_id, "marts", "export_failures", dt, &owner, &failures_batch(failures)?).await?;
+        Ok(())
     }
     .await;
     crate::staging::cleanup(engine, &format!("_tmp/{run_id}")).await;

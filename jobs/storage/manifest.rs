@@ -35,6 +35,19 @@ pub struct PartitionEntry {
     /// next night carries its rows over only when this still matches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub built_with: Option<String>,
+    /// A partition that several jobs fill, each its own slice (`marts.model_metrics`): the
+    /// owner (job) -> its files. `files` and `rows` are then the union of the slices.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub slices: BTreeMap<String, Slice>,
+}
+
+/// One owner's part of a sliced partition.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Slice {
+    pub files: Vec<String>,
+    pub rows: u64,
+    pub run_id: String,
+    pub committed_at: String,
 }
 
 /// All manifests of a warehouse, shared by the writers and the listing filter.
@@ -108,6 +121,37 @@ impl Manifests {
     /// Commit one partition: replace its entry in the table manifest atomically.
     /// Returns the entry it replaced, whose files the caller may now delete.
     pub async fn commit(&self, wh: &Warehouse, layer: &str, table: &str, dt: &str, entry: PartitionEntry) -> Result<Option<PartitionEntry>> {
+        self.update(wh, layer, table, dt, |_| entry.clone()).await
+    }
+
+    /// Replace one owner's slice of a partition atomically, keeping the other owners' slices:
+    /// jobs that fill the same partition concurrently never lose each other's rows. Returns
+    /// the files no longer listed (the owner's old slice; the files of a partition written
+    /// whole by an older version), which the caller may now delete.
+    pub async fn commit_slice(&self, wh: &Warehouse, layer: &str, table: &str, dt: &str, owner: &str, slice: Slice) -> Result<Vec<String>> {
+        let previous = self
+            .update(wh, layer, table, dt, |current| {
+                let mut slices = current.map(|c| c.slices.clone()).unwrap_or_default();
+                slices.insert(owner.to_string(), slice.clone());
+                PartitionEntry {
+                    files: slices.values().flat_map(|s| s.files.iter().cloned()).collect(),
+                    rows: slices.values().map(|s| s.rows).sum(),
+                    run_id: slice.run_id.clone(),
+                    committed_at: slice.committed_at.clone(),
+                    built_with: None,
+                    slices,
+                }
+            })
+            .await?;
+        Ok(previous.map(|p| p.files.into_iter().filter(|f| !self.is_visible(layer, table, dt, Some(f))).collect()).unwrap_or_default())
+    }
+
+    /// Read-modify-write of one partition's entry: a conditional put on object stores (retried
+    /// when another writer got there first), a file lock on a local folder.
+    async fn update<F>(&self, wh: &Warehouse, layer: &str, table: &str, dt: &str, mut next: F) -> Result<Option<PartitionEntry>>
+    where
+        F: FnMut(Option<&PartitionEntry>) -> PartitionEntry,
+    {
         let path = wh.path(&manifest_rel(layer, table));
         // A local folder has no conditional puts: serialise read-modify-write with a file lock.
         let _lock = match wh.local_path(&manifest_rel(layer, table)) {
@@ -117,9 +161,9 @@ impl Manifests {
         for _attempt in 0..20 {
             let (current, version) = read_manifest(wh, &path).await?;
             let mut m = current.unwrap_or_else(|| TableManifest { layer: layer.to_string(), table: table.to_string(), partitions: BTreeMap::new() });
-            let previous = m.partitions.insert(dt.to_string(), entry.clone());
+            let entry = next(m.partitions.get(dt));
+            let previous = m.partitions.insert(dt.to_string(), entry);
             let body = serde_json::to_vec_pretty(&m).map_err(|source| Error::Json { what: "manifest".into(), source })?;
-            // A local folder has no conditional puts; its publish swaps folders atomically.
             let mode = match (wh.is_local(), version) {
                 (true, _) => PutMode::Overwrite,
                 (false, Some(v)) => PutMode::Update(v),

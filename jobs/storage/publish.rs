@@ -17,7 +17,7 @@ use parquet::arrow::AsyncArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
-use super::manifest::{Manifests, PartitionEntry};
+use super::manifest::{Manifests, PartitionEntry, Slice};
 use super::warehouse::Warehouse;
 use crate::error::{fail_point, Error, Result};
 
@@ -46,6 +46,8 @@ pub struct PartitionWriter {
     files: Vec<String>,
     rows: u64,
     built_with: Option<String>,
+    /// The owner of a slice of a partition several jobs fill (see [`Self::slice`]).
+    slice: Option<String>,
 }
 
 fn writer_props() -> WriterProperties {
@@ -69,7 +71,19 @@ impl PartitionWriter {
             files: vec![],
             rows: 0,
             built_with: None,
+            slice: None,
         }
+    }
+
+    /// Publish only `owner`'s slice of the partition: the other owners' files stay (the jobs
+    /// that each add their models' rows to `marts.model_metrics`, export runs of a day). Its
+    /// files carry the owner's name, and are moved into the partition folder one by one.
+    pub fn slice(mut self, owner: &str) -> Self {
+        if self.wh.is_local() {
+            self.write_dir = format!("{}/{owner}", self.write_dir);
+        }
+        self.slice = Some(owner.to_string());
+        self
     }
 
     /// Record in the manifest what the partition was computed with (see `PartitionEntry`).
@@ -79,7 +93,10 @@ impl PartitionWriter {
     }
 
     fn open_file(&mut self) -> Result<()> {
-        let name = format!("part-{}-{:05}.parquet", self.run_id, self.files.len());
+        let name = match &self.slice {
+            Some(owner) => format!("part-{}-{owner}-{:05}.parquet", self.run_id, self.files.len()),
+            None => format!("part-{}-{:05}.parquet", self.run_id, self.files.len()),
+        };
         let path = self.wh.path(&format!("{}/{}", self.write_dir, name));
         let sink = BufWriter::with_capacity(self.wh.store.clone(), path, 8 << 20);
         let w = AsyncArrowWriter::try_new(sink, self.schema.clone(), Some(writer_props()))?;
@@ -164,9 +181,19 @@ impl PartitionWriter {
             run_id: self.run_id.clone(),
             committed_at: chrono::Utc::now().to_rfc3339(),
             built_with: self.built_with.clone(),
+            slices: Default::default(),
         };
         let final_dir = format!("{}/{}/dt={}", self.layer, self.table, self.dt);
-        if self.wh.is_local() {
+        if let Some(owner) = self.slice.clone() {
+            let target = SliceTarget {
+                wh: self.wh.clone(),
+                manifests: self.manifests.clone(),
+                layer: self.layer.clone(),
+                table: self.table.clone(),
+                dt: self.dt.clone(),
+            };
+            commit_slice(target, &owner, &self.write_dir, &self.files, &final_dir, entry).await?;
+        } else if self.wh.is_local() {
             let tmp = self.wh.local_path(&self.write_dir).expect("local");
             let dst = self.wh.local_path(&final_dir).expect("local");
             let had_old = swap_in_dir(&tmp, &dst)?;
@@ -196,6 +223,48 @@ impl PartitionWriter {
             let _ = self.wh.store.delete(&p).await;
         }
     }
+}
+
+/// The partition a slice is committed to (owned, so the commit future does not hold the writer).
+struct SliceTarget {
+    wh: Warehouse,
+    manifests: Manifests,
+    layer: String,
+    table: String,
+    dt: String,
+}
+
+async fn commit_slice(t: SliceTarget, owner: &str, write_dir: &str, files: &[String], final_dir: &str, entry: PartitionEntry) -> Result<()> {
+    if t.wh.is_local() {
+        let (Some(tmp), Some(dst)) = (t.wh.local_path(write_dir), t.wh.local_path(final_dir)) else {
+            return Err(Error::Usage(format!("{final_dir}: not a local folder")));
+        };
+        std::fs::create_dir_all(&dst)?;
+        // New names (the run id is in them): a reader listing the folder meanwhile sees
+        // the owner's old files and, for an instant, some new ones; ecomwh's own readers
+        // list only what the manifest commits.
+        for f in files {
+            std::fs::rename(tmp.join(f), dst.join(f))?;
+        }
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    let slice = Slice { files: entry.files, rows: entry.rows, run_id: entry.run_id, committed_at: entry.committed_at };
+    let obsolete = t.manifests.commit_slice(&t.wh, &t.layer, &t.table, &t.dt, owner, slice).await?;
+    // The owner's replaced files, and its orphans from killed attempts (one writer per
+    // owner at a time, as for whole partitions).
+    let marker = format!("-{owner}-");
+    let prefix = t.wh.path(final_dir);
+    let listed: Vec<_> = t.wh.store.list(Some(&prefix)).try_collect().await.unwrap_or_default();
+    for meta in listed {
+        let name = meta.location.filename().unwrap_or_default().to_string();
+        let orphan = name.contains(&marker) && !files.contains(&name);
+        if obsolete.contains(&name) || orphan {
+            if let Err(e) = t.wh.store.delete(&meta.location).await {
+                tracing::warn!(error = %e, file = %meta.location, "could not delete superseded file");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// After a commit, remove every file of the partition folder that the commit does not list:
