@@ -9,7 +9,7 @@ ARG RUST_VERSION=1.95
 FROM rust:${RUST_VERSION}-bookworm AS build
 ARG FEATURES=""
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY jobs jobs
 COPY sql sql
 COPY schemas schemas

@@ -257,6 +257,11 @@ pub trait Job: Send + Sync {
     fn name(&self) -> &'static str;
     /// Jobs whose published tables this one reads.
     fn depends_on(&self) -> &'static [&'static str];
+    /// The tables the job publishes, as `<layer>/<table>`: by default the marts whose contract
+    /// (`schemas/marts/*.toml`) names it in `built_by`. Each table has one writing job.
+    fn outputs(&self) -> Result<Vec<String>> {
+        crate::schemas::marts_built_by(self.name())
+    }
     /// Build and publish the job's partitions for `rc.date`; return counts per table.
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>>;
 }

@@ -46,24 +46,56 @@ pub enum ColumnType {
     Timestamp,
 }
 
-const SOURCES: &[(&str, &str)] = &[
-    ("customers", include_str!("../schemas/raw/customers.toml")),
-    ("products", include_str!("../schemas/raw/products.toml")),
-    ("orders", include_str!("../schemas/raw/orders.toml")),
-    ("order_items", include_str!("../schemas/raw/order_items.toml")),
-    ("events", include_str!("../schemas/raw/events.toml")),
-    ("suppressions", include_str!("../schemas/raw/suppressions.toml")),
-    ("identifies", include_str!("../schemas/raw/identifies.toml")),
-];
+/// Every file of `schemas/` as (`<layer>/<table>` without `.toml`, text), listed by `build.rs`.
+const FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/schema_files.rs"));
 
 pub fn raw_contract(table: &str) -> Result<RawContract> {
-    let (_, text) = SOURCES.iter().find(|(t, _)| *t == table).ok_or_else(|| Error::Usage(format!("unknown raw table '{table}'")))?;
+    let key = format!("raw/{table}");
+    let (_, text) = FILES.iter().find(|(t, _)| *t == key).ok_or_else(|| Error::Usage(format!("unknown raw table '{table}'")))?;
     let c: RawContract = toml::from_str(text).map_err(|e| Error::Config(format!("schemas/raw/{table}.toml: {e}")))?;
     Ok(c)
 }
 
 pub fn raw_contracts() -> Result<Vec<RawContract>> {
     RAW_TABLES.iter().map(|t| raw_contract(t)).collect()
+}
+
+/// What the jobs need of a mart's contract (`schemas/marts/<table>.toml`): its table and the
+/// job (or command) that builds it. Tests read the columns.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MartContract {
+    pub table: String,
+    pub built_by: BuiltBy,
+}
+
+/// One job, or the jobs that each publish their own slice of the table (`model_metrics`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum BuiltBy {
+    One(String),
+    Slices(Vec<String>),
+}
+
+impl BuiltBy {
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            BuiltBy::One(j) => vec![j.as_str()],
+            BuiltBy::Slices(js) => js.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+pub fn mart_contracts() -> Result<Vec<MartContract>> {
+    FILES
+        .iter()
+        .filter(|(k, _)| k.starts_with("marts/"))
+        .map(|(k, text)| toml::from_str::<MartContract>(text).map_err(|e| Error::Config(format!("schemas/{k}.toml: {e}"))))
+        .collect()
+}
+
+/// The marts `job` builds, as `marts/<table>`, from the contracts' `built_by`.
+pub fn marts_built_by(job: &str) -> Result<Vec<String>> {
+    Ok(mart_contracts()?.into_iter().filter(|c| c.built_by.names().contains(&job)).map(|c| format!("marts/{}", c.table)).collect())
 }
 
 impl RawContract {

@@ -26,6 +26,7 @@ fn the_image_is_multi_stage_release_and_non_root() {
     for dir in ["jobs", "sql", "schemas", "examples"] {
         assert!(lines.iter().any(|l| *l == format!("COPY {dir} {dir}")), "COPY {dir}");
     }
+    assert!(lines.iter().any(|l| l.starts_with("COPY ") && l.contains(" build.rs ")), "build.rs, which embeds sql/ and schemas/");
 }
 
 #[test]

@@ -445,8 +445,10 @@ fn bg_nbd_columns_match_lifetimes() {
 #[test]
 fn published_marts_match_their_contracts() {
     let wh = shop();
-    // export_runs and export_failures are written by `ecomwh export`: tests/export.rs.
-    assert_eq!(check_contracts(&wh, |built_by| built_by != "export"), 23);
+    // export_runs and export_failures are written by `ecomwh export`: tests/export.rs. Every
+    // other contract is checked (a table a job did not publish has no columns, and fails).
+    let contracts = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/marts")).unwrap().count();
+    assert_eq!(check_contracts(&wh, |built_by| built_by != "export"), contracts - 2);
 }
 
 /// Order lines that arrive a night after their order, and an order version that moves the order

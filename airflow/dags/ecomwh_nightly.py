@@ -1,6 +1,9 @@
 """ecomwh nightly pipeline: waits for the day's raw inputs, then runs each ecomwh job for the
 shop day that has just ended, in dependency order.
 
+The tasks and their order come from `ecomwh jobs --json` (ECOMWH_BIN at parse time), so a new
+job needs no edit here.
+
 Settings (Airflow Variables, else environment variables, else defaults), read when a task runs:
     ecomwh_bin        / ECOMWH_BIN        path of the ecomwh binary            (default: ecomwh)
     ecomwh_config     / ECOMWH_CONFIG     path of ecomwh.toml                  (default: ecomwh.toml in the
@@ -26,54 +29,36 @@ interval Nov 21 02:00 .. Nov 22 02:00 and {{ ds }} = Nov 21: the day that has ju
 """
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import pendulum
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.sensors.bash import BashSensor
 from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param
 
-# The jobs of `ecomwh jobs`, in its order, with what each one reads (its upstream tasks).
-# A test checks this against the binary, so a new job cannot be forgotten here.
-JOBS: dict[str, list[str]] = {
-    "staging": [],
-    "daily_aggregates": ["staging"],
-    "user_profiles": ["daily_aggregates"],
-    "rfm_segments": ["daily_aggregates"],
-    "association_rules": ["staging"],
-    "sales_forecast": ["daily_aggregates"],
-    "recommendations": ["daily_aggregates"],
-    "churn_scores": ["daily_aggregates"],
-    "clv": ["rfm_segments"],
-    "audiences": ["user_profiles", "rfm_segments", "churn_scores", "clv"],
-    # The morning report shows every table, so it waits for all of them (audiences waits for
-    # the customer marts and models).
-    "report": ["association_rules", "sales_forecast", "recommendations", "audiences"],
-}
+def _jobs() -> list[dict]:
+    """Each job's name, the jobs it needs and the tables it publishes, as `ecomwh jobs --json`
+    says: the binary is the one place jobs are declared. Where the scheduler has no binary (the
+    tasks run in a container), the same JSON saved beside this file as ecomwh_jobs.json."""
+    binary = os.environ.get("ECOMWH_BIN", "ecomwh")
+    try:
+        out = subprocess.run([binary, "jobs", "--json"], capture_output=True, text=True, timeout=60, check=True)
+        return json.loads(out.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError) as e:
+        saved = Path(__file__).with_name("ecomwh_jobs.json")
+        if saved.exists():
+            return json.loads(saved.read_text())
+        raise RuntimeError(
+            f"cannot list ecomwh's jobs: `{binary} jobs --json` failed ({e}); set ECOMWH_BIN for the "
+            f"DAG processor, or save that command's output as {saved}"
+        ) from e
 
-# Tables each job publishes, declared as Assets so downstream DAGs can be scheduled on them.
-OUTPUTS: dict[str, list[str]] = {
-    "staging": [
-        f"{layer}/{table}"
-        for layer in ("staging", "quarantine")
-        for table in ("customers", "products", "orders", "order_items", "events", "suppressions")
-    ],
-    "daily_aggregates": [
-        "marts/customer_orders_day", "marts/customer_product_day", "marts/product_day", "marts/customer_events_day",
-        "marts/customer_order_totals",
-    ],
-    "user_profiles": ["marts/user_profiles"],
-    "rfm_segments": ["marts/rfm_segments", "marts/rfm_clusters", "marts/rfm_segment_summary"],
-    "association_rules": ["marts/frequent_itemsets", "marts/association_rules"],
-    "sales_forecast": ["marts/sales_forecast", "marts/forecast_backtest", "marts/sales_series"],
-    "recommendations": [
-        "marts/product_similarity", "marts/product_recommendations", "marts/popular_products", "marts/model_metrics",
-    ],
-    "churn_scores": ["marts/churn_scores", "marts/churn_model", "marts/model_metrics"],
-    "clv": ["marts/clv", "marts/model_metrics"],
-    "audiences": ["marts/audience_members", "marts/audience_uplift"],
-}
+
+JOBS = _jobs()
 
 
 def asset(table: str) -> Asset:
@@ -147,17 +132,19 @@ with DAG(
     )
 
     tasks = {}
-    for job, upstream in JOBS.items():
-        tasks[job] = BashOperator(
-            task_id=job,
-            bash_command=f"{ECOMWH} run --date {{{{ ds }}}} --jobs {job}{FULL_REFRESH}",
-            outlets=[asset(t) for t in OUTPUTS.get(job, [])],
+    for job in JOBS:
+        name = job["name"]
+        tasks[name] = BashOperator(
+            task_id=name,
+            bash_command=f"{ECOMWH} run --date {{{{ ds }}}} --jobs {name}{FULL_REFRESH}",
+            outlets=[asset(t) for t in job["outputs"]],
             append_env=True,
         )
-        for u in upstream:
-            tasks[u] >> tasks[job]
-        if not upstream:
-            check_inputs >> tasks[job]
+        # `ecomwh jobs` lists a job after the jobs it needs.
+        for u in job["needs"]:
+            tasks[u] >> tasks[name]
+        if not job["needs"]:
+            check_inputs >> tasks[name]
 
     # Audiences reach the email tools after the marts are built. A retry is safe: each sync
     # resumes from the batches the destination confirmed and sends only the rest.

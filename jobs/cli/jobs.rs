@@ -1,14 +1,27 @@
-//! `ecomwh jobs`: the jobs in dependency order, one per line (the DAG's task ids).
+//! `ecomwh jobs`: the jobs in dependency order, one per line (the DAG's task ids); with
+//! `--json`, what each needs and publishes (the DAG is built from it).
 
 use crate::error::Result;
 
 /// List the jobs in dependency order, one name a line
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// A JSON array of {name, needs, outputs} in dependency order (outputs as layer/table)
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub async fn run(_app: &super::App, _a: Args) -> Result<()> {
-    for name in crate::registry::job_names() {
-        println!("{name}");
+pub async fn run(_app: &super::App, a: Args) -> Result<()> {
+    if !a.json {
+        for name in crate::registry::job_names() {
+            println!("{name}");
+        }
+        return Ok(());
     }
+    let mut jobs = vec![];
+    for j in crate::registry::jobs() {
+        jobs.push(serde_json::json!({ "name": j.name(), "needs": j.depends_on(), "outputs": j.outputs()? }));
+    }
+    println!("{}", serde_json::to_string_pretty(&jobs).map_err(|source| crate::error::Error::Json { what: "jobs".into(), source })?);
     Ok(())
 }

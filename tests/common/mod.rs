@@ -200,7 +200,12 @@ pub fn check_contracts(wh: &LocalWh, select: impl Fn(&str) -> bool) -> usize {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let contract: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        if !select(contract["built_by"].as_str().unwrap()) {
+        // One job, or a list of jobs that each publish a slice of the table.
+        let by = match &contract["built_by"] {
+            toml::Value::String(j) => vec![j.as_str()],
+            v => v.as_array().unwrap().iter().map(|j| j.as_str().unwrap()).collect(),
+        };
+        if !by.into_iter().any(&select) {
             continue;
         }
         let table = contract["table"].as_str().unwrap();
