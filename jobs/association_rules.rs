@@ -71,9 +71,9 @@ pub fn mine(set: &BasketSet, c: &AssociationRulesConfig) -> Result<Mined> {
     let opts = MineOptions { min_support: c.min_support, max_len: c.max_len, max_itemsets: c.max_itemsets };
     let t0 = Instant::now();
     let p = prepare(&set.baskets, &opts).map_err(|e| Error::job("association_rules", e.to_string()))?;
-    let found = match c.algorithm.as_str() {
-        "fpgrowth" => fpgrowth(&p, &opts),
-        _ => apriori(&p, &opts),
+    let found = match c.algorithm {
+        crate::config::Algorithm::Fpgrowth => fpgrowth(&p, &opts),
+        crate::config::Algorithm::Apriori => apriori(&p, &opts),
     }
     .map_err(|e| Error::job("association_rules", e.to_string()))?;
     let itemsets = p.to_original(found);
@@ -199,7 +199,11 @@ impl Job for AssociationRules {
             }
         }
         let window_start = rc.date - chrono::Duration::days(c.lookback_days as i64 - 1);
-        let p = params([("run_date", date_param(rc.date)), ("window_start", date_param(window_start)), ("level", ScalarValue::Utf8(Some(c.level.clone())))]);
+        let p = params([
+            ("run_date", date_param(rc.date)),
+            ("window_start", date_param(window_start)),
+            ("level", ScalarValue::Utf8(Some(c.level.as_str().to_string()))),
+        ]);
         rc.progress("association_rules: baskets");
         let sql = sqlfiles::sql("marts", "association_rules")?;
         let mut stream = rc.engine.query(&sql, &p).await?.execute_stream().await?;

@@ -81,9 +81,9 @@ impl Default for GenerateConfig {
     }
 }
 
-/// Settings per job. Sections of jobs that are not built yet are kept as raw tables
-/// (their names are still checked).
+/// Settings per job: a section for a job without settings, or a misspelt one, is refused.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct JobsConfig {
     #[serde(default)]
     pub staging: StagingConfig,
@@ -101,8 +101,6 @@ pub struct JobsConfig {
     pub churn_scores: ChurnConfig,
     #[serde(default)]
     pub recommendations: RecommendationsConfig,
-    #[serde(flatten)]
-    pub other: BTreeMap<String, toml::Table>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -253,22 +251,74 @@ impl RfmConfig {
     }
 }
 
+/// What association rules are mined over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Product,
+    Category,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Product => "product",
+            Level::Category => "category",
+        }
+    }
+}
+
+/// Frequent itemset mining algorithm (same output).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Algorithm {
+    Apriori,
+    Fpgrowth,
+}
+
+impl std::fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Algorithm::Apriori => "apriori",
+            Algorithm::Fpgrowth => "fpgrowth",
+        })
+    }
+}
+
+/// Item-to-item similarity of the recommendations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Similarity {
+    /// Weighted interactions.
+    Cosine,
+    /// Sets.
+    Jaccard,
+}
+
+impl std::fmt::Display for Similarity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Similarity::Cosine => "cosine",
+            Similarity::Jaccard => "jaccard",
+        })
+    }
+}
+
 /// `[jobs.association_rules]`
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AssociationRulesConfig {
-    /// "product" or "category"
-    pub level: String,
+    pub level: Level,
     /// Purchases of the last N days (order day D-N+1 .. D) make the baskets.
     pub lookback_days: u32,
     /// An itemset is frequent when it is in at least this fraction of baskets.
     pub min_support: f64,
     pub min_confidence: f64,
     pub min_lift: f64,
-    /// Most items in an itemset, so in a rule's antecedent and consequent together.
+    /// Most items in an itemset, so in a rule's antecedent and consequent together. Any length
+    /// (`max_itemsets` guards the run, as in mlxtend and pyfim).
     pub max_len: usize,
-    /// "apriori" or "fpgrowth" (same output).
-    pub algorithm: String,
+    pub algorithm: Algorithm,
     /// Stop with an error beyond this many frequent itemsets.
     pub max_itemsets: usize,
 }
@@ -276,13 +326,13 @@ pub struct AssociationRulesConfig {
 impl Default for AssociationRulesConfig {
     fn default() -> Self {
         AssociationRulesConfig {
-            level: "product".into(),
+            level: Level::Product,
             lookback_days: 90,
             min_support: 0.01,
             min_confidence: 0.2,
             min_lift: 1.0,
             max_len: 3,
-            algorithm: "apriori".into(),
+            algorithm: Algorithm::Apriori,
             max_itemsets: 2_000_000,
         }
     }
@@ -291,20 +341,20 @@ impl Default for AssociationRulesConfig {
 impl AssociationRulesConfig {
     pub fn check(&self) -> Result<()> {
         let bad = |m: String| Err(Error::Config(format!("[jobs.association_rules] {m}")));
-        if !["product", "category"].contains(&self.level.as_str()) {
-            return bad(format!("level = '{}': use 'product' or 'category'", self.level));
-        }
-        if !["apriori", "fpgrowth"].contains(&self.algorithm.as_str()) {
-            return bad(format!("algorithm = '{}': use 'apriori' or 'fpgrowth'", self.algorithm));
-        }
         if !(self.min_support > 0.0 && self.min_support <= 1.0) {
             return bad(format!("min_support = {} must be in (0, 1]", self.min_support));
         }
         if !(0.0..=1.0).contains(&self.min_confidence) {
             return bad(format!("min_confidence = {} must be in [0, 1]", self.min_confidence));
         }
-        if self.max_len < 1 || self.max_len > 10 {
-            return bad(format!("max_len = {} must be 1..10", self.max_len));
+        if self.max_len == 0 {
+            return bad("max_len = 0: use 1 or more (itemsets of at most that many items)".into());
+        }
+        if !(self.min_lift >= 0.0) {
+            return bad(format!("min_lift = {} must be 0 or more", self.min_lift));
+        }
+        if self.max_itemsets == 0 {
+            return bad("max_itemsets = 0: use 1 or more (the run stops with an error beyond it)".into());
         }
         if self.lookback_days == 0 {
             return bad("lookback_days must be at least 1".into());
@@ -317,8 +367,8 @@ impl AssociationRulesConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SalesForecastConfig {
-    /// "day", "week" (from Monday), "month" or "quarter".
-    pub grain: String,
+    /// day, week (from Monday), month or quarter.
+    pub grain: crate::ml::forecast::Grain,
     /// Periods forecast after the last complete one.
     pub horizon: usize,
     /// Which series: "total", "category", "top_products:N" (top N by revenue).
@@ -345,7 +395,14 @@ impl SalesForecastConfig {
     pub fn choice_settings(&self) -> String {
         format!(
             "{} {} {:?} {} {:?} {} {} {:?}",
-            self.grain, self.horizon, self.series, self.backtest_folds, self.models, self.history_days, self.top_products_days, self.holidays
+            self.grain.name(),
+            self.horizon,
+            self.series,
+            self.backtest_folds,
+            self.models,
+            self.history_days,
+            self.top_products_days,
+            self.holidays
         )
     }
 }
@@ -353,7 +410,7 @@ impl SalesForecastConfig {
 impl Default for SalesForecastConfig {
     fn default() -> Self {
         SalesForecastConfig {
-            grain: "day".into(),
+            grain: crate::ml::forecast::Grain::Day,
             horizon: 28,
             series: vec!["total".into(), "category".into(), "top_products:50".into()],
             backtest_folds: 3,
@@ -396,9 +453,6 @@ impl SalesForecastConfig {
 
     pub fn check(&self) -> Result<()> {
         let bad = |m: String| Err(Error::Config(format!("[jobs.sales_forecast] {m}")));
-        if crate::ml::forecast::Grain::parse(&self.grain).is_none() {
-            return bad(format!("grain = '{}': use day, week, month or quarter", self.grain));
-        }
         if self.horizon == 0 || self.horizon > 1000 {
             return bad(format!("horizon = {} must be 1..1000 periods", self.horizon));
         }
@@ -438,6 +492,25 @@ pub struct ChurnConfig {
     pub retrain_every_days: u32,
 }
 
+impl ChurnConfig {
+    pub fn check(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Config(format!("[jobs.churn_scores] {m}")));
+        if !(7..=730).contains(&self.churn_window_days) {
+            return bad(format!("churn_window_days = {} must be 7..730 (days without a purchase that make a churner)", self.churn_window_days));
+        }
+        if !(self.l2 >= 0.0 && self.l2.is_finite()) {
+            return bad(format!("l2 = {} must be 0 or more (0: no penalty)", self.l2));
+        }
+        if self.max_iterations == 0 {
+            return bad("max_iterations must be at least 1".into());
+        }
+        if self.retrain_every_days == 0 {
+            return bad("retrain_every_days must be at least 1 (1: train every night)".into());
+        }
+        Ok(())
+    }
+}
+
 impl Default for ChurnConfig {
     fn default() -> Self {
         ChurnConfig { churn_window_days: 90, l2: 1.0, max_iterations: 300, retrain_every_days: 7 }
@@ -450,8 +523,7 @@ impl Default for ChurnConfig {
 pub struct RecommendationsConfig {
     /// Purchases and views of the last N days make the histories.
     pub lookback_days: u32,
-    /// "cosine" (weighted interactions) or "jaccard" (sets).
-    pub similarity: String,
+    pub similarity: Similarity,
     /// Similar products kept per product.
     pub neighbours: usize,
     /// Recommendations per customer.
@@ -473,7 +545,7 @@ impl Default for RecommendationsConfig {
     fn default() -> Self {
         RecommendationsConfig {
             lookback_days: 365,
-            similarity: "cosine".into(),
+            similarity: Similarity::Cosine,
             neighbours: 20,
             top_n: 10,
             exclude_days: 90,
@@ -482,6 +554,30 @@ impl Default for RecommendationsConfig {
             holdout_days: 30,
             retrain_every_days: 7,
         }
+    }
+}
+
+impl RecommendationsConfig {
+    pub fn check(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Config(format!("[jobs.recommendations] {m}")));
+        for (name, v) in [("lookback_days", self.lookback_days as usize), ("neighbours", self.neighbours), ("top_n", self.top_n)] {
+            if v == 0 {
+                return bad(format!("{name} must be at least 1"));
+            }
+        }
+        if self.max_items_per_customer < 2 {
+            return bad(format!("max_items_per_customer = {} must be at least 2 (a pair needs two products)", self.max_items_per_customer));
+        }
+        if !(0.0..=1.0).contains(&self.view_weight) {
+            return bad(format!("view_weight = {} must be in [0, 1] (0 ignores views; a purchase weighs 1)", self.view_weight));
+        }
+        if self.holdout_days >= self.lookback_days {
+            return bad(format!("holdout_days = {} must be below lookback_days = {} (0: no evaluation)", self.holdout_days, self.lookback_days));
+        }
+        if self.retrain_every_days == 0 {
+            return bad("retrain_every_days must be at least 1 (1: train every night)".into());
+        }
+        Ok(())
     }
 }
 
@@ -594,21 +690,6 @@ fn default_formats() -> BTreeMap<String, String> {
     .collect()
 }
 
-/// Every job name of the design (settings may exist before a job is built).
-pub const JOB_NAMES: &[&str] = &[
-    "staging",
-    "daily_aggregates",
-    "user_profiles",
-    "rfm_segments",
-    "association_rules",
-    "sales_forecast",
-    "recommendations",
-    "churn_scores",
-    "clv",
-    "audiences",
-    "report",
-];
-
 pub const RAW_FORMATS: &[&str] = &["csv", "jsonl", "jsonl.gz", "parquet"];
 
 impl Default for Config {
@@ -673,15 +754,18 @@ impl Config {
                 return Err(Error::Config(format!("generate.formats.{table} = '{format}' is not one of {}", RAW_FORMATS.join(", "))));
             }
         }
-        for name in self.jobs.other.keys() {
-            if !JOB_NAMES.contains(&name.as_str()) {
-                return Err(Error::Config(format!("[jobs.{name}] is not a job (jobs: {})", JOB_NAMES.join(", "))));
-            }
-        }
         if let Some(m) = &self.memory_limit {
             parse_bytes(m)?;
         }
+        if self.jobs.staging.rows_per_file == 0 {
+            return Err(Error::Config("[jobs.staging] rows_per_file must be at least 1".into()));
+        }
+        if self.jobs.user_profiles.preference_days == 0 {
+            return Err(Error::Config("[jobs.user_profiles] preference_days must be at least 1".into()));
+        }
         self.jobs.association_rules.check()?;
+        self.jobs.churn_scores.check()?;
+        self.jobs.recommendations.check()?;
         self.jobs.rfm_segments.check()?;
         self.jobs.sales_forecast.check()?;
         let mut names = std::collections::BTreeSet::new();
@@ -697,26 +781,6 @@ impl Config {
                 return Err(Error::Config(format!("[destinations.{name}]: names are letters, digits, '_' or '-'")));
             }
             crate::export::DestinationConfig::parse(name, table)?;
-        }
-        let r = &self.jobs.recommendations;
-        if !["cosine", "jaccard"].contains(&r.similarity.as_str())
-            || r.neighbours == 0
-            || r.top_n == 0
-            || r.lookback_days == 0
-            || !(0.0..=1.0).contains(&r.view_weight)
-            || r.max_items_per_customer < 2
-        {
-            return Err(Error::Config("[jobs.recommendations] similarity is cosine or jaccard; neighbours, top_n, lookback_days >= 1; view_weight in [0, 1]; max_items_per_customer >= 2".into()));
-        }
-        let churn = &self.jobs.churn_scores;
-        if churn.churn_window_days < 7 || churn.churn_window_days > 730 || !(churn.l2 >= 0.0) || churn.max_iterations == 0 {
-            return Err(Error::Config("[jobs.churn_scores] churn_window_days must be 7..730, l2 >= 0, max_iterations >= 1".into()));
-        }
-        if churn.retrain_every_days == 0 || self.jobs.recommendations.retrain_every_days == 0 {
-            return Err(Error::Config("retrain_every_days must be at least 1 (1: train every night)".into()));
-        }
-        if self.jobs.user_profiles.preference_days == 0 {
-            return Err(Error::Config("[jobs.user_profiles] preference_days must be at least 1".into()));
         }
         Ok(())
     }
@@ -855,6 +919,32 @@ max_remove_pct = 20                   # mirror refuses to remove more of the aud
         assert!(e.contains("xml"), "{e}");
         let e = Config::parse("[jobs.rfm_segmets]\nlookback_days = 3").unwrap_err().to_string();
         assert!(e.contains("rfm_segmets"), "{e}");
+    }
+
+    /// Closed sets are enums, sections of jobs without settings are refused, numbers are
+    /// range-checked with what to change; lengths have no arbitrary cap.
+    #[test]
+    fn settings_are_typed_and_checked() {
+        for (text, says) in [
+            ("[jobs.clv]\nx = 1", "clv"),
+            ("[jobs.audiences]\nx = 1", "audiences"),
+            ("[jobs.daily_aggregates]\nx = 1", "daily_aggregates"),
+            ("[jobs.association_rules]\nalgorithm = 'eclat'", "eclat"),
+            ("[jobs.sales_forecast]\ngrain = 'hour'", "hour"),
+            ("[jobs.recommendations]\nsimilarity = 'pearson'", "pearson"),
+            ("[jobs.recommendations]\ntop_n = 0", "top_n must be at least 1"),
+            ("[jobs.recommendations]\nholdout_days = 400", "below lookback_days"),
+            ("[jobs.churn_scores]\nl2 = -1.0", "0 or more"),
+            ("[jobs.churn_scores]\nretrain_every_days = 0", "retrain_every_days"),
+            ("[jobs.association_rules]\nmax_len = 0", "max_len = 0"),
+            ("[jobs.staging]\nrows_per_file = 0", "rows_per_file"),
+        ] {
+            let e = Config::parse(text).unwrap_err().to_string();
+            assert!(e.contains(says), "{text}: {e}");
+        }
+        let cfg = Config::parse("[jobs.association_rules]\nmax_len = 25\nlevel = 'category'\nalgorithm = 'fpgrowth'").unwrap();
+        assert_eq!(cfg.jobs.association_rules.max_len, 25);
+        assert_eq!((cfg.jobs.association_rules.level, cfg.jobs.association_rules.algorithm), (Level::Category, Algorithm::Fpgrowth));
     }
 
     #[test]

@@ -335,7 +335,7 @@ fn relabel(names: Vec<String>) -> (Vec<u32>, Vec<String>) {
 }
 
 fn metric(cfg: &RecommendationsConfig) -> Metric {
-    if cfg.similarity == "jaccard" {
+    if cfg.similarity == crate::config::Similarity::Jaccard {
         Metric::Jaccard
     } else {
         Metric::Cosine

@@ -432,7 +432,7 @@ impl Job for SalesForecast {
 
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
         let cfg = &rc.cfg.jobs.sales_forecast;
-        let grain = Grain::parse(&cfg.grain).ok_or_else(|| Error::Config(format!("bad grain {}", cfg.grain)))?;
+        let grain = cfg.grain;
         let sel = cfg.selection()?;
         rc.require("sales_forecast", &[("marts", "product_day")], "run daily_aggregates first")?;
         rc.progress("sales_forecast: series");

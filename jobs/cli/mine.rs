@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::association_rules::{itemsets_batch, mine, rules_batch, BasketSet};
-use crate::config::AssociationRulesConfig;
+use crate::config::{Algorithm, AssociationRulesConfig, Level};
 use crate::error::{Error, Result};
 
 /// Mine frequent itemsets and association rules from a file with one basket per line
@@ -20,11 +20,11 @@ pub struct Args {
     pub min_confidence: f64,
     #[arg(long, default_value_t = 0.0)]
     pub min_lift: f64,
+    /// Most items in an itemset
     #[arg(long, default_value_t = 10)]
     pub max_len: usize,
-    /// apriori or fpgrowth
-    #[arg(long, default_value = "apriori")]
-    pub algorithm: String,
+    #[arg(long, value_enum, default_value_t = Algorithm::Apriori)]
+    pub algorithm: Algorithm,
     #[arg(long, default_value_t = 10_000_000)]
     pub max_itemsets: usize,
     /// Write itemsets.csv and rules.csv into this folder
@@ -34,13 +34,13 @@ pub struct Args {
 
 pub async fn run(_app: &super::App, a: Args) -> Result<()> {
     let c = AssociationRulesConfig {
-        level: "product".into(),
+        level: Level::Product,
         lookback_days: 1,
         min_support: a.min_support,
         min_confidence: a.min_confidence,
         min_lift: a.min_lift,
         max_len: a.max_len,
-        algorithm: a.algorithm.clone(),
+        algorithm: a.algorithm,
         max_itemsets: a.max_itemsets,
     };
     c.check().map_err(|e| Error::Usage(e.to_string()))?;

@@ -3,7 +3,8 @@
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Grain {
     Day,
     Week,
