@@ -11,11 +11,22 @@ use tracing::Instrument;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::registry::{job_names, jobs, RunContext};
+use crate::nightly::{job_names, jobs};
+use crate::runtime::run_report::{JobReport, RunReport};
+use crate::runtime::RunContext;
 use crate::schemas::raw_contracts;
 use crate::storage::publish::new_run_id;
-use crate::storage::report::{JobReport, RunReport};
 use crate::storage::warehouse::Warehouse;
+
+/// What `Config::parse` cannot check alone: the sources' presets and settings and the
+/// destinations' kinds and settings (their modules build on the config, not the other way).
+pub fn check_config(cfg: &Config) -> Result<()> {
+    crate::sources::Source::all(cfg)?;
+    for (name, table) in &cfg.destinations {
+        crate::export::kinds::configure(name, table)?;
+    }
+    Ok(())
+}
 
 /// Every source's files for `date` are there and readable: the own layout needs a file per
 /// required raw table; any other source at least one file, unless it is `optional`.
@@ -139,7 +150,7 @@ pub async fn run_date(engine: &Engine, cfg: &Config, date: NaiveDate, only: Opti
         }
     }
     pb.finish_and_clear();
-    crate::staging::cleanup(engine, &format!("_tmp/{run_id}")).await;
+    engine.wh.remove_dir(&format!("_tmp/{run_id}")).await;
     report.seconds = started.elapsed().as_secs_f64();
     report.finished_at = chrono::Utc::now().to_rfc3339();
     if let Some(e) = &failure {
@@ -182,7 +193,7 @@ async fn sweep_scratch(engine: &Engine) {
         if started.is_some_and(|t| t < cutoff) {
             let rel = format!("_tmp/{name}");
             tracing::info!(folder = %rel, "removing scratch files of an old run");
-            crate::staging::cleanup(engine, &rel).await;
+            engine.wh.remove_dir(&rel).await;
         }
     }
 }

@@ -8,11 +8,11 @@ use crate::error::Result;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The date (YYYY-MM-DD)
-    #[arg(long, value_parser = super::parse_date)]
+    #[arg(long, value_parser = super::app::parse_date)]
     pub date: NaiveDate,
 }
 
-pub async fn run(app: &super::App, a: Args) -> Result<()> {
+pub async fn run(app: &super::app::App, a: Args) -> Result<()> {
     crate::pipeline::check_inputs(&app.warehouse()?, &app.cfg, a.date).await?;
     println!("inputs for {} are present", a.date);
     Ok(())

@@ -53,12 +53,12 @@ pub enum Role {
     },
 }
 
-pub async fn run(app: &super::App, a: Args) -> Result<()> {
+pub async fn run(app: &super::app::App, a: Args) -> Result<()> {
     match a.role {
         Role::Scheduler { bind, external_host, port } => cluster::run_scheduler(&app.cfg, &Listen { bind_host: bind, external_host, port }).await,
         Role::Executor { scheduler, bind, external_host, port, grpc_port, concurrent_tasks, work_dir } => {
             let (host, sport) = match scheduler.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), p.parse().map_err(|_| super::usage(format!("--scheduler '{scheduler}' is not HOST:PORT")))?),
+                Some((h, p)) => (h.to_string(), p.parse().map_err(|_| super::app::usage(format!("--scheduler '{scheduler}' is not HOST:PORT")))?),
                 None => (scheduler.clone(), DEFAULT_SCHEDULER_PORT),
             };
             let s = ExecutorSettings {

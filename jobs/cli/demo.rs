@@ -30,9 +30,9 @@ pub struct Args {
     pub dirty_rate: f64,
 }
 
-pub async fn run(app: &super::App, a: Args) -> Result<()> {
+pub async fn run(app: &super::app::App, a: Args) -> Result<()> {
     if a.nights == 0 || a.nights >= a.days {
-        return Err(super::usage(format!("--nights {} must be at least 1 and less than --days {}", a.nights, a.days)));
+        return Err(super::app::usage(format!("--nights {} must be at least 1 and less than --days {}", a.nights, a.days)));
     }
     let cfg = &app.cfg;
     let wh = app.warehouse()?;

@@ -14,7 +14,7 @@ use crate::export::sync::{export, ExportOptions};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The run date whose audience_members are sent (YYYY-MM-DD)
-    #[arg(long, value_parser = super::parse_date)]
+    #[arg(long, value_parser = super::app::parse_date)]
     pub date: NaiveDate,
     /// Only this audience
     #[arg(long)]
@@ -30,7 +30,7 @@ pub struct Args {
     pub force: bool,
 }
 
-pub async fn run(app: &super::App, a: Args) -> Result<()> {
+pub async fn run(app: &super::app::App, a: Args) -> Result<()> {
     let engine = app.engine().await?;
     let opts = ExportOptions { date: a.date, audience: a.audience, destination: a.destination, dry_run: a.dry_run, force: a.force };
     let mut out = std::io::stdout();

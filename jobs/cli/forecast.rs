@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
 use crate::ml::forecast::{BacktestOptions, Grain};
-use crate::sales_forecast::{backtest_batch, forecast_all, forecast_batch, Series};
+use crate::nightly::sales_forecast::{backtest_batch, forecast_all, forecast_batch, Series};
 
 /// Forecast every series of a CSV file with the sales_forecast job's models
 #[derive(Debug, clap::Args)]
@@ -67,7 +67,7 @@ pub fn read_series(path: &std::path::Path, grain: Grain) -> Result<Vec<Series>> 
     Ok(out)
 }
 
-pub async fn run(_app: &super::App, a: Args) -> Result<()> {
+pub async fn run(_app: &super::app::App, a: Args) -> Result<()> {
     let grain = Grain::parse(&a.grain).ok_or_else(|| Error::Usage(format!("--grain {}: use day, week, month or quarter", a.grain)))?;
     if a.horizon == 0 || a.folds == 0 {
         return Err(Error::Usage("--horizon and --folds must be at least 1".into()));
@@ -76,7 +76,7 @@ pub async fn run(_app: &super::App, a: Args) -> Result<()> {
     let series = read_series(&a.series, grain)?;
     let load = t0.elapsed().as_secs_f64();
     let o = BacktestOptions { horizon: a.horizon, folds: a.folds, nonnegative: !a.allow_negative };
-    let models = crate::ml::forecast::models_named(&super::parse_list(&a.models)).map_err(|e| Error::Usage(format!("--models: {e}")))?;
+    let models = crate::ml::forecast::models_named(&super::app::parse_list(&a.models)).map_err(|e| Error::Usage(format!("--models: {e}")))?;
     let t1 = Instant::now();
     let (series, results) = tokio::task::spawn_blocking(move || {
         let r = forecast_all(&series, &models, &o, &[], grain, None);

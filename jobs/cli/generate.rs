@@ -15,7 +15,7 @@ pub struct Args {
     #[arg(long)]
     pub days: u32,
     /// First day (YYYY-MM-DD)
-    #[arg(long, value_parser = super::parse_date)]
+    #[arg(long, value_parser = super::app::parse_date)]
     pub start: NaiveDate,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -33,11 +33,11 @@ pub struct Args {
     pub first_load_days: Option<u32>,
     /// Write the shop as these feeds write it (shopify_csv, segment, rudderstack; comma-separated),
     /// under raw/<preset>/, with the [sources] to read them in _generator/sources.toml
-    #[arg(long, value_parser = |s: &str| Ok::<_, String>(super::parse_list(s)))]
+    #[arg(long, value_parser = |s: &str| Ok::<_, String>(super::app::parse_list(s)))]
     pub preset: Option<std::vec::Vec<String>>,
 }
 
-pub async fn run(app: &super::App, a: Args) -> Result<()> {
+pub async fn run(app: &super::app::App, a: Args) -> Result<()> {
     let wh = app.warehouse()?;
     let mut opts = options(app, a.customers, a.days, a.start, a.seed, a.dirty_rate, a.formats.as_deref())?;
     opts.first_load = a.first_load;
@@ -68,7 +68,7 @@ pub async fn run(app: &super::App, a: Args) -> Result<()> {
 }
 
 pub(super) fn options(
-    app: &super::App,
+    app: &super::app::App,
     customers: usize,
     days: u32,
     start: NaiveDate,
@@ -78,10 +78,10 @@ pub(super) fn options(
 ) -> Result<GenerateOptions> {
     let mut f = app.cfg.generate.formats.clone();
     if let Some(spec) = formats {
-        for pair in super::parse_list(spec) {
-            let (t, v) = pair.split_once('=').ok_or_else(|| super::usage(format!("--formats wants table=format pairs, got '{pair}'")))?;
+        for pair in super::app::parse_list(spec) {
+            let (t, v) = pair.split_once('=').ok_or_else(|| super::app::usage(format!("--formats wants table=format pairs, got '{pair}'")))?;
             if !crate::schemas::RAW_TABLES.contains(&t) || !crate::config::RAW_FORMATS.contains(&v) {
-                return Err(super::usage(format!(
+                return Err(super::app::usage(format!(
                     "--formats: '{pair}' is not a raw table ({}) = a format ({})",
                     crate::schemas::RAW_TABLES.join(", "),
                     crate::config::RAW_FORMATS.join(", ")

@@ -11,15 +11,15 @@ pub struct Args {
     pub json: bool,
 }
 
-pub async fn run(_app: &super::App, a: Args) -> Result<()> {
+pub async fn run(_app: &super::app::App, a: Args) -> Result<()> {
     if !a.json {
-        for name in crate::registry::job_names() {
+        for name in crate::nightly::job_names() {
             println!("{name}");
         }
         return Ok(());
     }
     let mut jobs = vec![];
-    for j in crate::registry::jobs() {
+    for j in crate::nightly::jobs() {
         jobs.push(serde_json::json!({ "name": j.name(), "needs": j.depends_on(), "outputs": j.outputs()? }));
     }
     println!("{}", serde_json::to_string_pretty(&jobs).map_err(|source| crate::error::Error::Json { what: "jobs".into(), source })?);

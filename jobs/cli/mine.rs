@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::association_rules::{itemsets_batch, mine, rules_batch, BasketSet};
 use crate::config::{Algorithm, AssociationRulesConfig, Level};
 use crate::error::{Error, Result};
+use crate::nightly::association_rules::{itemsets_batch, mine, rules_batch, BasketSet};
 
 /// Mine frequent itemsets and association rules from a file with one basket per line
 #[derive(Debug, clap::Args)]
@@ -32,7 +32,7 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
-pub async fn run(_app: &super::App, a: Args) -> Result<()> {
+pub async fn run(_app: &super::app::App, a: Args) -> Result<()> {
     let c = AssociationRulesConfig {
         level: Level::Product,
         lookback_days: 1,

@@ -1,5 +1,6 @@
 //! The command line: one file per subcommand. Nothing else in the crate knows clap.
 
+mod app;
 mod backfill;
 mod check_inputs;
 #[cfg(feature = "cluster")]
@@ -18,13 +19,11 @@ mod tables;
 
 use std::path::PathBuf;
 
-use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
-use crate::engine::Engine;
-use crate::error::{Error, Result};
-use crate::storage::warehouse::Warehouse;
+use crate::error::Result;
+use app::App;
 
 /// ecomwh: nightly marketing warehouse for online shops (Apache DataFusion).
 #[derive(Debug, Parser)]
@@ -75,23 +74,6 @@ pub struct NoCluster {
     rest: Vec<String>,
 }
 
-/// What every subcommand gets: the checked config and the warehouse URL to use.
-pub struct App {
-    pub cfg: Config,
-    /// The file the config came from (None: defaults, or the demo's built-in example).
-    pub config_file: Option<PathBuf>,
-}
-
-impl App {
-    pub fn warehouse(&self) -> Result<Warehouse> {
-        Warehouse::open(&self.cfg.warehouse, &self.cfg.storage)
-    }
-
-    pub async fn engine(&self) -> Result<Engine> {
-        Engine::open(&self.cfg, self.warehouse()?).await
-    }
-}
-
 pub async fn run(cli: Cli) -> Result<()> {
     let config_file = Config::find(cli.config.as_deref());
     // Without a config of the user's, the demo shows everything with the documented example.
@@ -99,6 +81,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         (Command::Demo(_), None) => Config::parse(crate::config::EXAMPLE)?,
         _ => Config::load(config_file.as_deref())?,
     };
+    crate::pipeline::check_config(&cfg)?;
     if let Some(w) = cli.warehouse {
         cfg.warehouse = w;
     }
@@ -126,18 +109,4 @@ pub async fn run(cli: Cli) -> Result<()> {
         #[cfg(not(feature = "cluster"))]
         Command::Cluster(_) => crate::engine::EngineKind::BallistaStandalone.check_built(),
     }
-}
-
-/// Parse YYYY-MM-DD for clap.
-pub fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("'{s}' is not a date like 2025-11-21"))
-}
-
-/// Split "a,b" into names.
-pub fn parse_list(s: &str) -> Vec<String> {
-    s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()
-}
-
-pub(crate) fn usage(msg: impl Into<String>) -> Error {
-    Error::Usage(msg.into())
 }

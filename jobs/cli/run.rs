@@ -8,10 +8,10 @@ use crate::error::Result;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The shop day that has just ended (YYYY-MM-DD)
-    #[arg(long, value_parser = super::parse_date)]
+    #[arg(long, value_parser = super::app::parse_date)]
     pub date: NaiveDate,
     /// Only these jobs, comma-separated; they read what earlier runs published
-    #[arg(long, value_parser = |s: &str| Ok::<_, String>(super::parse_list(s)))]
+    #[arg(long, value_parser = |s: &str| Ok::<_, String>(super::app::parse_list(s)))]
     pub jobs: Option<std::vec::Vec<String>>,
     /// Recompute incremental tables (customer_order_totals, user_profiles, rfm_segments) from all
     /// history instead of carrying yesterday's rows over
@@ -19,7 +19,7 @@ pub struct Args {
     pub full_refresh: bool,
 }
 
-pub async fn run(app: &super::App, a: Args) -> Result<()> {
+pub async fn run(app: &super::app::App, a: Args) -> Result<()> {
     let engine = app.engine().await?;
     let report = crate::pipeline::run_date(&engine, &app.cfg, a.date, a.jobs.as_deref(), a.full_refresh).await?;
     print!("{}", report.summary());

@@ -17,7 +17,7 @@ enum Command {
     /// without publishing anything
     Preview {
         /// The date (YYYY-MM-DD)
-        #[arg(long, value_parser = super::parse_date)]
+        #[arg(long, value_parser = super::app::parse_date)]
         date: NaiveDate,
         /// Only this source (`[sources.<name>]`)
         #[arg(long)]
@@ -28,7 +28,7 @@ enum Command {
     },
 }
 
-pub async fn run(app: &super::App, a: Args) -> Result<()> {
+pub async fn run(app: &super::app::App, a: Args) -> Result<()> {
     match a.command {
         Command::Preview { date, source, limit } => {
             let tables = crate::sources::preview::preview(&app.warehouse()?, &app.cfg, date, source.as_deref(), limit).await?;

@@ -12,7 +12,7 @@ pub struct Args {
     pub format: Format,
 }
 
-pub async fn run(app: &super::App, a: Args) -> Result<()> {
+pub async fn run(app: &super::app::App, a: Args) -> Result<()> {
     let engine = app.engine().await?;
     let df = engine.query_readonly(&a.query).await?;
     let batches = df.collect().await?;

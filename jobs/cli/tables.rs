@@ -10,7 +10,7 @@ pub struct Args {
     pub partitions: bool,
 }
 
-pub async fn run(app: &super::App, a: Args) -> Result<()> {
+pub async fn run(app: &super::app::App, a: Args) -> Result<()> {
     let wh = app.warehouse()?;
     let manifests = crate::storage::manifest::Manifests::load(&wh).await?;
     println!("{:<32} {:>10} {:>12} {:>12} {:>14}", "table", "partitions", "first dt", "last dt", "rows");

@@ -17,9 +17,9 @@ use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-pub use super::DEFAULT_SCHEDULER_PORT;
-use super::{memory_limit, runtime, session_state, View};
+use super::session::{memory_limit, runtime, session_state, View};
 use crate::config::Config;
+pub use crate::config::DEFAULT_SCHEDULER_PORT;
 use crate::error::{Error, Result};
 use crate::storage::warehouse::Warehouse;
 
@@ -49,7 +49,7 @@ pub(crate) async fn remote(host: &str, port: u16, state: SessionState) -> Result
 /// Ballista's own session defaults (its optimizer rules and functions) plus ours, over a runtime
 /// that reaches the warehouse.
 fn cluster_state(cfg: &Config, config: SessionConfig, rt: Arc<RuntimeEnv>) -> Result<SessionState> {
-    let base = ballista_core::utils::default_session_builder(super::for_ballista(config))?;
+    let base = ballista_core::utils::default_session_builder(super::session::for_ballista(config))?;
     session_state(cfg, SessionStateBuilder::new_from_existing(base), rt)
 }
 

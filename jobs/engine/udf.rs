@@ -156,7 +156,7 @@ impl ScalarUDFImpl for ShopDate {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let mut out = Date32Builder::with_capacity(args.number_rows);
-        for_each_local(&args, &self.tz, |t| out.append_option(t.map(|t| super::date32(t.date_naive()))))?;
+        for_each_local(&args, &self.tz, |t| out.append_option(t.map(|t| super::values::date32(t.date_naive()))))?;
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
     }
 }

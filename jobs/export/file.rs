@@ -13,8 +13,8 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::destination::{BatchResult, Contact, Destination, DestinationConfig, Limits, Purpose, Removal, SyncCtx};
 use super::sender::{HttpRequest, SendError, Sender};
-use super::{BatchResult, Contact, Destination, DestinationConfig, Limits, Purpose, Removal, SyncCtx};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Deserialize)]

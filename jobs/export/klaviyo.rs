@@ -11,8 +11,10 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::destination::{
+    url_under, BatchResult, Confirmed, Contact, Destination, DestinationConfig, JobPolling, Limits, Purpose, Removal, RowFailure, SyncCtx,
+};
 use super::sender::{HttpRequest, SendError, Sender};
-use super::{url_under, BatchResult, Confirmed, Contact, Destination, DestinationConfig, JobPolling, Limits, Purpose, Removal, RowFailure, SyncCtx};
 use crate::error::Result;
 
 #[derive(Debug, Deserialize)]
@@ -90,7 +92,7 @@ impl Destination for Klaviyo {
                 let (first, last, mut rest) = c.fields();
                 rest.insert("ecomwh_audience".into(), Value::String(cx.audience.clone()));
                 let mut attrs = json!({"email": c.email, "properties": rest});
-                super::set_names(&mut attrs, first, last, ("first_name", "last_name"));
+                super::destination::set_names(&mut attrs, first, last, ("first_name", "last_name"));
                 json!({"type": "profile", "attributes": attrs})
             })
             .collect();

@@ -9,8 +9,8 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::destination::{BatchResult, Confirmed, Contact, Destination, DestinationConfig, Limits, Purpose, Removal, RowFailure, SyncCtx};
 use super::sender::{HttpRequest, SendError, Sender};
-use super::{BatchResult, Confirmed, Contact, Destination, DestinationConfig, Limits, Purpose, Removal, RowFailure, SyncCtx};
 use crate::error::Result;
 
 #[derive(Debug, Deserialize)]
@@ -90,7 +90,7 @@ impl Destination for Mailchimp {
             .map(|c| {
                 let (first, last, rest) = c.fields();
                 let mut merge = Value::Object(Map::new());
-                super::set_names(&mut merge, first, last, (&self.merge_tag("first_name"), &self.merge_tag("last_name")));
+                super::destination::set_names(&mut merge, first, last, (&self.merge_tag("first_name"), &self.merge_tag("last_name")));
                 for (k, v) in rest {
                     merge[self.merge_tag(&k)] = v;
                 }
@@ -142,7 +142,7 @@ impl Destination for Mailchimp {
 
     fn remove_request(&self, _cx: &SyncCtx, batch: &[Removal]) -> HttpRequest {
         let email = batch.first().map(|r| r.email.as_str()).unwrap_or_default();
-        self.auth(HttpRequest::new(Method::DELETE, self.url(&format!("/members/{}", super::md5_hex(&email.to_lowercase())))))
+        self.auth(HttpRequest::new(Method::DELETE, self.url(&format!("/members/{}", super::destination::md5_hex(&email.to_lowercase())))))
     }
 
     async fn remove(&self, cx: &SyncCtx, s: &Sender, batch: &[Removal]) -> Result<BatchResult, SendError> {

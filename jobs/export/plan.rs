@@ -3,8 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::destination::{Contact, Mode, Removal};
 use super::state::Synced;
-use super::{Contact, Mode, Removal};
 
 #[derive(Debug, Default)]
 pub struct Plan {

@@ -10,8 +10,10 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::destination::{
+    url_under, BatchResult, Confirmed, Contact, Destination, DestinationConfig, JobPolling, Limits, Purpose, Removal, RowFailure, SyncCtx,
+};
 use super::sender::{HttpRequest, SendError, Sender};
-use super::{url_under, BatchResult, Confirmed, Contact, Destination, DestinationConfig, JobPolling, Limits, Purpose, Removal, RowFailure, SyncCtx};
 use crate::error::Result;
 
 #[derive(Debug, Deserialize)]
@@ -63,7 +65,7 @@ impl Destination for SendGrid {
             .map(|c| {
                 let (first, last, rest) = c.fields();
                 let mut v = json!({"email": c.email});
-                super::set_names(&mut v, first, last, ("first_name", "last_name"));
+                super::destination::set_names(&mut v, first, last, ("first_name", "last_name"));
                 let custom: serde_json::Map<String, Value> =
                     rest.into_iter().filter_map(|(k, val)| self.s.custom_fields.get(&k).map(|id| (id.clone(), val))).collect();
                 if !custom.is_empty() {

@@ -11,10 +11,11 @@ use chrono::NaiveDate;
 use futures::StreamExt;
 
 use super::address;
+use super::destination::{BatchResult, Contact, Destination, Mode, Purpose, Removal, RowFailure, SyncCtx};
 use super::plan::{plan, Plan};
 use super::sender::{SendError, Sender};
 use super::state::{JournalOp, SyncState, Synced};
-use super::{BatchResult, Contact, Destination, DestinationConfig, Mode, Purpose, Removal, RowFailure, SyncCtx};
+pub use super::tables::{FailureRow, SyncReport};
 use crate::config::{AudienceConfig, Config};
 use crate::engine::{date_param, params, Engine};
 use crate::error::{Error, Result};
@@ -27,50 +28,6 @@ pub struct ExportOptions {
     pub dry_run: bool,
     /// Let mirror remove more than max_remove_pct.
     pub force: bool,
-}
-
-/// One sync: a row of export_runs.
-#[derive(Debug, Clone, Default)]
-pub struct SyncReport {
-    pub sync_id: String,
-    pub audience: String,
-    pub destination: String,
-    pub kind: String,
-    pub mode: String,
-    /// ok; partial (every contact confirmed but those refused for good: a rerun cannot help);
-    /// failed (some contacts not confirmed for a reason a rerun may fix); refused (mirror cap);
-    /// dry_run
-    pub status: String,
-    pub message: Option<String>,
-    pub started_at: String,
-    pub seconds: f64,
-    pub members: u64,
-    pub holdout: u64,
-    pub adds: u64,
-    pub updates: u64,
-    pub removes: u64,
-    pub unchanged: u64,
-    pub confirmed: u64,
-    pub failed: u64,
-    pub failed_permanent: u64,
-    pub requests: u64,
-    pub retries: u64,
-    pub throttled: u64,
-    /// Journal entries of an interrupted earlier sync picked up at the start.
-    pub resumed: u64,
-}
-
-/// A contact a sync could not deliver: a row of export_failures.
-#[derive(Debug, Clone)]
-pub struct FailureRow {
-    pub sync_id: String,
-    pub audience: String,
-    pub destination: String,
-    pub customer_id: String,
-    pub operation: String,
-    pub code: String,
-    pub message: String,
-    pub permanent: bool,
 }
 
 pub async fn export(engine: &Engine, cfg: &Config, opts: &ExportOptions, out: &mut dyn Write) -> Result<Vec<SyncReport>> {
@@ -91,8 +48,8 @@ pub async fn export(engine: &Engine, cfg: &Config, opts: &ExportOptions, out: &m
     let mut reports = vec![];
     let mut failures = vec![];
     for (aud, dest_name) in pairs {
-        let dcfg = DestinationConfig::parse(&dest_name, &cfg.destinations[&dest_name])?;
-        let dest = dcfg.build(Purpose::Send)?;
+        let dcfg = super::kinds::configure(&dest_name, &cfg.destinations[&dest_name])?;
+        let dest = super::kinds::build(&dcfg, Purpose::Send)?;
         let (members, holdout) = load_members(engine, &dt, &aud.name).await?;
         let cx = SyncCtx {
             audience: aud.name.clone(),
@@ -378,7 +335,7 @@ fn failure_row(cx: &SyncCtx, sender: &Sender, op: &str, customer_id: String, f: 
         customer_id,
         operation: op.into(),
         code: f.code,
-        message: sender.redact(&super::scrub(&f.message, &f.email)),
+        message: sender.redact(&super::destination::scrub(&f.message, &f.email)),
         permanent: f.permanent,
     }
 }
@@ -392,7 +349,7 @@ fn progress(done: usize, total: usize, what: &str) {
 
 /// Batches of at most `limits.batch` contacts whose request body fits `limits.max_bytes`
 /// (halved until it does; a single oversize contact goes alone and fails there).
-pub fn fit_batches(cx: &SyncCtx, dest: &dyn Destination, contacts: &[&Contact], limits: super::Limits) -> Vec<Vec<Contact>> {
+pub fn fit_batches(cx: &SyncCtx, dest: &dyn Destination, contacts: &[&Contact], limits: super::destination::Limits) -> Vec<Vec<Contact>> {
     let mut out = vec![];
     let mut todo: Vec<Vec<Contact>> = contacts.chunks(limits.batch.max(1)).rev().map(|c| c.iter().map(|&x| x.clone()).collect()).collect();
     while let Some(b) = todo.pop() {
@@ -439,8 +396,8 @@ mod tests {
     #[test]
     fn batches_fit_the_count_and_the_byte_caps() {
         let table: toml::Table = toml::from_str("kind = 'webhook'\nurl = 'http://127.0.0.1:9/x'\nsecret_env = 'NO_SUCH_ENV'").unwrap();
-        let cfg = DestinationConfig::parse("hook", &table).unwrap();
-        let dest = cfg.build(Purpose::Check).unwrap();
+        let cfg = crate::export::kinds::configure("hook", &table).unwrap();
+        let dest = crate::export::kinds::build(&cfg, Purpose::Check).unwrap();
         let cx = SyncCtx {
             audience: "a".into(),
             destination: "hook".into(),
@@ -453,7 +410,7 @@ mod tests {
             .map(|i| Contact::new(format!("c{i}"), format!("person.{i:04}@example.com"), format!("{{\"note\":\"{}\"}}", "x".repeat(i % 50))))
             .collect();
         let refs: Vec<&Contact> = members.iter().collect();
-        let limits = super::super::Limits { batch: 300, max_bytes: 8_000, remove_batch: 1, concurrency: 1 };
+        let limits = super::super::destination::Limits { batch: 300, max_bytes: 8_000, remove_batch: 1, concurrency: 1 };
         let batches = fit_batches(&cx, dest.as_ref(), &refs, limits);
         assert_eq!(batches.iter().map(|b| b.len()).sum::<usize>(), 1000);
         for b in &batches {

@@ -4,11 +4,54 @@
 
 use std::sync::Arc;
 
-use super::sync::{FailureRow, SyncReport};
 use crate::engine::{publish_slice, Engine};
 use crate::error::Result;
 use arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+
+/// One sync: a row of export_runs.
+#[derive(Debug, Clone, Default)]
+pub struct SyncReport {
+    pub sync_id: String,
+    pub audience: String,
+    pub destination: String,
+    pub kind: String,
+    pub mode: String,
+    /// ok; partial (every contact confirmed but those refused for good: a rerun cannot help);
+    /// failed (some contacts not confirmed for a reason a rerun may fix); refused (mirror cap);
+    /// dry_run
+    pub status: String,
+    pub message: Option<String>,
+    pub started_at: String,
+    pub seconds: f64,
+    pub members: u64,
+    pub holdout: u64,
+    pub adds: u64,
+    pub updates: u64,
+    pub removes: u64,
+    pub unchanged: u64,
+    pub confirmed: u64,
+    pub failed: u64,
+    pub failed_permanent: u64,
+    pub requests: u64,
+    pub retries: u64,
+    pub throttled: u64,
+    /// Journal entries of an interrupted earlier sync picked up at the start.
+    pub resumed: u64,
+}
+
+/// A contact a sync could not deliver: a row of export_failures.
+#[derive(Debug, Clone)]
+pub struct FailureRow {
+    pub sync_id: String,
+    pub audience: String,
+    pub destination: String,
+    pub customer_id: String,
+    pub operation: String,
+    pub code: String,
+    pub message: String,
+    pub permanent: bool,
+}
 
 fn runs_schema() -> SchemaRef {
     let s = |n: &str| Field::new(n, DataType::Utf8, true);
@@ -113,6 +156,6 @@ pub async fn append(engine: &Engine, dt: &str, runs: &[SyncReport], failures: &[
         Ok(())
     }
     .await;
-    crate::staging::cleanup(engine, &format!("_tmp/{run_id}")).await;
+    engine.wh.remove_dir(&format!("_tmp/{run_id}")).await;
     result
 }

@@ -7,8 +7,8 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::destination::{BatchResult, Contact, Destination, DestinationConfig, Limits, Purpose, Removal, SyncCtx};
 use super::sender::{HttpRequest, SendError, Sender};
-use super::{BatchResult, Contact, Destination, DestinationConfig, Limits, Purpose, Removal, SyncCtx};
 use crate::error::Result;
 
 #[derive(Debug, Deserialize)]
@@ -43,12 +43,12 @@ impl Webhook {
         });
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
         let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, self.secret.as_bytes());
-        let signature = super::hex(ring::hmac::sign(&key, &bytes).as_ref());
+        let signature = super::destination::hex(ring::hmac::sign(&key, &bytes).as_ref());
         let mut parts = vec![cx.audience.as_str(), cx.dt.as_str(), operation];
         parts.extend(key_parts);
         HttpRequest::new(Method::POST, self.s.url.clone())
             .header("X-Ecomwh-Signature", format!("sha256={signature}"))
-            .header("X-Ecomwh-Idempotency-Key", super::fingerprint(&parts))
+            .header("X-Ecomwh-Idempotency-Key", super::destination::fingerprint(&parts))
             .body_bytes("application/json", bytes)
     }
 }

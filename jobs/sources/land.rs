@@ -13,7 +13,7 @@ use futures::StreamExt;
 use super::{Ignored, Source};
 use crate::engine::{date_param, params, Params};
 use crate::error::{Error, Result};
-use crate::registry::RunContext;
+use crate::runtime::RunContext;
 use crate::schemas::RawContract;
 use crate::storage::raw::{feed_schema, land_files, scratch_writer, FileSource, RawFormat};
 use crate::storage::warehouse::Warehouse;
@@ -65,7 +65,7 @@ pub async fn land_sources(rc: &RunContext<'_>, sources: Vec<Source>) -> Result<F
             Some(c) => c.clone(),
             None => discover_columns(&loc, &files).await?,
         };
-        let dir = crate::registry::scratch_dir(rc.run_id, &feed_name(s));
+        let dir = crate::runtime::scratch_dir(rc.run_id, &feed_name(s));
         let mut writer = scratch_writer(&rc.engine.wh, &dir, rc.run_id, feed_schema(&columns));
         rc.progress(&format!("reading source {}", s.name));
         let n = files.len();
@@ -83,7 +83,7 @@ impl Feeds {
     /// Delete the landed feeds (best effort).
     pub async fn cleanup(&self, rc: &RunContext<'_>) {
         for f in self.landed.values() {
-            crate::staging::cleanup(rc.engine, &f.dir).await;
+            rc.engine.wh.remove_dir(&f.dir).await;
         }
     }
 

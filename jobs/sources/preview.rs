@@ -10,7 +10,7 @@ use super::{Ignored, Source};
 use crate::config::Config;
 use crate::engine::{date_param, params, Engine};
 use crate::error::{Error, Result};
-use crate::registry::{scratch_dir, RunContext};
+use crate::runtime::{scratch_dir, RunContext};
 use crate::schemas::{raw_contract, RAW_TABLES};
 use crate::storage::warehouse::Warehouse;
 

@@ -1,8 +1,7 @@
-//! Where data lives: the warehouse store, raw inputs, atomic publishing, run reports.
+//! Where data lives: the warehouse store, raw inputs, atomic publishing, table manifests.
 
 pub mod manifest;
 pub mod publish;
 pub mod raw;
-pub mod report;
 pub mod scratch_memory;
 pub mod warehouse;

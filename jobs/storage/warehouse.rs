@@ -31,6 +31,21 @@ pub struct Warehouse {
 }
 
 impl Warehouse {
+    /// Delete a scratch folder (best effort: leftovers are swept by later runs).
+    pub async fn remove_dir(&self, rel_dir: &str) {
+        use futures::TryStreamExt;
+        if let Some(p) = self.local_path(rel_dir) {
+            let _ = std::fs::remove_dir_all(p);
+            return;
+        }
+        let prefix = self.path(rel_dir);
+        if let Ok(list) = self.store.list(Some(&prefix)).try_collect::<Vec<_>>().await {
+            for m in list {
+                let _ = object_store::ObjectStoreExt::delete(self.store.as_ref(), &m.location).await;
+            }
+        }
+    }
+
     /// Open a warehouse URL. Credentials come from the environment (AWS_*, GOOGLE_*, AZURE_*).
     pub fn open(url: &str, storage: &StorageConfig) -> Result<Warehouse> {
         let bad = |m: String| Error::Config(format!("warehouse '{url}': {m}"));

@@ -19,9 +19,9 @@ use rayon::prelude::*;
 use crate::engine::{date32, date_param, params};
 use crate::error::{Error, Result};
 use crate::ml::forecast::{forecast_series, BacktestOptions, Bands, Calendar, Grain, Model, ModelScore, SeriesForecast, COMBINATION};
-use crate::registry::{Job, RunContext};
+use crate::runtime::run_report::TableStats;
+use crate::runtime::{Job, RunContext};
 use crate::sqlfiles;
-use crate::storage::report::TableStats;
 
 pub struct SalesForecast;
 
@@ -439,7 +439,7 @@ impl Job for SalesForecast {
         let t0 = std::time::Instant::now();
         // Between two choices of the top products the daily history is last night's with the
         // days changed since recomputed: reading all of product_day grew with every night.
-        let series_fp = crate::registry::fingerprint(&["sales_forecast", "_sales_series"], &[cfg.choice_settings()])?;
+        let series_fp = crate::runtime::incremental::fingerprint(&["sales_forecast", "_sales_series"], &[cfg.choice_settings()])?;
         let cached = cached_series(rc, &series_fp, cfg.backtest_every_days).await?;
         let start = match cached {
             Some(c) => Some(c.data_from),
@@ -488,7 +488,7 @@ impl Job for SalesForecast {
         let o = BacktestOptions { horizon: cfg.horizon, folds: cfg.backtest_folds, nonnegative: true };
         let (holidays, pb) = (cfg.holidays.clone(), rc.progress.clone());
         let models = crate::ml::forecast::models_named(&cfg.models).map_err(|e| Error::Config(format!("[jobs.sales_forecast] {e}")))?;
-        let fp = crate::registry::fingerprint(&["sales_forecast"], &[cfg.choice_settings()])?;
+        let fp = crate::runtime::incremental::fingerprint(&["sales_forecast"], &[cfg.choice_settings()])?;
         let choices = match rc.reusable_model("forecast_backtest", cfg.backtest_every_days, &fp).await? {
             Some((prev, _)) => stored_choices(rc, prev, cfg.backtest_every_days).await?,
             None => HashMap::new(),

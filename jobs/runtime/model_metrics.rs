@@ -8,7 +8,7 @@ use arrow::array::{Float64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 
 use crate::error::Result;
-use crate::registry::RunContext;
+use crate::runtime::RunContext;
 
 /// Rows of model_metrics: (model, metric, value).
 fn batch(rows: &[(&str, String, f64)]) -> Result<RecordBatch> {

@@ -19,9 +19,9 @@ use crate::ml::apriori::apriori;
 use crate::ml::baskets::{prepare, Itemset, MineOptions};
 use crate::ml::fpgrowth::fpgrowth;
 use crate::ml::rules::{rules, Rule, RuleOptions};
-use crate::registry::{Job, RunContext};
+use crate::runtime::run_report::TableStats;
+use crate::runtime::{Job, RunContext};
 use crate::sqlfiles;
-use crate::storage::report::TableStats;
 
 pub struct AssociationRules;
 

@@ -4,8 +4,8 @@
 use object_store::{ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
 
-use super::warehouse::Warehouse;
 use crate::error::{Error, Result};
+use crate::storage::warehouse::Warehouse;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RunReport {

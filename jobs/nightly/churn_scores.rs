@@ -20,9 +20,10 @@ use futures::StreamExt;
 use crate::engine::{date32, date_param, Params};
 use crate::error::{Error, Result};
 use crate::ml::churn::{auc, calibration, fit, log_loss, LinearModel};
-use crate::registry::{fingerprint, Job, RunContext};
+use crate::runtime::incremental::fingerprint;
+use crate::runtime::run_report::TableStats;
+use crate::runtime::{Job, RunContext};
 use crate::sqlfiles;
-use crate::storage::report::TableStats;
 
 pub struct ChurnScores;
 
@@ -198,7 +199,7 @@ impl Job for ChurnScores {
             Ok((Some((sample(rc, train_at, eval_at).await?, sample(rc, eval_at, rc.date).await?)), now))
         }
         .await;
-        crate::staging::cleanup(rc.engine, &history).await;
+        rc.engine.wh.remove_dir(&history).await;
         let (training, now) = samples?;
         let mut metrics: Vec<(&str, String, f64)> = vec![];
         let rows_in: u64;
@@ -206,7 +207,7 @@ impl Job for ChurnScores {
             (Some((prev, trained_on)), _) => {
                 rc.progress("churn scores (stored model)");
                 rc.copy_partition("churn_model", prev, &fp).await?;
-                metrics.extend(crate::model_metrics::previous(rc, MODEL, prev).await?.into_iter().map(|(m, v)| (MODEL, m, v)));
+                metrics.extend(crate::runtime::model_metrics::previous(rc, MODEL, prev).await?.into_iter().map(|(m, v)| (MODEL, m, v)));
                 metrics.push((MODEL, "model_age_days".into(), (rc.date - trained_on).num_days() as f64));
                 rows_in = now.ids.len() as u64;
                 prev
@@ -260,7 +261,7 @@ impl Job for ChurnScores {
         let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from(now.ids)), Arc::new(Float64Array::from(probabilities))])
             .map_err(|e| Error::job("churn_scores", e.to_string()))?;
         let rows = rc.publish_batches("marts", "churn_scores", schema, &[batch]).await?;
-        let m = crate::model_metrics::publish(rc, self.name(), &metrics).await?;
+        let m = crate::runtime::model_metrics::publish(rc, self.name(), &metrics).await?;
         Ok(vec![
             TableStats { table: "marts.churn_scores".into(), rows_in, rows_out: rows, ..Default::default() },
             TableStats { table: "marts.model_metrics".into(), rows_out: m, ..Default::default() },

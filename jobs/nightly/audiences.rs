@@ -16,9 +16,9 @@ use futures::StreamExt;
 use crate::config::{AudienceConfig, AUDIENCE_SOURCES, CONTACT_FIELDS};
 use crate::engine::{date_param, params, Params};
 use crate::error::{Error, Result};
-use crate::registry::{Job, RunContext};
+use crate::runtime::run_report::TableStats;
+use crate::runtime::{Job, RunContext};
 use crate::sqlfiles;
-use crate::storage::report::TableStats;
 
 pub struct Audiences;
 

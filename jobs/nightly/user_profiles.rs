@@ -11,9 +11,10 @@ use datafusion::common::ScalarValue;
 
 use crate::engine::{date_param, params};
 use crate::error::Result;
-use crate::registry::{fingerprint, scoped_sql, Job, RunContext};
+use crate::runtime::incremental::{fingerprint, scoped_sql};
+use crate::runtime::run_report::TableStats;
+use crate::runtime::{Job, RunContext};
 use crate::sqlfiles;
-use crate::storage::report::TableStats;
 
 pub struct UserProfiles;
 
@@ -79,7 +80,7 @@ impl Job for UserProfiles {
         let mut scratch = vec![];
         let result = build(rc, &p, carry.is_some(), pref_start, fp, &mut scratch).await;
         for dir in &scratch {
-            crate::staging::cleanup(rc.engine, dir).await;
+            rc.engine.wh.remove_dir(dir).await;
         }
         let (recomputed, rows) = result?;
         Ok(vec![TableStats { table: "user_profiles".into(), rows_out: rows, recomputed: Some(recomputed), ..Default::default() }])
@@ -122,7 +123,7 @@ async fn build(
     scratch.push(last_visits(rc, p, carry).await?.1);
     // Preferences are read again only for customers whose order days moved (see whole_row).
     let order_scope = carry.then_some("customer_id IN (SELECT customer_id FROM landing.scope WHERE whole_row)");
-    scratch.push(crate::daily_aggregates::current_orders_day(rc, pref_start, order_scope).await?);
+    scratch.push(crate::nightly::shared::current_orders_day(rc, pref_start, order_scope).await?);
     scratch.push(rc.scratch_query("preference_spend", &sqlfiles::sql("marts", "_preference_spend")?, p).await?.1);
     rc.progress("user_profiles: profiles");
     let mut sql = scoped_sql("user_profiles", carry)?;

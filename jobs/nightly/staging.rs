@@ -5,15 +5,13 @@
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::Int64Type;
 use async_trait::async_trait;
-use futures::TryStreamExt;
-use object_store::ObjectStoreExt;
 
 use crate::engine::{date_param, params, Engine, Params};
 use crate::error::{Error, Result};
-use crate::registry::{Job, RunContext};
+use crate::runtime::run_report::TableStats;
+use crate::runtime::{Job, RunContext};
 use crate::schemas::{raw_contract, RawContract, RAW_TABLES};
 use crate::sqlfiles;
-use crate::storage::report::TableStats;
 
 pub struct Staging;
 
@@ -63,7 +61,7 @@ impl Job for Staging {
 async fn stage_table(rc: &RunContext<'_>, c: &RawContract, feeds: &crate::sources::land::Feeds) -> Result<TableStats> {
     let engine = rc.engine;
     let table = c.table.as_str();
-    let landing_dir = crate::registry::scratch_dir(rc.run_id, table);
+    let landing_dir = crate::runtime::scratch_dir(rc.run_id, table);
     let landed = feeds.land_table(rc, c, &landing_dir).await?;
     engine.register_landing(table, &landing_dir).await?;
 
@@ -87,11 +85,11 @@ async fn stage_table(rc: &RunContext<'_>, c: &RawContract, feeds: &crate::source
         Ok::<_, Error>((q, s))
     }
     .await;
-    cleanup(engine, &classified_dir).await;
+    engine.wh.remove_dir(&classified_dir).await;
     let (q, s) = counts?;
 
     let reasons = quarantine_reasons(engine, table, &p).await?;
-    cleanup(engine, &landing_dir).await;
+    engine.wh.remove_dir(&landing_dir).await;
 
     let ignored: u64 = landed.ignored.values().sum();
     let rows_in = landed.rows + ignored;
@@ -174,18 +172,4 @@ async fn quarantine_reasons(engine: &Engine, table: &str, p: &Params) -> Result<
         }
     }
     Ok(out)
-}
-
-/// Delete a scratch folder (best effort: leftovers are swept by later runs).
-pub async fn cleanup(engine: &Engine, rel_dir: &str) {
-    if let Some(p) = engine.wh.local_path(rel_dir) {
-        let _ = std::fs::remove_dir_all(p);
-        return;
-    }
-    let prefix = engine.wh.path(rel_dir);
-    if let Ok(list) = engine.wh.store.list(Some(&prefix)).try_collect::<Vec<_>>().await {
-        for m in list {
-            let _ = engine.wh.store.delete(&m.location).await;
-        }
-    }
 }

@@ -13,8 +13,8 @@ use futures::StreamExt;
 use crate::engine::{date_param, params};
 use crate::error::{Error, Result};
 use crate::ml::clv::{fit_bgnbd, fit_gamma_gamma, Summary};
-use crate::registry::{Job, RunContext};
-use crate::storage::report::TableStats;
+use crate::runtime::run_report::TableStats;
+use crate::runtime::{Job, RunContext};
 
 pub struct Clv;
 
@@ -85,7 +85,7 @@ impl Job for Clv {
         if let Some(p) = gg {
             metrics.extend([("gamma_gamma", "p".into(), p.p), ("gamma_gamma", "q".into(), p.q), ("gamma_gamma", "v".into(), p.v)]);
         }
-        let m = crate::model_metrics::publish(rc, self.name(), &metrics).await?;
+        let m = crate::runtime::model_metrics::publish(rc, self.name(), &metrics).await?;
         Ok(vec![
             TableStats { table: "marts.clv".into(), rows_in: customers.len() as u64, rows_out: rows, ..Default::default() },
             TableStats { table: "marts.model_metrics".into(), rows_out: m, ..Default::default() },

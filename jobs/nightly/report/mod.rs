@@ -14,8 +14,8 @@ use serde_json::{json, Value};
 
 use crate::engine::{date_param, params, Engine};
 use crate::error::{Error, Result};
-use crate::registry::{Job, RunContext};
-use crate::storage::report::{JobReport, RunReport, TableStats};
+use crate::runtime::run_report::{JobReport, RunReport, TableStats};
+use crate::runtime::{Job, RunContext};
 
 pub use html::render;
 
@@ -68,6 +68,7 @@ async fn merged_jobs(engine: &Engine, date: &str, current: &[JobReport]) -> Resu
     metas.retain(|m| m.location.filename().is_some_and(|f| f.starts_with("run-")));
     metas.sort_by(|a, b| a.location.cmp(&b.location)); // run ids sort by time
     let mut by_job: BTreeMap<String, JobReport> = BTreeMap::new();
+    let mut ran: Vec<String> = vec![];
     for m in metas {
         let bytes = engine
             .wh
@@ -80,17 +81,22 @@ async fn merged_jobs(engine: &Engine, date: &str, current: &[JobReport]) -> Resu
             .map_err(|e| Error::storage(m.location.to_string(), e))?;
         if let Ok(r) = serde_json::from_slice::<RunReport>(&bytes) {
             for j in r.jobs {
+                if !ran.contains(&j.job) {
+                    ran.push(j.job.clone());
+                }
                 by_job.insert(j.job.clone(), j);
             }
         }
     }
     for j in current {
+        if !ran.contains(&j.job) {
+            ran.push(j.job.clone());
+        }
         by_job.insert(j.job.clone(), j.clone());
     }
-    let order = crate::registry::job_names();
-    let mut v: Vec<JobReport> = by_job.into_values().collect();
-    v.sort_by_key(|j| order.iter().position(|n| *n == j.job).unwrap_or(usize::MAX));
-    Ok(v)
+    // In the order they first ran (runs sort by time, a run's jobs by dependency): the
+    // pipeline's order, without the report knowing the other jobs.
+    Ok(ran.iter().filter_map(|n| by_job.remove(n)).collect())
 }
 
 /// Gather everything the page shows.

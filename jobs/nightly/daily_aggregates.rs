@@ -12,9 +12,9 @@ use chrono::{Duration, NaiveDate};
 
 use crate::engine::{date_param, params, Params};
 use crate::error::Result;
-use crate::registry::{Job, RunContext};
+use crate::runtime::run_report::TableStats;
+use crate::runtime::{Job, RunContext};
 use crate::sqlfiles;
-use crate::storage::report::TableStats;
 
 pub struct DailyAggregates;
 
@@ -34,23 +34,6 @@ async fn earliest_touched_day(rc: &RunContext<'_>) -> Result<NaiveDate> {
         })
         .and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
     Ok(day.map(|d| d.min(rc.date)).unwrap_or(rc.date))
-}
-
-/// Materialise the current row of every customer-day from `from_day` to the run date as
-/// `landing.current_orders_day` (for jobs that read it several times), of the customers that
-/// `scope` selects (a filter on customer_id such as [`crate::registry::SCOPE_FILTER`], a job's
-/// incremental scope), else of everyone; returns the scratch folder to clean up.
-pub async fn current_orders_day(rc: &RunContext<'_>, from_day: NaiveDate, scope: Option<&str>) -> Result<String> {
-    let p = params([
-        ("run_date", date_param(rc.date)),
-        ("from_day", date_param(from_day)),
-        // Rows of day X are written on dt >= X - 1.
-        ("from_dt", date_param(from_day - Duration::days(1))),
-    ]);
-    let sql = sqlfiles::sql("marts", "_current_orders_day")?.replace(crate::registry::SCOPE_FILTER, scope.unwrap_or("true"));
-    let (rows, dir) = rc.scratch_query("current_orders_day", &sql, &p).await?;
-    tracing::info!(rows, "current customer-days");
-    Ok(dir)
 }
 
 /// All-time totals per customer: yesterday's rows carried over, customers touched since then
@@ -98,7 +81,7 @@ impl Job for DailyAggregates {
         p.insert("since".into(), date_param(since));
         tracing::info!(customer_days = days, since = %since, "restating customer-days");
         let restated = rc.scratch_query("restated_order_lines", &sqlfiles::sql("marts", "_restated_order_lines")?, &p).await;
-        crate::staging::cleanup(rc.engine, &touched).await;
+        rc.engine.wh.remove_dir(&touched).await;
         let (lines, scratch) = restated?;
         let mut out = vec![];
         let result = async {
@@ -111,7 +94,7 @@ impl Job for DailyAggregates {
             Ok::<_, crate::error::Error>(())
         }
         .await;
-        crate::staging::cleanup(rc.engine, &scratch).await;
+        rc.engine.wh.remove_dir(&scratch).await;
         result?;
 
         rc.progress("daily_aggregates: customer_order_totals");

@@ -24,9 +24,10 @@ use crate::config::RecommendationsConfig;
 use crate::engine::{date32, date_param, params, Params};
 use crate::error::Result;
 use crate::ml::recs::{buyers, neighbours, popular, recall_at, recommend, History, Metric, Source};
-use crate::registry::{fingerprint, Job, RunContext};
+use crate::runtime::incremental::fingerprint;
+use crate::runtime::run_report::TableStats;
+use crate::runtime::{Job, RunContext};
 use crate::sqlfiles;
-use crate::storage::report::TableStats;
 
 pub struct Recommendations;
 
@@ -88,7 +89,7 @@ async fn interactions(rc: &RunContext<'_>, cfg: &RecommendationsConfig, cutoff: 
         ("from_dt", date_param(from - Duration::days(1))),
         ("cutoff", date_param(cutoff)),
     ]);
-    let sql = crate::registry::scoped_sql("_recommendation_interactions", scoped)?;
+    let sql = crate::runtime::incremental::scoped_sql("_recommendation_interactions", scoped)?;
     let mut stream = rc.engine.query(&sql, &p).await?.execute_stream().await?;
     while let Some(b) = stream.next().await {
         let b = b?;
@@ -393,7 +394,7 @@ impl Job for Recommendations {
                 let sim_rows = rc.copy_partition("product_similarity", prev, &fp).await?;
                 rc.copy_partition("popular_products", prev, &fp).await?;
                 for model in ["item_cf", "popularity"] {
-                    metrics.extend(crate::model_metrics::previous(rc, model, prev).await?.into_iter().map(|(m, v)| (model, m, v)));
+                    metrics.extend(crate::runtime::model_metrics::previous(rc, model, prev).await?.into_iter().map(|(m, v)| (model, m, v)));
                 }
                 metrics.push(("item_cf", "model_age_days".into(), (rc.date - trained_on).num_days() as f64));
                 let (_, customers) = h.counts();
@@ -443,10 +444,10 @@ impl Job for Recommendations {
         drop(stored);
         let published = publish_recommendations(rc, cfg, &h, &nb, &pop, carry, rec_fp).await;
         for dir in &scratch {
-            crate::staging::cleanup(rc.engine, dir).await;
+            rc.engine.wh.remove_dir(dir).await;
         }
         let (rec_rows, recomputed) = published?;
-        let m = crate::model_metrics::publish(rc, self.name(), &metrics).await?;
+        let m = crate::runtime::model_metrics::publish(rc, self.name(), &metrics).await?;
         Ok(vec![
             TableStats { table: "marts.product_similarity".into(), rows_in: nb.len() as u64, rows_out: sim_rows, ..Default::default() },
             TableStats {

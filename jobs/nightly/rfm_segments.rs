@@ -15,9 +15,10 @@ use crate::config::RfmConfig;
 use crate::engine::{date_param, params};
 use crate::error::{Error, Result};
 use crate::ml::kmeans::{cluster, Clustering};
-use crate::registry::{fingerprint, Job, RunContext};
+use crate::runtime::incremental::fingerprint;
+use crate::runtime::run_report::TableStats;
+use crate::runtime::{Job, RunContext};
 use crate::sqlfiles;
-use crate::storage::report::TableStats;
 
 pub struct RfmSegments;
 
@@ -173,7 +174,7 @@ impl Job for RfmSegments {
                 in_scope = Some(n);
             }
             tracing::info!(carry_over = carry.is_some(), customers_recomputed = ?in_scope, "window sums to recompute");
-            scratch.push(crate::daily_aggregates::current_orders_day(rc, window_start, carry.map(|_| crate::registry::SCOPE_FILTER)).await?);
+            scratch.push(crate::nightly::shared::current_orders_day(rc, window_start, carry.map(|_| crate::runtime::incremental::SCOPE_FILTER)).await?);
             let mut window = sqlfiles::sql("marts", "_rfm_window")?;
             if carry.is_some() {
                 window.push_str(
@@ -190,7 +191,7 @@ impl Job for RfmSegments {
         }
         .await;
         for dir in &scratch {
-            crate::staging::cleanup(rc.engine, dir).await;
+            rc.engine.wh.remove_dir(dir).await;
         }
         let (schema, batches, recomputed) = scored?;
         let scored = arrow::compute::concat_batches(&schema, &batches)?;
@@ -218,7 +219,7 @@ impl Job for RfmSegments {
         let map = segment_map_batch(cfg)?;
         let (_, map_dir) = rc.scratch_batches("rfm_segment_map", map.schema(), vec![map]).await?;
         let ns = rc.publish_query("marts", "rfm_segment_summary", &sqlfiles::sql("marts", "rfm_segment_summary")?, &p).await;
-        crate::staging::cleanup(rc.engine, &map_dir).await;
+        rc.engine.wh.remove_dir(&map_dir).await;
         let ns = ns?;
         let stats = |t: &str, out: u64| TableStats { table: t.into(), rows_in: n, rows_out: out, ..Default::default() };
         let segments = TableStats { recomputed: Some(recomputed.unwrap_or(n)), ..stats("rfm_segments", n) };
