@@ -273,7 +273,7 @@ impl AssociationRulesConfig {
         if self.max_len == 0 {
             return bad("max_len = 0: use 1 or more (itemsets of at most that many items)".into());
         }
-        if !(self.min_lift >= 0.0) {
+        if self.min_lift.is_nan() || self.min_lift < 0.0 {
             return bad(format!("min_lift = {} must be 0 or more", self.min_lift));
         }
         if self.max_itemsets == 0 {

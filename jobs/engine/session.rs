@@ -65,9 +65,7 @@ pub(crate) enum View {
 pub(crate) fn runtime(cfg: &Config, wh: &Warehouse, view: View) -> Result<Arc<RuntimeEnv>> {
     let pool_bytes = memory_limit(cfg)?;
     // Listings must be fresh: a run commits partitions that its next job reads.
-    let mut caches = CacheManagerConfig::default();
-    caches.list_files_cache_limit = 0;
-    caches.list_files_cache = None;
+    let caches = CacheManagerConfig { list_files_cache_limit: 0, list_files_cache: None, ..Default::default() };
     let runtime = RuntimeEnvBuilder::new().with_memory_pool(Arc::new(FairSpillPool::new(pool_bytes))).with_cache_manager(caches).build_arc()?;
     let read_store: Arc<dyn ObjectStore> = match view {
         _ if wh.is_local() => wh.store.clone(),

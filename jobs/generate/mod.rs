@@ -341,6 +341,8 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
         }
 
         // New orders, their funnel sessions, browsing, email engagement.
+        // By index: a purchase may end the customer (alive = false) while the loop reads it.
+        #[allow(clippy::needless_range_loop)]
         for ci in 0..signed {
             let c = &customers[ci];
             if !c.alive {

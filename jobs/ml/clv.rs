@@ -94,8 +94,8 @@ impl BgData {
                 once.push((ti(t), w));
             }
         }
-        once.sort_by(|a, b| a.0.cmp(&b.0));
-        repeat.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+        once.sort_by_key(|a| a.0);
+        repeat.sort_by_key(|a| (a.0, a.1, a.2));
         let customers = groups.iter().map(|g| g.1).sum();
         BgData { xs, txs, ts, once, repeat, customers }
     }

@@ -362,7 +362,7 @@ impl Job for Recommendations {
         let cfg = &rc.cfg.jobs.recommendations;
         let settings =
             format!("{} {} {} {} {} {}", cfg.lookback_days, cfg.similarity, cfg.neighbours, cfg.view_weight, cfg.max_items_per_customer, cfg.holdout_days);
-        let fp = fingerprint(&["_recommendation_interactions"], &[settings.clone()])?;
+        let fp = fingerprint(&["_recommendation_interactions"], std::slice::from_ref(&settings))?;
         // A customer's list depends on these and on the model (its training date): lists scored
         // by another model are never carried over.
         let rec_settings = format!("{settings} {} {}", cfg.top_n, cfg.exclude_days);

@@ -12,8 +12,7 @@ impl RunContext<'_> {
     /// carry state forward start from it).
     pub fn previous_partition(&self, layer: &str, table: &str) -> Result<Option<NaiveDate>> {
         let dt = self.dt();
-        let Some(key) = self.engine.manifests.get(layer, table).and_then(|m| m.partitions.keys().filter(|k| k.as_str() < dt.as_str()).next_back().cloned())
-        else {
+        let Some(key) = self.engine.manifests.get(layer, table).and_then(|m| m.partitions.keys().rfind(|k| k.as_str() < dt.as_str()).cloned()) else {
             return Ok(None);
         };
         NaiveDate::parse_from_str(&key, "%Y-%m-%d")

@@ -127,7 +127,10 @@ fn send(tx: &Tx, rows: &mut Rows) -> bool {
     match rows.take() {
         Ok(Some(b)) => tx.blocking_send(Ok(b)).is_ok(),
         Ok(None) => true,
-        Err(e) => tx.blocking_send(Err(e)).is_ok() && false,
+        Err(e) => {
+            let _ = tx.blocking_send(Err(e));
+            false
+        }
     }
 }
 
