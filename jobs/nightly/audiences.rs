@@ -137,12 +137,12 @@ async fn write_members(rc: &RunContext<'_>, a: &AudienceConfig, w: &mut crate::s
     } else {
         "SELECT CAST(NULL AS VARCHAR) AS email WHERE false"
     };
-    let sql = sqlfiles::sql("marts", "audience_members")?
-        .replace("{{base}}", &base)
-        .replace("{{predicate}}", &a.predicate)
-        .replace("{{suppressed}}", suppressed)
-        .replace("{{field_names}}", &names)
-        .replace("{{fields}}", &fields);
+    use sqlfiles::Fill::Text;
+    let sql = sqlfiles::render(
+        "audience_members",
+        &sqlfiles::sql("marts", "audience_members")?,
+        &[("base", Text(&base)), ("suppressed", Text(suppressed)), ("field_names", Text(&names)), ("fields", Text(&fields)), ("predicate", Text(&a.predicate))],
+    )?;
     let p = params([
         ("run_date", date_param(rc.date)),
         ("audience", ScalarValue::Utf8(Some(a.name.clone()))),

@@ -39,25 +39,14 @@ async fn earliest_touched_day(rc: &RunContext<'_>) -> Result<NaiveDate> {
 /// All-time totals per customer: yesterday's rows carried over, customers touched since then
 /// recomputed from their own customer-days.
 async fn order_totals(rc: &RunContext<'_>) -> Result<u64> {
-    let prev = match rc.full_refresh {
-        true => None,
-        false => rc.previous_readable_partition("marts", "customer_order_totals").await?,
-    };
-    let mut sql = sqlfiles::sql("marts", "customer_order_totals")?;
-    let touched_from = match prev {
-        Some(prev) => {
-            sql.push_str(
-                "\nUNION ALL\nSELECT * EXCLUDE (dt) FROM marts.customer_order_totals p \
-                 WHERE p.dt = $prev_dt AND NOT EXISTS (SELECT 1 FROM touched t WHERE t.customer_id = p.customer_id)",
-            );
-            // Rows of day X may sit in partition X - 1: re-read the previous partition's customers.
-            prev
-        }
-        None => NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN),
-    };
+    let fp = crate::runtime::incremental::fingerprint(&["customer_order_totals"], &[format!("timezone={}", rc.cfg.timezone)])?;
+    let prev = rc.carry_over_from("marts", "customer_order_totals", &fp).await?;
+    let sql = sqlfiles::render("customer_order_totals", &sqlfiles::sql("marts", "customer_order_totals")?, &[("carry", sqlfiles::Fill::Section(prev.is_some()))])?;
+    // Rows of day X may sit in partition X - 1: the previous partition's customers are re-read.
+    let touched_from = prev.unwrap_or(NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN));
     tracing::info!(previous = ?prev, "customer totals carried over from");
     let p = params([("run_date", date_param(rc.date)), ("touched_from", date_param(touched_from)), ("prev_dt", date_param(prev.unwrap_or(rc.date)))]);
-    rc.publish_query("marts", "customer_order_totals", &sql, &p).await
+    rc.publish_query_built_with("marts", "customer_order_totals", &sql, &p, Some(fp)).await
 }
 
 #[async_trait]

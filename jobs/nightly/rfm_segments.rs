@@ -175,14 +175,7 @@ impl Job for RfmSegments {
             }
             tracing::info!(carry_over = carry.is_some(), customers_recomputed = ?in_scope, "window sums to recompute");
             scratch.push(crate::nightly::shared::current_orders_day(rc, window_start, carry.map(|_| crate::runtime::incremental::SCOPE_FILTER)).await?);
-            let mut window = sqlfiles::sql("marts", "_rfm_window")?;
-            if carry.is_some() {
-                window.push_str(
-                    "\nUNION ALL\nSELECT customer_id, frequency, monetary FROM marts.rfm_segments r \
-                     WHERE r.dt = $prev_dt AND r.frequency > 0 \
-                       AND NOT EXISTS (SELECT 1 FROM landing.scope s WHERE s.customer_id = r.customer_id)",
-                );
-            }
+            let window = sqlfiles::render("_rfm_window", &sqlfiles::sql("marts", "_rfm_window")?, &[("carry", sqlfiles::Fill::Section(carry.is_some()))])?;
             scratch.push(rc.scratch_query("rfm_window", &window, &p).await?.1);
             let df = rc.engine.query(&sqlfiles::sql("marts", "rfm_segments")?, &p).await?;
             let schema = df.schema().inner().clone();

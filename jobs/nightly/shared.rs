@@ -18,7 +18,8 @@ pub async fn current_orders_day(rc: &RunContext<'_>, from_day: NaiveDate, scope:
         // Rows of day X are written on dt >= X - 1.
         ("from_dt", date_param(from_day - Duration::days(1))),
     ]);
-    let sql = sqlfiles::sql("marts", "_current_orders_day")?.replace(crate::runtime::incremental::SCOPE_FILTER, scope.unwrap_or("true"));
+    let sql =
+        sqlfiles::render("_current_orders_day", &sqlfiles::sql("marts", "_current_orders_day")?, &[("scope", sqlfiles::Fill::Text(scope.unwrap_or("true")))])?;
     let (rows, dir) = rc.scratch_query("current_orders_day", &sql, &p).await?;
     tracing::info!(rows, "current customer-days");
     Ok(dir)

@@ -119,7 +119,7 @@ pub const SCOPE_FILTER: &str = "customer_id IN (SELECT customer_id FROM landing.
 /// string views once per batch, and the sorts after it ran out of memory).
 pub fn scoped_sql(file: &str, carry: bool) -> Result<String> {
     let sql = crate::sqlfiles::sql("marts", file)?;
-    Ok(if carry { sql } else { sql.replace(SCOPE_FILTER, "true") })
+    crate::sqlfiles::render(file, &sql, &[("scope", crate::sqlfiles::Fill::Text(if carry { SCOPE_FILTER } else { "true" }))])
 }
 
 /// A short stable digest of what an incremental table is computed with: its SQL files

@@ -12,7 +12,7 @@ WITH cod AS (
          units, purchases_web, purchases_app, purchases_marketplace, purchase_hours
   FROM marts.customer_orders_day
   WHERE dt >= $from_dt AND dt <= $run_date AND day >= $from_day AND day <= $run_date
-    AND customer_id IN (SELECT customer_id FROM landing.scope)
+    AND {{scope}}
 )
 SELECT cod.customer_id, cod.day, cod.dt AS cdt, orders, purchases, cancelled, refunded, net_revenue,
        discount_amount, units, purchases_web, purchases_app, purchases_marketplace, purchase_hours

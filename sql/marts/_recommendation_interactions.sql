@@ -14,7 +14,7 @@
 -- key and partition): cheaper than a row_number() sort.
 WITH cpd_rows AS (
   SELECT customer_id, product_id, day, dt, units FROM marts.customer_product_day
-  WHERE dt >= $from_dt AND dt <= $run_date AND customer_id IN (SELECT customer_id FROM landing.scope)
+  WHERE dt >= $from_dt AND dt <= $run_date AND {{scope}}
 ),
 cpd AS (
   SELECT r.customer_id, r.product_id, r.day, r.units
@@ -31,7 +31,7 @@ bought AS (
 views AS (
   SELECT customer_id, product_id, shop_date(event_ts) AS day FROM staging.events
   WHERE dt >= $from_dt AND dt <= $run_date AND event_type = 'product_view' AND customer_id IS NOT NULL
-    AND product_id IS NOT NULL AND customer_id IN (SELECT customer_id FROM landing.scope)
+    AND product_id IS NOT NULL AND {{scope}}
 ),
 viewed AS (
   SELECT customer_id, product_id,

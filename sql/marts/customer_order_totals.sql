@@ -2,7 +2,7 @@
 -- all-time totals of their current customer-days (see customer_orders_day). Built
 -- incrementally so no night rescans all history: customers touched by tonight's restated
 -- customer-days are recomputed from their own history, everyone else is carried over from the
--- previous partition (the job appends that part). Touched = customers with a row in a
+-- previous partition ($prev_dt; the carry section, kept when there is one). Touched = customers with a row in a
 -- partition from the previous one on ($touched_from .. D: the previous partition too, as it may
 -- hold rows of day D, which the previous night left out); with no previous partition, everyone.
 WITH touched AS (
@@ -38,3 +38,8 @@ fresh AS (
   FROM cur GROUP BY customer_id
 )
 SELECT * FROM fresh
+{{#carry}}
+UNION ALL
+SELECT * EXCLUDE (dt) FROM marts.customer_order_totals p
+WHERE p.dt = $prev_dt AND NOT EXISTS (SELECT 1 FROM touched t WHERE t.customer_id = p.customer_id)
+{{/carry}}

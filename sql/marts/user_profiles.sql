@@ -17,7 +17,7 @@ WITH customers AS (
   SELECT customer_id, country, signup_ts, birth_year FROM (
     SELECT customer_id, country, signup_ts, birth_year,
            row_number() OVER (PARTITION BY customer_id ORDER BY updated_at DESC, dt DESC) AS rn
-    FROM staging.customers WHERE dt <= $run_date AND customer_id IN (SELECT customer_id FROM landing.scope)
+    FROM staging.customers WHERE dt <= $run_date AND {{scope}}
   ) WHERE rn = 1
 ),
 -- All-time totals per customer (customer_order_totals) and, for the preferences, the
@@ -25,7 +25,7 @@ WITH customers AS (
 -- by the job from sql/marts/_current_orders_day.sql for the customers in scope).
 tot AS (
   SELECT * FROM marts.customer_order_totals
-  WHERE dt = $run_date AND customer_id IN (SELECT customer_id FROM landing.scope)
+  WHERE dt = $run_date AND {{scope}}
 ),
 od AS (SELECT * FROM landing.current_orders_day),
 pref AS (
@@ -83,7 +83,7 @@ brand AS (
 ev AS (
   SELECT * FROM marts.customer_events_day
   WHERE dt >= $events_dt_start AND dt <= $run_date AND day >= $w90 AND day <= $run_date
-    AND customer_id IN (SELECT customer_id FROM landing.scope)
+    AND {{scope}}
 ),
 browse AS (
   SELECT customer_id,
@@ -121,7 +121,7 @@ browse AS (
 visits AS (
   SELECT coalesce(b.customer_id, v.customer_id) AS customer_id, b.* EXCLUDE (customer_id), v.last_visit_date
   FROM browse b
-  FULL OUTER JOIN (SELECT * FROM landing.last_visits WHERE customer_id IN (SELECT customer_id FROM landing.scope)) v
+  FULL OUTER JOIN (SELECT * FROM landing.last_visits WHERE {{scope}}) v
     ON b.customer_id = v.customer_id
 ),
 terms AS (
