@@ -96,7 +96,7 @@ impl RunContext<'_> {
 
     /// Run a query into scratch Parquet under `_tmp/<run>/landing/<name>-<n>` and register it as
     /// `landing.<name>`, so several SQL files can read one intermediate result. Returns its rows
-    /// and folder (delete it with `staging::cleanup`).
+    /// and folder (delete it with `Warehouse::remove_dir`).
     pub async fn scratch_query(&self, name: &str, sql: &str, p: &Params) -> Result<(u64, String)> {
         let df = self.engine.query(sql, p).await?;
         let schema = df.schema().inner().clone();
