@@ -59,7 +59,7 @@ impl Job for UserProfiles {
         // Yesterday's rows carry over unless their inputs changed (see _profile_scope.sql); age
         // bands move on 1 January, so the first night of a year recomputes everyone.
         let fp = fingerprint(
-            &["user_profiles", "_profile_scope", "_current_orders_day", "_preference_spend"],
+            &["user_profiles", "_profile_scope", "_current_orders_day", "_preference_spend", "_profile_carry", "_last_visits"],
             &[format!("preference_days={pref_days}"), format!("timezone={}", rc.cfg.timezone)],
         )?;
         let carry = rc.carry_over_from("marts", "user_profiles", &fp).await?.filter(|prev| prev.year() == d.year());
@@ -86,20 +86,6 @@ impl Job for UserProfiles {
         Ok(vec![TableStats { table: "user_profiles".into(), rows_out: rows, recomputed: Some(recomputed), ..Default::default() }])
     }
 }
-
-/// The columns computed from the preference window of customer-days.
-const PREFERENCES: [&str; 10] = [
-    "top_category_1",
-    "top_category_1_share",
-    "top_category_2",
-    "top_category_2_share",
-    "top_category_3",
-    "top_category_3_share",
-    "favourite_brand",
-    "preferred_channel",
-    "preferred_weekday",
-    "preferred_hour",
-];
 
 /// Recompute the profiles of the scope (everyone unless `carry`), add the carried-over rows,
 /// publish sorted; returns the customers recomputed and the rows published.
@@ -129,21 +115,7 @@ async fn build(
     let mut sql = scoped_sql("user_profiles", carry)?;
     if carry {
         scratch.push(rc.scratch_query("profiles_fresh", &sql, p).await?.1);
-        // In scope without whole_row: tonight's row with the previous preferences (their inputs
-        // were not read). Out of scope: the previous row, with its day counts moved on.
-        let kept = PREFERENCES.iter().map(|c| format!("CASE WHEN s.whole_row THEN f.{c} ELSE p.{c} END AS {c}")).collect::<Vec<_>>().join(", ");
-        sql = format!(
-            "SELECT f.* REPLACE ({kept}) FROM landing.profiles_fresh f \
-             JOIN landing.scope s ON s.customer_id = f.customer_id \
-             LEFT JOIN (SELECT * FROM marts.user_profiles WHERE dt = $prev_dt \
-               AND customer_id IN (SELECT customer_id FROM landing.scope WHERE NOT whole_row)) p ON p.customer_id = f.customer_id \
-             UNION ALL \
-             SELECT * EXCLUDE (dt) REPLACE ( \
-               CAST($run_date - signup_date AS BIGINT) AS tenure_days, \
-               CAST($run_date - last_visit_date AS BIGINT) AS days_since_last_visit) \
-             FROM marts.user_profiles p \
-             WHERE p.dt = $prev_dt AND NOT EXISTS (SELECT 1 FROM landing.scope s WHERE s.customer_id = p.customer_id)"
-        );
+        sql = sqlfiles::sql("marts", "_profile_carry")?;
     }
     // Sorted from a scratch copy: a sort over the join output accounted its shared buffers per
     // batch and failed at 1M customers. Sorted by customer_id, readers prune row groups by it
@@ -157,20 +129,7 @@ async fn build(
 /// The last visit of every customer as `landing.last_visits`: with `carry`, the previous
 /// profiles partition (`$prev_dt`) plus the events staged since, so it never rescans all history.
 async fn last_visits(rc: &RunContext<'_>, p: &crate::engine::Params, carry: bool) -> Result<(u64, String)> {
-    let visits_sql = match carry {
-        true => {
-            "SELECT customer_id, max(last_visit_date) AS last_visit_date FROM ( \
-               SELECT customer_id, last_visit_date FROM marts.user_profiles \
-               WHERE dt = $prev_dt AND last_visit_date IS NOT NULL \
-               UNION ALL \
-               SELECT customer_id, max(day) FROM marts.customer_events_day \
-               WHERE dt >= $prev_dt AND dt <= $run_date AND day <= $run_date AND sessions > 0 GROUP BY customer_id \
-             ) GROUP BY customer_id"
-        }
-        false => {
-            "SELECT customer_id, max(day) AS last_visit_date FROM marts.customer_events_day \
-             WHERE dt <= $run_date AND day <= $run_date AND sessions > 0 GROUP BY customer_id"
-        }
-    };
-    rc.scratch_query("last_visits", visits_sql, p).await
+    use sqlfiles::Fill::Section;
+    let visits_sql = sqlfiles::render("_last_visits", &sqlfiles::sql("marts", "_last_visits")?, &[("carry", Section(carry)), ("full", Section(!carry))])?;
+    rc.scratch_query("last_visits", &visits_sql, p).await
 }
