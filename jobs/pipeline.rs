@@ -122,14 +122,23 @@ pub async fn run_date(engine: &Engine, cfg: &Config, date: NaiveDate, only: Opti
         ..Default::default()
     };
     let pb = progress_bar(selected.len());
-    let rc = RunContext { engine, cfg, date, run_id: &run_id, progress: &pb, done: Default::default(), full_refresh };
+    let rc = RunContext { engine, cfg, date, run_id: &run_id, progress: &pb, done: Default::default(), full_refresh, outputs: Default::default() };
     let mut failure = None;
     for job in jobs().into_iter().filter(|j| selected.iter().any(|s| s == j.name())) {
         let t0 = Instant::now();
         pb.set_message(job.name().to_string());
         let span = tracing::info_span!("job", job = job.name(), date = %report.date, run_id = %run_id);
         tracing::info!(parent: &span, "job started");
-        let result = job.run(&rc).instrument(span.clone()).await;
+        let outputs = job.outputs();
+        let result = match outputs {
+            Ok(o) => {
+                if let Ok(mut owned) = rc.outputs.lock() {
+                    *owned = Some((job.name(), o));
+                }
+                job.run(&rc).instrument(span.clone()).await
+            }
+            Err(e) => Err(e),
+        };
         let seconds = t0.elapsed().as_secs_f64();
         pb.inc(1);
         match result {

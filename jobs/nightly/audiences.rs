@@ -44,7 +44,7 @@ impl Job for Audiences {
 
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
         rc.require("audiences", &[("staging", "customers")], "run staging first")?;
-        let mut w = rc.writer("marts", "audience_members", members_schema());
+        let mut w = rc.writer("marts", "audience_members", members_schema())?;
         let mut total = 0u64;
         for a in &rc.cfg.audiences {
             rc.progress(&format!("audience {}", a.name));

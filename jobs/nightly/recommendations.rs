@@ -506,7 +506,7 @@ async fn publish_recommendations(
         sql.push_str(" AND customer_id IN (SELECT customer_id FROM landing.scope)");
     }
     let mut stream = rc.engine.query(&sql, &p).await?.execute_stream().await?;
-    let mut w = rc.writer("marts", "product_recommendations", rec_schema()).built_with(Some(fp));
+    let mut w = rc.writer("marts", "product_recommendations", rec_schema())?.built_with(Some(fp));
     let empty: History = vec![];
     let mut fresh = 0u64;
     let result: Result<()> = async {

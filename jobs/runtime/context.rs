@@ -35,6 +35,9 @@ pub struct RunContext<'a> {
     /// `--full-refresh`: incremental tables are recomputed from all history, not carried over
     /// (see [`Self::carry_over_from`]; customer_order_totals too).
     pub full_refresh: bool,
+    /// The tables the running job publishes (`<layer>/<table>`, see [`Job::outputs`]); a publish
+    /// of any other table is refused, so each table has one writing job. None: not checked.
+    pub outputs: std::sync::Mutex<Option<(&'static str, Vec<String>)>>,
 }
 
 impl RunContext<'_> {
@@ -42,9 +45,22 @@ impl RunContext<'_> {
         self.date.format("%Y-%m-%d").to_string()
     }
 
-    pub fn writer(&self, layer: &str, table: &str, schema: SchemaRef) -> PartitionWriter {
+    pub fn writer(&self, layer: &str, table: &str, schema: SchemaRef) -> Result<PartitionWriter> {
+        self.check_owned(layer, table)?;
         let e = self.engine;
-        PartitionWriter::new(&e.wh, &e.manifests, layer, table, &self.dt(), self.run_id, schema, self.cfg.jobs.staging.rows_per_file)
+        Ok(PartitionWriter::new(&e.wh, &e.manifests, layer, table, &self.dt(), self.run_id, schema, self.cfg.jobs.staging.rows_per_file))
+    }
+
+    /// Refuse a publish of a table the running job does not declare among its outputs.
+    pub fn check_owned(&self, layer: &str, table: &str) -> Result<()> {
+        let Ok(owned) = self.outputs.lock() else { return Ok(()) };
+        match owned.as_ref() {
+            Some((job, outputs)) if !outputs.iter().any(|t| *t == format!("{layer}/{table}")) => Err(crate::error::Error::job(
+                *job,
+                format!("{layer}.{table} is not among the tables {job} publishes: its contract (schemas/{layer}/{table}.toml) names the job in built_by"),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Run a query and publish its result, streamed, as partition dt=D of `<layer>.<table>`.
@@ -63,7 +79,7 @@ impl RunContext<'_> {
         }
         let schema = df.schema().inner().clone();
         let stream = df.execute_stream().await?;
-        let published = self.writer(layer, table, schema).built_with(built_with).write_stream(stream).await?;
+        let published = self.writer(layer, table, schema)?.built_with(built_with).write_stream(stream).await?;
         self.engine.register(layer, table).await?;
         Ok(published.rows)
     }
@@ -82,7 +98,7 @@ impl RunContext<'_> {
         batches: &[RecordBatch],
         built_with: Option<String>,
     ) -> Result<u64> {
-        let mut w = self.writer(layer, table, schema).built_with(built_with);
+        let mut w = self.writer(layer, table, schema)?.built_with(built_with);
         for b in batches {
             if let Err(e) = w.write(b).await {
                 w.abort().await;
@@ -173,5 +189,30 @@ mod tests {
         let (a, b) = (scratch_dir("r1", "scope"), scratch_dir("r1", "scope"));
         assert_ne!(a, b);
         assert!(a.starts_with("_tmp/r1/landing/scope-") && b.starts_with("_tmp/r1/landing/scope-"), "{a} {b}");
+    }
+
+    /// A job publishes only the tables it declares: another job's table is refused, before
+    /// anything is written.
+    #[tokio::test]
+    async fn a_job_publishes_only_its_own_tables() {
+        let cfg = Config::default();
+        let wh = crate::storage::warehouse::Warehouse::open("memory://", &cfg.storage).unwrap();
+        let engine = Engine::open(&cfg, wh).await.unwrap();
+        let pb = indicatif::ProgressBar::hidden();
+        let rc = RunContext {
+            engine: &engine,
+            cfg: &cfg,
+            date: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+            run_id: "r1",
+            progress: &pb,
+            done: Default::default(),
+            full_refresh: false,
+            outputs: std::sync::Mutex::new(Some(("clv", vec!["marts/clv".into()]))),
+        };
+        let p = crate::engine::params([]);
+        assert_eq!(rc.publish_query("marts", "clv", "SELECT 1 AS x", &p).await.unwrap(), 1);
+        let e = rc.publish_query("marts", "churn_scores", "SELECT 1 AS x", &p).await.unwrap_err().to_string();
+        assert!(e.contains("marts.churn_scores") && e.contains("built_by"), "{e}");
+        assert!(!engine.has_table("marts", "churn_scores"));
     }
 }

@@ -50,7 +50,7 @@ pub async fn preview(wh: &Warehouse, cfg: &Config, date: NaiveDate, only: Option
     }
     let run_id = format!("preview-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f"));
     let pb = indicatif::ProgressBar::hidden();
-    let rc = RunContext { engine, cfg, date, run_id: &run_id, progress: &pb, done: Default::default(), full_refresh: false };
+    let rc = RunContext { engine, cfg, date, run_id: &run_id, progress: &pb, done: Default::default(), full_refresh: false, outputs: Default::default() };
     run(&rc, all, only, limit).await
 }
 
