@@ -93,9 +93,9 @@ pub fn mart_contracts() -> Result<Vec<MartContract>> {
         .collect()
 }
 
-/// The marts `job` builds, as `marts/<table>`, from the contracts' `built_by`.
+/// The marts `job` builds, as `marts.<table>`, from the contracts' `built_by`.
 pub fn marts_built_by(job: &str) -> Result<Vec<String>> {
-    Ok(mart_contracts()?.into_iter().filter(|c| c.built_by.names().contains(&job)).map(|c| format!("marts/{}", c.table)).collect())
+    Ok(mart_contracts()?.into_iter().filter(|c| c.built_by.names().contains(&job)).map(|c| format!("marts.{}", c.table)).collect())
 }
 
 impl RawContract {

@@ -137,7 +137,7 @@ with DAG(
         tasks[name] = BashOperator(
             task_id=name,
             bash_command=f"{ECOMWH} run --date {{{{ ds }}}} --jobs {name}{FULL_REFRESH}",
-            outlets=[asset(t) for t in job["outputs"]],
+            outlets=[asset(t.replace(".", "/")) for t in job["outputs"]],
             append_env=True,
         )
         # `ecomwh jobs` lists a job after the jobs it needs.

@@ -6,7 +6,7 @@ use crate::error::Result;
 /// List the jobs in dependency order, one name a line
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A JSON array of {name, needs, outputs} in dependency order (outputs as layer/table)
+    /// A JSON array of {name, needs, outputs} in dependency order (outputs as layer.table)
     #[arg(long)]
     pub json: bool,
 }

@@ -26,7 +26,7 @@ impl Job for Staging {
     }
 
     fn outputs(&self) -> Result<Vec<String>> {
-        Ok(["staging", "quarantine"].iter().flat_map(|l| crate::schemas::RAW_TABLES.iter().map(move |t| format!("{l}/{t}"))).collect())
+        Ok(["staging", "quarantine"].iter().flat_map(|l| crate::schemas::RAW_TABLES.iter().map(move |t| format!("{l}.{t}"))).collect())
     }
 
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {

@@ -35,7 +35,7 @@ pub struct RunContext<'a> {
     /// `--full-refresh`: incremental tables are recomputed from all history, not carried over
     /// (see [`Self::carry_over_from`]; customer_order_totals too).
     pub full_refresh: bool,
-    /// The tables the running job publishes (`<layer>/<table>`, see [`Job::outputs`]); a publish
+    /// The tables the running job publishes (`<layer>.<table>`, see [`Job::outputs`]); a publish
     /// of any other table is refused, so each table has one writing job. None: not checked.
     pub outputs: std::sync::Mutex<Option<(&'static str, Vec<String>)>>,
 }
@@ -55,7 +55,7 @@ impl RunContext<'_> {
     pub fn check_owned(&self, layer: &str, table: &str) -> Result<()> {
         let Ok(owned) = self.outputs.lock() else { return Ok(()) };
         match owned.as_ref() {
-            Some((job, outputs)) if !outputs.iter().any(|t| *t == format!("{layer}/{table}")) => Err(crate::error::Error::job(
+            Some((job, outputs)) if !outputs.iter().any(|t| *t == format!("{layer}.{table}")) => Err(crate::error::Error::job(
                 *job,
                 format!("{layer}.{table} is not among the tables {job} publishes: its contract (schemas/{layer}/{table}.toml) names the job in built_by"),
             )),
@@ -171,7 +171,7 @@ pub trait Job: Send + Sync {
     fn name(&self) -> &'static str;
     /// Jobs whose published tables this one reads.
     fn depends_on(&self) -> &'static [&'static str];
-    /// The tables the job publishes, as `<layer>/<table>`: by default the marts whose contract
+    /// The tables the job publishes, as `<layer>.<table>`: by default the marts whose contract
     /// (`schemas/marts/*.toml`) names it in `built_by`. Each table has one writing job.
     fn outputs(&self) -> Result<Vec<String>> {
         crate::schemas::marts_built_by(self.name())
@@ -207,7 +207,7 @@ mod tests {
             progress: &pb,
             done: Default::default(),
             full_refresh: false,
-            outputs: std::sync::Mutex::new(Some(("clv", vec!["marts/clv".into()]))),
+            outputs: std::sync::Mutex::new(Some(("clv", vec!["marts.clv".into()]))),
         };
         let p = crate::engine::params([]);
         assert_eq!(rc.publish_query("marts", "clv", "SELECT 1 AS x", &p).await.unwrap(), 1);
