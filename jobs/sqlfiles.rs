@@ -34,36 +34,50 @@ pub enum Fill<'a> {
 /// every name given must be in it, so a renamed or reformatted template fails loudly instead
 /// of running another query. Values of the data go in as `$parameters`, never here.
 pub fn render(what: &str, sql: &str, fills: &[(&str, Fill)]) -> Result<String> {
-    let bad = |m: String| Err(Error::Config(format!("SQL template {what}: {m}")));
-    let mut out = sql.to_string();
-    for (name, fill) in fills {
-        match fill {
-            Fill::Text(text) => {
-                let tag = format!("{{{{{name}}}}}");
-                if !out.contains(&tag) {
-                    return bad(format!("has no {tag}"));
-                }
-                out = out.replace(&tag, text);
+    let mut used = vec![false; fills.len()];
+    let out = render_into(sql, fills, &mut used).map_err(|m| Error::Config(format!("SQL template {what}: {m}")))?;
+    match used.iter().position(|u| !u) {
+        Some(i) => Err(Error::Config(format!("SQL template {what}: has no {{{{{}}}}}", fills[i].0))),
+        None => Ok(out),
+    }
+}
+
+/// One pass over `text`: what a fill inserts is never read as template again. A dropped
+/// section is still checked (and its names count as used).
+fn render_into(text: &str, fills: &[(&str, Fill)], used: &mut [bool]) -> std::result::Result<String, String> {
+    fn lookup<'f, 'a>(fills: &'f [(&str, Fill<'a>)], used: &mut [bool], name: &str) -> Option<&'f Fill<'a>> {
+        let i = fills.iter().position(|(n, _)| *n == name)?;
+        used[i] = true;
+        Some(&fills[i].1)
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(a) = rest.find("{{") {
+        out.push_str(&rest[..a]);
+        let len = rest[a..].find("}}").ok_or_else(|| format!("{} is not closed", &rest[a..]))?;
+        let tag = &rest[a + 2..a + len];
+        let after = &rest[a + len + 2..];
+        if let Some(name) = tag.strip_prefix('#') {
+            let close = format!("{{{{/{name}}}}}");
+            let end = after.find(&close).ok_or_else(|| format!("{{{{#{name}}}}} is not closed"))?;
+            let keep = match lookup(fills, used, name) {
+                Some(Fill::Section(keep)) => *keep,
+                _ => return Err(format!("{{{{#{name}}}}} is not filled with a section")),
+            };
+            let body = render_into(&after[..end], fills, used)?;
+            if keep {
+                out.push_str(&body);
             }
-            Fill::Section(keep) => {
-                let (open, close) = (format!("{{{{#{name}}}}}"), format!("{{{{/{name}}}}}"));
-                let mut found = false;
-                while let Some(a) = out.find(&open) {
-                    let Some(b) = out[a..].find(&close).map(|i| a + i) else { return bad(format!("{open} is not closed")) };
-                    let body = if *keep { out[a + open.len()..b].to_string() } else { String::new() };
-                    out.replace_range(a..b + close.len(), &body);
-                    found = true;
-                }
-                if !found {
-                    return bad(format!("has no {open}"));
-                }
+            rest = &after[end + close.len()..];
+        } else {
+            match lookup(fills, used, tag) {
+                Some(Fill::Text(t)) => out.push_str(t),
+                _ => return Err(format!("{{{{{tag}}}}} is not filled")),
             }
+            rest = after;
         }
     }
-    if let Some(a) = out.find("{{") {
-        let end = out[a..].find("}}").map_or(out.len(), |i| a + i + 2);
-        return bad(format!("{} is not filled", &out[a..end]));
-    }
+    out.push_str(rest);
     Ok(out)
 }
 
@@ -90,5 +104,8 @@ mod tests {
         // A name left unfilled, or given but not in the template, is an error.
         assert!(render("t", t, &[("scope", Fill::Text("true"))]).unwrap_err().to_string().contains("{{#carry}}"));
         assert!(render("t", t, &[("scope", Fill::Text("x")), ("carry", Fill::Section(true)), ("other", Fill::Text("y"))]).is_err());
+        // What a fill inserts is not read as template: a user's predicate may hold "{{".
+        let p = render("p", "WHERE ({{predicate}}) AND {{x}}", &[("predicate", Fill::Text("note LIKE '%{{x}}%'")), ("x", Fill::Text("true"))]).unwrap();
+        assert_eq!(p, "WHERE (note LIKE '%{{x}}%') AND true");
     }
 }

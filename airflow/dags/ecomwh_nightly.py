@@ -30,6 +30,7 @@ interval Nov 21 02:00 .. Nov 22 02:00 and {{ ds }} = Nov 21: the day that has ju
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 from datetime import timedelta
@@ -46,11 +47,13 @@ def _jobs() -> list[dict]:
     tasks run in a container), the same JSON saved beside this file as ecomwh_jobs.json."""
     binary = os.environ.get("ECOMWH_BIN", "ecomwh")
     try:
-        out = subprocess.run([binary, "jobs", "--json"], capture_output=True, text=True, timeout=60, check=True)
+        # Well inside Airflow's DAG import timeout (30 s by default).
+        out = subprocess.run([binary, "jobs", "--json"], capture_output=True, text=True, timeout=10, check=True)
         return json.loads(out.stdout)
     except (OSError, subprocess.SubprocessError, ValueError) as e:
         saved = Path(__file__).with_name("ecomwh_jobs.json")
         if saved.exists():
+            logging.getLogger(__name__).warning("`%s jobs --json` failed (%s): tasks from %s, which may be older than the binary", binary, e, saved)
             return json.loads(saved.read_text())
         raise RuntimeError(
             f"cannot list ecomwh's jobs: `{binary} jobs --json` failed ({e}); set ECOMWH_BIN for the "

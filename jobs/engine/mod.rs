@@ -227,9 +227,20 @@ impl Engine {
 }
 
 /// Publish `rows` as `owner`'s slice of partition `dt` of `<layer>.<table>`, leaving the
-/// other owners' slices as they are (see `PartitionWriter::slice`).
-pub async fn publish_slice(engine: &Engine, run_id: &str, layer: &str, table: &str, dt: &str, owner: &str, rows: &arrow::array::RecordBatch) -> Result<u64> {
-    let mut w = crate::storage::publish::PartitionWriter::new(&engine.wh, &engine.manifests, layer, table, dt, run_id, rows.schema(), 1_000_000).slice(owner);
+/// other owners' slices as they are (see `PartitionWriter::slice`; `keep_legacy` keeps a
+/// partition written whole by an older version, for tables whose rows are added to).
+pub async fn publish_slice(
+    engine: &Engine,
+    run_id: &str,
+    layer: &str,
+    table: &str,
+    dt: &str,
+    owner: &str,
+    keep_legacy: bool,
+    rows: &arrow::array::RecordBatch,
+) -> Result<u64> {
+    let mut w = crate::storage::publish::PartitionWriter::new(&engine.wh, &engine.manifests, layer, table, dt, run_id, rows.schema(), 1_000_000)
+        .slice(owner, keep_legacy);
     if let Err(e) = w.write(rows).await {
         w.abort().await;
         return Err(e);

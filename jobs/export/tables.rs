@@ -151,8 +151,8 @@ pub async fn append(engine: &Engine, dt: &str, runs: &[SyncReport], failures: &[
         // Each sync adds its own slice: syncs of one day (several destinations, run at once
         // by the DAG) never rewrite each other's rows.
         let owner = format!("sync-{run_id}");
-        publish_slice(engine, &run_id, "marts", "export_runs", dt, &owner, &runs_batch(runs)?).await?;
-        publish_slice(engine, &run_id, "marts", "export_failures", dt, &owner, &failures_batch(failures)?).await?;
+        publish_slice(engine, &run_id, "marts", "export_runs", dt, &owner, true, &runs_batch(runs)?).await?;
+        publish_slice(engine, &run_id, "marts", "export_failures", dt, &owner, true, &failures_batch(failures)?).await?;
         Ok(())
     }
     .await;

@@ -30,7 +30,7 @@ fn batch(rows: &[(&str, String, f64)]) -> Result<RecordBatch> {
 /// Replace job `owner`'s rows of the date's model_metrics partition.
 pub async fn publish(rc: &RunContext<'_>, owner: &str, rows: &[(&str, String, f64)]) -> Result<u64> {
     rc.check_owned("marts", "model_metrics")?;
-    crate::engine::publish_slice(rc.engine, rc.run_id, "marts", "model_metrics", &rc.dt(), owner, &batch(rows)?).await
+    crate::engine::publish_slice(rc.engine, rc.run_id, "marts", "model_metrics", &rc.dt(), owner, false, &batch(rows)?).await
 }
 
 /// The (metric, value) rows of `model` in partition `dt`, but its `model_age_days`: the

@@ -125,25 +125,38 @@ impl Manifests {
     }
 
     /// Replace one owner's slice of a partition atomically, keeping the other owners' slices:
-    /// jobs that fill the same partition concurrently never lose each other's rows. Returns
-    /// the files no longer listed (the owner's old slice; the files of a partition written
-    /// whole by an older version), which the caller may now delete.
-    pub async fn commit_slice(&self, wh: &Warehouse, layer: &str, table: &str, dt: &str, owner: &str, slice: Slice) -> Result<Vec<String>> {
+    /// jobs that fill the same partition concurrently never lose each other's rows. A
+    /// partition written whole by an older version becomes the slice `_legacy` when
+    /// `keep_legacy` (rows that are added to, like export runs), else it is replaced. Returns
+    /// the files no longer listed, which the caller may now delete.
+    pub async fn commit_slice(&self, wh: &Warehouse, layer: &str, table: &str, dt: &str, owner: &str, slice: Slice, keep_legacy: bool) -> Result<Vec<String>> {
+        let mut listed = vec![];
         let previous = self
             .update(wh, layer, table, dt, |current| {
                 let mut slices = current.map(|c| c.slices.clone()).unwrap_or_default();
+                if let Some(c) = current.filter(|c| c.slices.is_empty() && !c.files.is_empty()) {
+                    if keep_legacy {
+                        let legacy = Slice { files: c.files.clone(), rows: c.rows, run_id: c.run_id.clone(), committed_at: c.committed_at.clone() };
+                        slices.insert("_legacy".to_string(), legacy);
+                    } else {
+                        tracing::warn!(table = %format!("{layer}.{table}"), %dt,
+                            "this partition was written whole by an older version: it is replaced; rerun the date's other jobs that write it");
+                    }
+                }
                 slices.insert(owner.to_string(), slice.clone());
-                PartitionEntry {
+                let entry = PartitionEntry {
                     files: slices.values().flat_map(|s| s.files.iter().cloned()).collect(),
                     rows: slices.values().map(|s| s.rows).sum(),
                     run_id: slice.run_id.clone(),
                     committed_at: slice.committed_at.clone(),
                     built_with: None,
                     slices,
-                }
+                };
+                listed = entry.files.clone();
+                entry
             })
             .await?;
-        Ok(previous.map(|p| p.files.into_iter().filter(|f| !self.is_visible(layer, table, dt, Some(f))).collect()).unwrap_or_default())
+        Ok(previous.map(|p| p.files.into_iter().filter(|f| !listed.contains(f)).collect()).unwrap_or_default())
     }
 
     /// Read-modify-write of one partition's entry: a conditional put on object stores (retried

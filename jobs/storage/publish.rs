@@ -46,8 +46,9 @@ pub struct PartitionWriter {
     files: Vec<String>,
     rows: u64,
     built_with: Option<String>,
-    /// The owner of a slice of a partition several jobs fill (see [`Self::slice`]).
-    slice: Option<String>,
+    /// The owner of a slice of a partition several jobs fill (see [`Self::slice`]), and whether
+    /// a partition written whole by an older version is kept beside it.
+    slice: Option<(String, bool)>,
 }
 
 fn writer_props() -> WriterProperties {
@@ -78,11 +79,11 @@ impl PartitionWriter {
     /// Publish only `owner`'s slice of the partition: the other owners' files stay (the jobs
     /// that each add their models' rows to `marts.model_metrics`, export runs of a day). Its
     /// files carry the owner's name, and are moved into the partition folder one by one.
-    pub fn slice(mut self, owner: &str) -> Self {
+    pub fn slice(mut self, owner: &str, keep_legacy: bool) -> Self {
         if self.wh.is_local() {
             self.write_dir = format!("{}/{owner}", self.write_dir);
         }
-        self.slice = Some(owner.to_string());
+        self.slice = Some((owner.to_string(), keep_legacy));
         self
     }
 
@@ -94,7 +95,7 @@ impl PartitionWriter {
 
     fn open_file(&mut self) -> Result<()> {
         let name = match &self.slice {
-            Some(owner) => format!("part-{}-{owner}-{:05}.parquet", self.run_id, self.files.len()),
+            Some((owner, _)) => format!("part-{}-{owner}-{:05}.parquet", self.run_id, self.files.len()),
             None => format!("part-{}-{:05}.parquet", self.run_id, self.files.len()),
         };
         let path = self.wh.path(&format!("{}/{}", self.write_dir, name));
@@ -184,7 +185,7 @@ impl PartitionWriter {
             slices: Default::default(),
         };
         let final_dir = format!("{}/{}/dt={}", self.layer, self.table, self.dt);
-        if let Some(owner) = self.slice.clone() {
+        if let Some((owner, keep_legacy)) = self.slice.clone() {
             let target = SliceTarget {
                 wh: self.wh.clone(),
                 manifests: self.manifests.clone(),
@@ -192,7 +193,7 @@ impl PartitionWriter {
                 table: self.table.clone(),
                 dt: self.dt.clone(),
             };
-            commit_slice(target, &owner, &self.write_dir, &self.files, &final_dir, entry).await?;
+            commit_slice(target, &owner, keep_legacy, &self.write_dir, &self.files, &final_dir, entry).await?;
         } else if self.wh.is_local() {
             let tmp = self.wh.local_path(&self.write_dir).expect("local");
             let dst = self.wh.local_path(&final_dir).expect("local");
@@ -234,7 +235,7 @@ struct SliceTarget {
     dt: String,
 }
 
-async fn commit_slice(t: SliceTarget, owner: &str, write_dir: &str, files: &[String], final_dir: &str, entry: PartitionEntry) -> Result<()> {
+async fn commit_slice(t: SliceTarget, owner: &str, keep_legacy: bool, write_dir: &str, files: &[String], final_dir: &str, entry: PartitionEntry) -> Result<()> {
     if t.wh.is_local() {
         let (Some(tmp), Some(dst)) = (t.wh.local_path(write_dir), t.wh.local_path(final_dir)) else {
             return Err(Error::Usage(format!("{final_dir}: not a local folder")));
@@ -249,7 +250,17 @@ async fn commit_slice(t: SliceTarget, owner: &str, write_dir: &str, files: &[Str
         let _ = std::fs::remove_dir_all(&tmp);
     }
     let slice = Slice { files: entry.files, rows: entry.rows, run_id: entry.run_id, committed_at: entry.committed_at };
-    let obsolete = t.manifests.commit_slice(&t.wh, &t.layer, &t.table, &t.dt, owner, slice).await?;
+    let obsolete = match t.manifests.commit_slice(&t.wh, &t.layer, &t.table, &t.dt, owner, slice, keep_legacy).await {
+        Ok(o) => o,
+        Err(e) => {
+            // Not committed: the files moved (or written) into the folder must not stay there
+            // for readers that glob it.
+            for f in files {
+                let _ = t.wh.store.delete(&t.wh.path(&format!("{final_dir}/{f}"))).await;
+            }
+            return Err(e);
+        }
+    };
     // The owner's replaced files, and its orphans from killed attempts (one writer per
     // owner at a time, as for whole partitions).
     let marker = format!("-{owner}-");
@@ -334,4 +345,65 @@ pub fn new_run_id() -> String {
     use rand::Rng;
     let r: u32 = rand::thread_rng().gen();
     format!("{}-{:08x}", chrono::Utc::now().format("%Y%m%dT%H%M%S"), r)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Int64Array, RecordBatch};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+
+    fn rows(v: &[i64]) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Int64, false)]));
+        RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from(v.to_vec()))]).unwrap()
+    }
+
+    async fn publish(wh: &Warehouse, m: &Manifests, table: &str, run: &str, slice: Option<(&str, bool)>, v: &[i64]) {
+        let b = rows(v);
+        let mut w = PartitionWriter::new(wh, m, "marts", table, "2025-01-01", run, b.schema(), 100);
+        if let Some((owner, keep)) = slice {
+            w = w.slice(owner, keep);
+        }
+        w.write(&b).await.unwrap();
+        w.commit().await.unwrap();
+    }
+
+    /// Slices replace only their owner's files; a partition written whole before slices existed
+    /// is kept as `_legacy` where rows are added to, replaced otherwise; the folder holds
+    /// exactly the listed files.
+    #[tokio::test]
+    async fn slices_replace_only_their_own_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let wh = Warehouse::open(&format!("file://{}", dir.path().display()), &Default::default()).unwrap();
+        let m = Manifests::default();
+        let check = |table: &str, rows: u64, slices: &[&str]| {
+            let e = m.get("marts", table).unwrap().partitions["2025-01-01"].clone();
+            assert_eq!(e.rows, rows, "{table}");
+            assert_eq!(e.slices.keys().map(String::as_str).collect::<Vec<_>>(), slices, "{table}");
+            let mut on_disk: Vec<String> = std::fs::read_dir(dir.path().join(format!("marts/{table}/dt=2025-01-01")))
+                .unwrap()
+                .map(|f| f.unwrap().file_name().to_string_lossy().to_string())
+                .collect();
+            on_disk.sort();
+            let mut listed = e.files.clone();
+            listed.sort();
+            assert_eq!(on_disk, listed, "{table}");
+        };
+        // Added-to rows (export runs): the old whole partition stays.
+        publish(&wh, &m, "runs", "r1", None, &[1, 2]).await;
+        publish(&wh, &m, "runs", "r2", Some(("sync-r2", true)), &[3]).await;
+        check("runs", 3, &["_legacy", "sync-r2"]);
+        publish(&wh, &m, "runs", "r3", Some(("sync-r3", true)), &[4]).await;
+        check("runs", 4, &["_legacy", "sync-r2", "sync-r3"]);
+        // Replaced rows (model metrics): the old whole partition goes; each owner replaces its own.
+        publish(&wh, &m, "metrics", "r1", None, &[1, 2]).await;
+        publish(&wh, &m, "metrics", "r2", Some(("clv", false)), &[3]).await;
+        check("metrics", 1, &["clv"]);
+        publish(&wh, &m, "metrics", "r3", Some(("churn_scores", false)), &[4, 5]).await;
+        publish(&wh, &m, "metrics", "r4", Some(("clv", false)), &[6, 7, 8]).await;
+        check("metrics", 5, &["churn_scores", "clv"]);
+    }
 }
