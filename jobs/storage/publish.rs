@@ -264,17 +264,7 @@ async fn commit_slice(t: SliceTarget, owner: &str, keep_legacy: bool, write_dir:
     // The owner's replaced files, and its orphans from killed attempts (one writer per
     // owner at a time, as for whole partitions).
     let marker = format!("-{owner}-");
-    let prefix = t.wh.path(final_dir);
-    let listed: Vec<_> = t.wh.store.list(Some(&prefix)).try_collect().await.unwrap_or_default();
-    for meta in listed {
-        let name = meta.location.filename().unwrap_or_default().to_string();
-        let orphan = name.contains(&marker) && !files.contains(&name);
-        if obsolete.contains(&name) || orphan {
-            if let Err(e) = t.wh.store.delete(&meta.location).await {
-                tracing::warn!(error = %e, file = %meta.location, "could not delete superseded file");
-            }
-        }
-    }
+    delete_files_where(&t.wh, final_dir, |name| obsolete.iter().any(|o| o == name) || (name.contains(&marker) && !files.iter().any(|f| f == name))).await;
     Ok(())
 }
 
@@ -284,7 +274,13 @@ async fn commit_slice(t: SliceTarget, owner: &str, keep_legacy: bool, write_dir:
 /// (max_active_runs=1; a retry starts after the failed attempt has ended). Failures only
 /// leave garbage that ecomwh's readers never see.
 async fn delete_uncommitted(wh: &Warehouse, keep: &[String], final_dir: &str) {
-    let prefix = wh.path(final_dir);
+    delete_files_where(wh, final_dir, |name| !keep.iter().any(|k| k == name)).await;
+}
+
+/// Best-effort deletion of the files of `dir` whose names `doomed` picks (failures only leave
+/// garbage that ecomwh's readers never see).
+async fn delete_files_where(wh: &Warehouse, dir: &str, doomed: impl Fn(&str) -> bool) {
+    let prefix = wh.path(dir);
     let listed: Vec<_> = match wh.store.list(Some(&prefix)).try_collect().await {
         Ok(v) => v,
         Err(e) => {
@@ -292,12 +288,9 @@ async fn delete_uncommitted(wh: &Warehouse, keep: &[String], final_dir: &str) {
             return;
         }
     };
-    for meta in listed {
-        let name = meta.location.filename().unwrap_or_default().to_string();
-        if !keep.contains(&name) {
-            if let Err(e) = wh.store.delete(&meta.location).await {
-                tracing::warn!(error = %e, file = %meta.location, "could not delete superseded file");
-            }
+    for meta in listed.into_iter().filter(|m| doomed(m.location.filename().unwrap_or_default())) {
+        if let Err(e) = wh.store.delete(&meta.location).await {
+            tracing::warn!(error = %e, file = %meta.location, "could not delete superseded file");
         }
     }
 }
