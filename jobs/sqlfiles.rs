@@ -5,23 +5,6 @@ use crate::error::{Error, Result};
 /// Every file of `sql/` as (`<folder>/<name>` without `.sql`, text), listed by `build.rs`.
 const FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/sql_files.rs"));
 
-/// The SQL that builds `<layer>.<table>`, without its comment header.
-/// `<layer>/<dir>/<name>` with each `{{part}}` replaced by `<layer>/<dir>/_part` (placeholders
-/// without such a file are left for the caller).
-pub fn with_parts(layer: &str, dir: &str, name: &str) -> Result<String> {
-    let at = |n: &str| if dir.is_empty() { n.to_string() } else { format!("{dir}/{n}") };
-    let mut sql = self::sql(layer, &at(name))?;
-    let mut from = 0;
-    while let Some(start) = sql[from..].find("{{").map(|i| from + i) {
-        let Some(len) = sql[start..].find("}}") else { break };
-        match self::sql(layer, &at(&format!("_{}", &sql[start + 2..start + len]))) {
-            Ok(part) => sql.replace_range(start..start + len + 2, &part),
-            Err(_) => from = start + len,
-        }
-    }
-    Ok(sql)
-}
-
 /// What fills one name of an SQL template.
 pub enum Fill<'a> {
     /// `{{name}}` becomes this text.
@@ -40,6 +23,12 @@ pub fn render(what: &str, sql: &str, fills: &[(&str, Fill)]) -> Result<String> {
         Some(i) => Err(Error::Config(format!("SQL template {what}: has no {{{{{}}}}}", fills[i].0))),
         None => Ok(out),
     }
+}
+
+/// [`render`] for templates that may use any of `fills` (a preset's mappings are offered the
+/// same ones): every name in the template must still be filled.
+pub fn render_any(what: &str, sql: &str, fills: &[(&str, Fill)]) -> Result<String> {
+    render_into(sql, fills, &mut vec![false; fills.len()]).map_err(|m| Error::Config(format!("SQL template {what}: {m}")))
 }
 
 /// One pass over `text`: what a fill inserts is never read as template again. A dropped
@@ -81,18 +70,58 @@ fn render_into(text: &str, fills: &[(&str, Fill)], used: &mut [bool]) -> std::re
     Ok(out)
 }
 
-pub fn sql(layer: &str, table: &str) -> Result<String> {
-    let key = format!("{layer}/{table}");
-    FILES
+/// The text of `sql/<layer>/<name>.sql` without its comment lines, its includes expanded:
+/// `{{> part}}` is `_part.sql` of the same folder, and `{{> part a=x; b=y, z}}` fills that
+/// file's `{{a}}` and `{{b}}` (every one, and nothing else). What is left of `{{...}}` is for
+/// [`render`] at run time.
+pub fn sql(layer: &str, name: &str) -> Result<String> {
+    load(&format!("{layer}/{name}"), 0)
+}
+
+fn load(key: &str, depth: usize) -> Result<String> {
+    let text = FILES
         .iter()
         .find(|(k, _)| *k == key)
         .map(|(_, text)| text.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n"))
-        .ok_or_else(|| Error::Config(format!("no SQL file sql/{key}.sql")))
+        .ok_or_else(|| Error::Config(format!("no SQL file sql/{key}.sql")))?;
+    if depth > 8 {
+        return Err(Error::Config(format!("sql/{key}.sql: includes nested too deep")));
+    }
+    let folder = key.rsplit_once('/').map(|(f, _)| f).unwrap_or("");
+    let bad = |m: String| Error::Config(format!("sql/{key}.sql: {m}"));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(a) = rest.find("{{>") {
+        out.push_str(&rest[..a]);
+        let len = rest[a..].find("}}").ok_or_else(|| bad(format!("{} is not closed", &rest[a..])))?;
+        let tag = rest[a + 3..a + len].trim();
+        let (part, args) = tag.split_once(char::is_whitespace).unwrap_or((tag, ""));
+        let args = args
+            .split(';')
+            .filter(|a| !a.trim().is_empty())
+            .map(|a| a.split_once('=').map(|(k, v)| (k.trim(), Fill::Text(v.trim()))).ok_or_else(|| bad(format!("{{{{> {tag}}}}}: {a:?} is not name=value"))))
+            .collect::<Result<Vec<_>>>()?;
+        let included = load(&format!("{folder}/_{part}"), depth + 1)?;
+        out.push_str(&render(&format!("sql/{folder}/_{part}.sql included by sql/{key}.sql"), &included, &args)?);
+        rest = &rest[a + len + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_file_loads_with_its_includes() {
+        for (key, _) in FILES {
+            let text = load(key, 0).unwrap_or_else(|e| panic!("{e}"));
+            assert!(!text.contains("{{>"), "{key}");
+        }
+        let cur = sql("marts", "_current_orders_day").unwrap();
+        assert!(cur.contains("GROUP BY customer_id, day) newest\nJOIN cod USING (customer_id, day, dt)"), "{cur}");
+    }
 
     #[test]
     fn templates_are_filled_whole_or_refused() {

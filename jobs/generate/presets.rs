@@ -127,7 +127,7 @@ fn file_path(p: &Preset, date: NaiveDate, n: usize) -> String {
 }
 
 async fn write_files(engine: &Engine, wh: &Warehouse, p: &Preset, date: NaiveDate, out: &Output, ps: &Params, mut n: usize) -> Result<usize> {
-    let sql = crate::sqlfiles::with_parts("generate", "", out.sql)?;
+    let sql = crate::sqlfiles::sql("generate", out.sql)?;
     let mut stream = engine.query(&sql, ps).await?.execute_stream().await?;
     let mut file = FileBuf::new(out.json);
     while let Some(b) = stream.next().await {

@@ -37,16 +37,15 @@ async fn earliest_touched_day(rc: &RunContext<'_>) -> Result<NaiveDate> {
 }
 
 /// All-time totals per customer: yesterday's rows carried over, customers touched since then
-/// recomputed from their own customer-days.
+/// recomputed from their own customer-days (the scope is in the SQL: customers with a row in a
+/// partition since the previous one).
 async fn order_totals(rc: &RunContext<'_>) -> Result<u64> {
-    let fp = crate::runtime::incremental::fingerprint(&["customer_order_totals"], &[format!("timezone={}", rc.cfg.timezone)])?;
-    let prev = rc.carry_over_from("marts", "customer_order_totals", &fp).await?;
-    let sql = sqlfiles::render("customer_order_totals", &sqlfiles::sql("marts", "customer_order_totals")?, &[("carry", sqlfiles::Fill::Section(prev.is_some()))])?;
+    let inc = rc.incremental("marts", "customer_order_totals", &["customer_order_totals"], &[format!("timezone={}", rc.cfg.timezone)]).await?;
     // Rows of day X may sit in partition X - 1: the previous partition's customers are re-read.
-    let touched_from = prev.unwrap_or(NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN));
-    tracing::info!(previous = ?prev, "customer totals carried over from");
-    let p = params([("run_date", date_param(rc.date)), ("touched_from", date_param(touched_from)), ("prev_dt", date_param(prev.unwrap_or(rc.date)))]);
-    rc.publish_query_built_with("marts", "customer_order_totals", &sql, &p, Some(fp)).await
+    let touched_from = inc.prev().unwrap_or(NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN));
+    tracing::info!(previous = ?inc.prev(), "customer totals carried over from");
+    let p = params([("run_date", date_param(rc.date)), ("touched_from", date_param(touched_from)), ("prev_dt", date_param(inc.prev().unwrap_or(rc.date)))]);
+    inc.publish_query(rc, &inc.sql("customer_order_totals")?, &p).await
 }
 
 #[async_trait]

@@ -24,10 +24,9 @@ use crate::config::RecommendationsConfig;
 use crate::engine::{date32, date_param, params, Params};
 use crate::error::Result;
 use crate::ml::recs::{buyers, neighbours, popular, recall_at, recommend, History, Metric, Source};
-use crate::runtime::incremental::fingerprint;
+use crate::runtime::incremental::{fingerprint, Incremental};
 use crate::runtime::run_report::TableStats;
 use crate::runtime::{Job, RunContext};
-use crate::sqlfiles;
 
 pub struct Recommendations;
 
@@ -79,7 +78,7 @@ struct Interaction<'a> {
 
 /// One pass over the interactions of the model's window and, when `cutoff` is before the run
 /// date, the backtest's longer one (reading them once, not once per model).
-async fn interactions(rc: &RunContext<'_>, cfg: &RecommendationsConfig, cutoff: NaiveDate, scoped: bool, mut each: impl FnMut(Interaction)) -> Result<()> {
+async fn interactions(rc: &RunContext<'_>, cfg: &RecommendationsConfig, cutoff: NaiveDate, recs: &Incremental, mut each: impl FnMut(Interaction)) -> Result<()> {
     let span = Duration::days(cfg.lookback_days as i64 - 1);
     let from = cutoff - span;
     let p: Params = params([
@@ -89,7 +88,7 @@ async fn interactions(rc: &RunContext<'_>, cfg: &RecommendationsConfig, cutoff: 
         ("from_dt", date_param(from - Duration::days(1))),
         ("cutoff", date_param(cutoff)),
     ]);
-    let sql = crate::runtime::incremental::scoped_sql("_recommendation_interactions", scoped)?;
+    let sql = recs.sql("_recommendation_interactions")?;
     let mut stream = rc.engine.query(&sql, &p).await?.execute_stream().await?;
     while let Some(b) = stream.next().await {
         let b = b?;
@@ -189,13 +188,13 @@ struct Backtest {
 }
 
 /// Histories of the `lookback_days` ending on the run date and, with `backtest`, the
-/// backtest's, from one read (with `scoped`, of the customers in `landing.scope` only).
+/// backtest's, from one read (when `recs` carries over, of the customers in `landing.scope` only).
 /// `extra` products (a stored model's) get ids too, so that ids stay in name order over both.
-async fn histories(rc: &RunContext<'_>, cfg: &RecommendationsConfig, backtest: bool, extra: &[&str], scoped: bool) -> Result<(Histories, Option<Backtest>)> {
+async fn histories(rc: &RunContext<'_>, cfg: &RecommendationsConfig, backtest: bool, extra: &[&str], recs: &Incremental) -> Result<(Histories, Option<Backtest>)> {
     let cutoff = if backtest { rc.date - Duration::days(cfg.holdout_days as i64) } else { rc.date };
     let mut rows = HistoryRows::default();
     let mut held: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    interactions(rc, cfg, cutoff, scoped, |r| {
+    interactions(rc, cfg, cutoff, recs, |r| {
         rows.add(0, cfg, r.customer, r.product, r.bought, r.viewed);
         if backtest {
             rows.add(1, cfg, r.customer, r.product, r.eval_bought, r.eval_viewed);
@@ -366,31 +365,29 @@ impl Job for Recommendations {
         // A customer's list depends on these and on the model (its training date): lists scored
         // by another model are never carried over.
         let rec_settings = format!("{settings} {} {}", cfg.top_n, cfg.exclude_days);
-        let rec_fp_of =
-            |trained_on: NaiveDate| fingerprint(&["_recommendation_interactions", "_recommendation_scope"], &[format!("{rec_settings} {trained_on}")]);
         let reuse = match rc.reusable_model("product_similarity", cfg.retrain_every_days, &fp).await? {
             Some((prev, trained)) if rc.carry_over_from("marts", "popular_products", &fp).await? == Some(prev) => Some((prev, trained)),
             _ => None,
         };
+        let trained_on = reuse.map_or(rc.date, |(_, t)| t);
+        let mut recs = rc
+            .incremental("marts", "product_recommendations", &["_recommendation_interactions", "_recommendation_scope"], &[format!("{rec_settings} {trained_on}")])
+            .await?;
+        // Only when the previous night scored with this very model are the lists of customers
+        // whose history did not move carried over.
+        if recs.prev().is_some() && recs.prev() != reuse.map(|(prev, _)| prev) {
+            recs.recompute_all("the previous lists were scored with another model");
+        }
         let mut metrics: Vec<(&str, String, f64)> = vec![];
         let mut scratch = vec![];
-        let mut carry = None;
-        let mut rec_fp = rec_fp_of(rc.date)?;
         let (h, stored, sim_rows, customers) = match reuse {
             Some((prev, trained_on)) => {
-                // The previous night scored with this very model: only customers whose history
-                // moved are scored again, the others' lists carried over.
-                rec_fp = rec_fp_of(trained_on)?;
-                if rc.carry_over_from("marts", "product_recommendations", &rec_fp).await? == Some(prev) {
-                    rc.progress("recommendations: scope");
-                    let (n, dir) = rc.scratch_query("scope", &sqlfiles::sql("marts", "_recommendation_scope")?, &scope_params(rc, cfg, prev)).await?;
+                if let Some((_, dir)) = recs.scope(rc, "_recommendation_scope", &scope_params(rc, cfg, prev)).await? {
                     scratch.push(dir);
-                    tracing::info!(customers = n, previous = %prev, "customers to score again; the others' recommendations carry over");
-                    carry = Some(prev);
                 }
                 rc.progress("recommendation histories (stored model)");
                 let stored = StoredModel::load(rc, prev).await?;
-                let (h, _) = histories(rc, cfg, false, &stored.products(), carry.is_some()).await?;
+                let (h, _) = histories(rc, cfg, false, &stored.products(), &recs).await?;
                 let sim_rows = rc.copy_partition("product_similarity", prev, &fp).await?;
                 rc.copy_partition("popular_products", prev, &fp).await?;
                 for model in ["item_cf", "popularity"] {
@@ -402,7 +399,7 @@ impl Job for Recommendations {
             }
             None => {
                 rc.progress("recommendation histories");
-                let (h, backtest) = histories(rc, cfg, cfg.holdout_days > 0, &[], false).await?;
+                let (h, backtest) = histories(rc, cfg, cfg.holdout_days > 0, &[], &recs).await?;
                 rc.progress("product similarity");
                 let nb = neighbours(h.names.products.len(), &h.histories, metric(cfg), cfg.neighbours, cfg.max_items_per_customer);
                 let (products, customers) = h.counts();
@@ -442,7 +439,7 @@ impl Job for Recommendations {
         rc.progress("recommendations");
         let (nb, pop) = stored.ids(&h.names);
         drop(stored);
-        let published = publish_recommendations(rc, cfg, &h, &nb, &pop, carry, rec_fp).await;
+        let published = publish_recommendations(rc, cfg, &h, &nb, &pop, &recs).await;
         for dir in &scratch {
             rc.engine.wh.remove_dir(dir).await;
         }
@@ -496,9 +493,9 @@ async fn publish_recommendations(
     h: &Histories,
     nb: &[Vec<(u32, f32)>],
     pop: &[u32],
-    carry: Option<NaiveDate>,
-    fp: String,
+    recs: &Incremental,
 ) -> Result<(u64, u64)> {
+    let carry = recs.prev();
     let mut p = params([("run_date", date_param(rc.date))]);
     let mut sql = "SELECT DISTINCT customer_id FROM staging.customers WHERE dt <= $run_date".to_string();
     if let Some(prev) = carry {
@@ -506,7 +503,7 @@ async fn publish_recommendations(
         sql.push_str(" AND customer_id IN (SELECT customer_id FROM landing.scope)");
     }
     let mut stream = rc.engine.query(&sql, &p).await?.execute_stream().await?;
-    let mut w = rc.writer("marts", "product_recommendations", rec_schema())?.built_with(Some(fp));
+    let mut w = recs.writer(rc, rec_schema())?;
     let empty: History = vec![];
     let mut fresh = 0u64;
     let result: Result<()> = async {
@@ -546,7 +543,7 @@ async fn publish_recommendations(
             w.write(&batch).await?;
         }
         if carry.is_some() {
-            // Filtered here against the scope's ids: an anti join in SQL built its hash table
+            // The carried-over rows: filtered here against the scope's ids; an anti join in SQL built its hash table
             // from the 10M carried rows (2.4 GB at 1M customers).
             let mut scope = std::collections::HashSet::new();
             let mut ids = rc.engine.query("SELECT customer_id FROM landing.scope", &p).await?.execute_stream().await?;

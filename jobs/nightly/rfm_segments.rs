@@ -15,7 +15,6 @@ use crate::config::RfmConfig;
 use crate::engine::{date_param, params};
 use crate::error::{Error, Result};
 use crate::ml::kmeans::{cluster, Clustering};
-use crate::runtime::incremental::fingerprint;
 use crate::runtime::run_report::TableStats;
 use crate::runtime::{Job, RunContext};
 use crate::sqlfiles;
@@ -155,12 +154,15 @@ impl Job for RfmSegments {
         let t0 = std::time::Instant::now();
         // The window sums of customers whose window did not change carry over from the
         // previous partition (see _rfm_scope.sql).
-        let fp = fingerprint(
-            &["rfm_segments", "_rfm_scope", "_rfm_window", "_current_orders_day"],
-            &[format!("lookback_days={days}"), format!("timezone={}", rc.cfg.timezone)],
-        )?;
-        let carry = rc.carry_over_from("marts", "rfm_segments", &fp).await?;
-        if let Some(prev) = carry {
+        let inc = rc
+            .incremental(
+                "marts",
+                "rfm_segments",
+                &["rfm_segments", "_rfm_scope", "_rfm_window", "_current_orders_day"],
+                &[format!("lookback_days={days}"), format!("timezone={}", rc.cfg.timezone)],
+            )
+            .await?;
+        if let Some(prev) = inc.prev() {
             p.insert("prev_dt".into(), date_param(prev));
             p.insert("prev_window_start".into(), date_param(prev - Duration::days(days - 1)));
             p.insert("window_left_dt".into(), date_param(prev - Duration::days(days)));
@@ -168,15 +170,13 @@ impl Job for RfmSegments {
         let mut scratch = vec![];
         let scored = async {
             let mut in_scope = None;
-            if carry.is_some() {
-                let (n, dir) = rc.scratch_query("scope", &sqlfiles::sql("marts", "_rfm_scope")?, &p).await?;
+            if let Some((n, dir)) = inc.scope(rc, "_rfm_scope", &p).await? {
                 scratch.push(dir);
                 in_scope = Some(n);
             }
-            tracing::info!(carry_over = carry.is_some(), customers_recomputed = ?in_scope, "window sums to recompute");
-            scratch.push(crate::nightly::shared::current_orders_day(rc, window_start, carry.map(|_| crate::runtime::incremental::SCOPE_FILTER)).await?);
-            let window = sqlfiles::render("_rfm_window", &sqlfiles::sql("marts", "_rfm_window")?, &[("carry", sqlfiles::Fill::Section(carry.is_some()))])?;
-            scratch.push(rc.scratch_query("rfm_window", &window, &p).await?.1);
+            let scope = inc.carry().then_some(crate::runtime::incremental::SCOPE_FILTER);
+            scratch.push(crate::nightly::shared::current_orders_day(rc, window_start, scope).await?);
+            scratch.push(rc.scratch_query("rfm_window", &inc.sql("_rfm_window")?, &p).await?.1);
             let df = rc.engine.query(&sqlfiles::sql("marts", "rfm_segments")?, &p).await?;
             let schema = df.schema().inner().clone();
             // k-means needs every customer's point at once; the rows are a few numbers each.
@@ -205,7 +205,7 @@ impl Job for RfmSegments {
             tokio::task::spawn_blocking(move || label(&scored, &c2)).await.map_err(|e| Error::job("rfm_segments", format!("clustering stopped: {e}")))??;
         tracing::info!(customers = labelled.num_rows(), k = clustering.k, silhouette = ?clustering.silhouette,
             candidates = ?clustering.candidates, seconds = t1.elapsed().as_secs_f64(), "clustered");
-        let n = rc.publish_batches_built_with("marts", "rfm_segments", labelled.schema(), &[labelled], Some(fp)).await?;
+        let n = inc.publish_batches(rc, labelled.schema(), &[labelled]).await?;
         let cb = clusters_batch(&clustering, &rfm)?;
         let nc = rc.publish_batches("marts", "rfm_clusters", cb.schema(), &[cb]).await?;
 

@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use crate::engine::{date32, date_param, params};
 use crate::error::{Error, Result};
 use crate::ml::forecast::{forecast_series, BacktestOptions, Bands, Calendar, Grain, Model, ModelScore, SeriesForecast, COMBINATION};
+use crate::runtime::incremental::Incremental;
 use crate::runtime::run_report::TableStats;
 use crate::runtime::{Job, RunContext};
 use crate::sqlfiles;
@@ -384,11 +385,19 @@ struct CachedSeries {
     data_from: NaiveDate,
 }
 
-async fn cached_series(rc: &RunContext<'_>, fp: &str, every: u32) -> Result<Option<CachedSeries>> {
+async fn cached_series(rc: &RunContext<'_>, inc: &mut Incremental, every: u32) -> Result<Option<CachedSeries>> {
+    let cached = cached_series_of(rc, inc.prev(), every).await?;
+    if cached.is_none() {
+        inc.recompute_all("the top products are chosen again tonight");
+    }
+    Ok(cached)
+}
+
+async fn cached_series_of(rc: &RunContext<'_>, prev: Option<NaiveDate>, every: u32) -> Result<Option<CachedSeries>> {
     if every <= 1 {
         return Ok(None);
     }
-    let Some(prev) = rc.carry_over_from("marts", "sales_series", fp).await? else { return Ok(None) };
+    let Some(prev) = prev else { return Ok(None) };
     // The newest partition defines the table's columns: one written by an older version (a
     // backfill after an upgrade) may lack these.
     if let Some(c) = rc.engine.missing_column("marts", "sales_series", &["products_from", "data_from"]).await? {
@@ -439,8 +448,8 @@ impl Job for SalesForecast {
         let t0 = std::time::Instant::now();
         // Between two choices of the top products the daily history is last night's with the
         // days changed since recomputed: reading all of product_day grew with every night.
-        let series_fp = crate::runtime::incremental::fingerprint(&["sales_forecast", "_sales_series"], &[cfg.choice_settings()])?;
-        let cached = cached_series(rc, &series_fp, cfg.backtest_every_days).await?;
+        let mut series_inc = rc.incremental("marts", "sales_series", &["sales_forecast", "_sales_series"], &[cfg.choice_settings()]).await?;
+        let cached = cached_series(rc, &mut series_inc, cfg.backtest_every_days).await?;
         let start = match cached {
             Some(c) => Some(c.data_from),
             None => first_data_day(rc).await?,
@@ -474,7 +483,7 @@ impl Job for SalesForecast {
                 let df = rc.engine.query(&sql, &p).await?;
                 let schema = df.schema().inner().clone();
                 let batches = df.collect().await?;
-                series_rows = rc.publish_batches_built_with("marts", "sales_series", schema, &batches, Some(series_fp)).await?;
+                series_rows = series_inc.publish_batches(rc, schema, &batches).await?;
                 (build_series(&batches, grain, first, last)?, Some(first), Some(last))
             }
             None => (vec![], None, None),

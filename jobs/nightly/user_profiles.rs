@@ -11,7 +11,7 @@ use datafusion::common::ScalarValue;
 
 use crate::engine::{date_param, params};
 use crate::error::Result;
-use crate::runtime::incremental::{fingerprint, scoped_sql};
+use crate::runtime::incremental::Incremental;
 use crate::runtime::run_report::TableStats;
 use crate::runtime::{Job, RunContext};
 use crate::sqlfiles;
@@ -58,12 +58,18 @@ impl Job for UserProfiles {
 
         // Yesterday's rows carry over unless their inputs changed (see _profile_scope.sql); age
         // bands move on 1 January, so the first night of a year recomputes everyone.
-        let fp = fingerprint(
-            &["user_profiles", "_profile_scope", "_current_orders_day", "_preference_spend", "_profile_carry", "_last_visits"],
-            &[format!("preference_days={pref_days}"), format!("timezone={}", rc.cfg.timezone)],
-        )?;
-        let carry = rc.carry_over_from("marts", "user_profiles", &fp).await?.filter(|prev| prev.year() == d.year());
-        if let Some(prev) = carry {
+        let mut inc = rc
+            .incremental(
+                "marts",
+                "user_profiles",
+                &["user_profiles", "_profile_scope", "_current_orders_day", "_preference_spend", "_profile_carry", "_last_visits"],
+                &[format!("preference_days={pref_days}"), format!("timezone={}", rc.cfg.timezone)],
+            )
+            .await?;
+        if inc.prev().is_some_and(|prev| prev.year() != d.year()) {
+            inc.recompute_all("a new year: age bands move on");
+        }
+        if let Some(prev) = inc.prev() {
             for (k, v) in [
                 ("prev_dt", prev),
                 ("prev_pref_start", prev - Duration::days(pref_days - 1)),
@@ -78,7 +84,7 @@ impl Job for UserProfiles {
         }
         // Scratch folders, removed whatever happens.
         let mut scratch = vec![];
-        let result = build(rc, &p, carry.is_some(), pref_start, fp, &mut scratch).await;
+        let result = build(rc, &p, &inc, pref_start, &mut scratch).await;
         for dir in &scratch {
             rc.engine.wh.remove_dir(dir).await;
         }
@@ -87,49 +93,34 @@ impl Job for UserProfiles {
     }
 }
 
-/// Recompute the profiles of the scope (everyone unless `carry`), add the carried-over rows,
-/// publish sorted; returns the customers recomputed and the rows published.
-async fn build(
-    rc: &RunContext<'_>,
-    p: &crate::engine::Params,
-    carry: bool,
-    pref_start: chrono::NaiveDate,
-    fp: String,
-    scratch: &mut Vec<String>,
-) -> Result<(u64, u64)> {
+/// Recompute the profiles of the scope (everyone unless carrying over), add the carried-over
+/// rows, publish sorted; returns the customers recomputed and the rows published.
+async fn build(rc: &RunContext<'_>, p: &crate::engine::Params, inc: &Incremental, pref_start: chrono::NaiveDate, scratch: &mut Vec<String>) -> Result<(u64, u64)> {
+    let carry = inc.carry();
     let mut recomputed = None;
-    if carry {
-        rc.progress("user_profiles: scope");
-        let (n, dir) = rc.scratch_query("scope", &sqlfiles::sql("marts", "_profile_scope")?, p).await?;
+    if let Some((n, dir)) = inc.scope(rc, "_profile_scope", p).await? {
         scratch.push(dir);
         recomputed = Some(n);
     }
-    tracing::info!(carry_over = carry, customers_recomputed = ?recomputed, "profiles to recompute");
     rc.progress("user_profiles: last visits");
-    scratch.push(last_visits(rc, p, carry).await?.1);
+    // With carry-over: the previous partition's last visits plus the events staged since, so
+    // it never rescans all history.
+    scratch.push(rc.scratch_query("last_visits", &inc.sql("_last_visits")?, p).await?.1);
     // Preferences are read again only for customers whose order days moved (see whole_row).
     let order_scope = carry.then_some("customer_id IN (SELECT customer_id FROM landing.scope WHERE whole_row)");
     scratch.push(crate::nightly::shared::current_orders_day(rc, pref_start, order_scope).await?);
     scratch.push(rc.scratch_query("preference_spend", &sqlfiles::sql("marts", "_preference_spend")?, p).await?.1);
     rc.progress("user_profiles: profiles");
-    let mut sql = scoped_sql("user_profiles", carry)?;
+    let mut sql = inc.sql("user_profiles")?;
     if carry {
         scratch.push(rc.scratch_query("profiles_fresh", &sql, p).await?.1);
-        sql = sqlfiles::sql("marts", "_profile_carry")?;
+        sql = inc.sql("_profile_carry")?;
     }
     // Sorted from a scratch copy: a sort over the join output accounted its shared buffers per
     // batch and failed at 1M customers. Sorted by customer_id, readers prune row groups by it
     // (and on Ballista the result arrives in full batches).
     scratch.push(rc.scratch_query("profiles_unsorted", &sql, p).await?.1);
     let sorted = "SELECT * FROM landing.profiles_unsorted ORDER BY customer_id";
-    let rows = rc.publish_query_built_with("marts", "user_profiles", sorted, p, Some(fp)).await?;
+    let rows = inc.publish_query(rc, sorted, p).await?;
     Ok((recomputed.unwrap_or(rows), rows))
-}
-
-/// The last visit of every customer as `landing.last_visits`: with `carry`, the previous
-/// profiles partition (`$prev_dt`) plus the events staged since, so it never rescans all history.
-async fn last_visits(rc: &RunContext<'_>, p: &crate::engine::Params, carry: bool) -> Result<(u64, String)> {
-    use sqlfiles::Fill::Section;
-    let visits_sql = sqlfiles::render("_last_visits", &sqlfiles::sql("marts", "_last_visits")?, &[("carry", Section(carry)), ("full", Section(!carry))])?;
-    rc.scratch_query("last_visits", &visits_sql, p).await
 }

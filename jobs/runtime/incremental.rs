@@ -1,13 +1,100 @@
-//! Incrementally built tables: the previous partition they carry rows over from, when that is
-//! allowed (same fingerprint of SQL and settings, readable whole, not a full refresh), and
-//! stored models a night may score with instead of training again.
+//! Incrementally built tables, one mechanism for all of them: [`Incremental`] decides whether
+//! tonight carries rows over from the previous partition (same fingerprint of SQL and settings,
+//! readable whole, not a full refresh), fills the table's SQL templates (`{{scope}}`,
+//! `{{#carry}}`, `{{#full}}`), materialises the keys to recompute (`landing.scope`) and
+//! publishes with the fingerprint. Also: stored models a night may score with instead of
+//! training again.
 
 use chrono::NaiveDate;
 
 use super::context::RunContext;
+use crate::engine::Params;
 use crate::error::Result;
+use crate::sqlfiles::{self, Fill};
+
+/// One incremental table of tonight's run (see the module).
+#[derive(Debug, Clone)]
+pub struct Incremental {
+    layer: &'static str,
+    table: &'static str,
+    fingerprint: String,
+    prev: Option<NaiveDate>,
+}
+
+impl Incremental {
+    /// The previous partition rows carry over from; None: every key is recomputed.
+    pub fn prev(&self) -> Option<NaiveDate> {
+        self.prev
+    }
+
+    pub fn carry(&self) -> bool {
+        self.prev.is_some()
+    }
+
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// Recompute every key tonight although the previous partition could be carried over (a
+    /// job's own reason: a new year moves age bands, a model trained tonight).
+    pub fn recompute_all(&mut self, why: &str) {
+        if let Some(prev) = self.prev.take() {
+            tracing::info!(table = %format!("{}.{}", self.layer, self.table), previous = %prev, why, "full recompute");
+        }
+    }
+
+    /// `sql/marts/<file>.sql` filled for tonight: `{{scope}}` is the filter to the keys in
+    /// `landing.scope` when carrying over (else `true`: everyone, without a semi-join over
+    /// every customer: at 1M customers its output made DataFusion 55 account the shared buffers
+    /// of string views once per batch, and the sorts after it ran out of memory); `{{#carry}}`
+    /// sections are kept when carrying over, `{{#full}}` sections otherwise.
+    pub fn sql(&self, file: &str) -> Result<String> {
+        let fills = [
+            ("scope", Fill::Text(if self.carry() { SCOPE_FILTER } else { "true" })),
+            ("carry", Fill::Section(self.carry())),
+            ("full", Fill::Section(!self.carry())),
+        ];
+        sqlfiles::render_any(file, &sqlfiles::sql("marts", file)?, &fills)
+    }
+
+    /// When carrying over: the keys to recompute, from `sql/marts/<file>.sql`, as
+    /// `landing.scope`; returns how many and the scratch folder (for the caller to remove).
+    pub async fn scope(&self, rc: &RunContext<'_>, file: &str, p: &Params) -> Result<Option<(u64, String)>> {
+        if !self.carry() {
+            return Ok(None);
+        }
+        rc.progress(&format!("{}: scope", self.table));
+        let (n, dir) = rc.scratch_query("scope", &self.sql(file)?, p).await?;
+        tracing::info!(table = %format!("{}.{}", self.layer, self.table), previous = ?self.prev, keys = n, "keys to recompute; the others carry over");
+        Ok(Some((n, dir)))
+    }
+
+    /// Publish tonight's partition from a query, recording the fingerprint.
+    pub async fn publish_query(&self, rc: &RunContext<'_>, sql: &str, p: &Params) -> Result<u64> {
+        rc.publish_query_built_with(self.layer, self.table, sql, p, Some(self.fingerprint.clone())).await
+    }
+
+    /// Publish tonight's partition from batches, recording the fingerprint.
+    pub async fn publish_batches(&self, rc: &RunContext<'_>, schema: arrow::datatypes::SchemaRef, batches: &[arrow::array::RecordBatch]) -> Result<u64> {
+        rc.publish_batches_built_with(self.layer, self.table, schema, batches, Some(self.fingerprint.clone())).await
+    }
+
+    /// A writer of tonight's partition that records the fingerprint (rows computed in Rust).
+    pub fn writer(&self, rc: &RunContext<'_>, schema: arrow::datatypes::SchemaRef) -> Result<crate::storage::publish::PartitionWriter> {
+        Ok(rc.writer(self.layer, self.table, schema)?.built_with(Some(self.fingerprint.clone())))
+    }
+}
 
 impl RunContext<'_> {
+    /// `<layer>.<table>` as an incremental table tonight: computed with `sql_files`
+    /// (`sql/marts/<file>.sql`, includes expanded) and `settings`, which make its fingerprint;
+    /// carried over from the previous partition when [`Self::carry_over_from`] allows it.
+    pub async fn incremental(&self, layer: &'static str, table: &'static str, sql_files: &[&str], settings: &[String]) -> Result<Incremental> {
+        let fingerprint = fingerprint(sql_files, settings)?;
+        let prev = self.carry_over_from(layer, table, &fingerprint).await?;
+        Ok(Incremental { layer, table, fingerprint, prev })
+    }
+
     /// The newest published partition of `<layer>.<table>` before the run date (the jobs that
     /// carry state forward start from it).
     pub fn previous_partition(&self, layer: &str, table: &str) -> Result<Option<NaiveDate>> {
@@ -112,15 +199,6 @@ impl RunContext<'_> {
 
 /// How the SQL of an incremental table names the customers it recomputes tonight.
 pub const SCOPE_FILTER: &str = "customer_id IN (SELECT customer_id FROM landing.scope)";
-
-/// An incremental table's SQL file: filtered to `landing.scope` when carrying rows over; on a
-/// full recompute (scope = everyone) without the filter, the same rows without a semi-join over
-/// every customer (at 1M customers its output made DataFusion 55 account the shared buffers of
-/// string views once per batch, and the sorts after it ran out of memory).
-pub fn scoped_sql(file: &str, carry: bool) -> Result<String> {
-    let sql = crate::sqlfiles::sql("marts", file)?;
-    crate::sqlfiles::render(file, &sql, &[("scope", crate::sqlfiles::Fill::Text(if carry { SCOPE_FILTER } else { "true" }))])
-}
 
 /// A short stable digest of what an incremental table is computed with: its SQL files
 /// (`sql/marts/<name>.sql`) and settings.

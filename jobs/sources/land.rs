@@ -147,7 +147,15 @@ async fn map(
     let engine = rc.engine;
     let bad = |m: String| Error::job("staging", format!("[sources.{}] the mapping for {table}: {m}", s.name));
     engine.use_as_feed(&feed_name(s)).await?;
-    let sql = sql.replace("{{earlier_signups}}", &earlier_signups(engine));
+    // A preset's mapping is a template; the user's own SQL is run as written.
+    let sql = match s.user_sql {
+        Some(_) => sql.to_string(),
+        None => crate::sqlfiles::render_any(
+            &format!("preset {} {table}", s.preset.name),
+            sql,
+            &[("earlier_signups", crate::sqlfiles::Fill::Text(&earlier_signups(engine)))],
+        )?,
+    };
     let df = engine.query(&sql, &mapping_params(rc, s)).await.map_err(|e| bad(e.to_string()))?;
     let have: Vec<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();
     let has = |c: &str| have.iter().any(|h| h == c);

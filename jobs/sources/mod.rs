@@ -159,7 +159,7 @@ impl Source {
         if self.preset.name == "ecomwh" {
             return Ok(None);
         }
-        crate::sqlfiles::with_parts("sources", self.preset.sql_dir, table).map(Some)
+        crate::sqlfiles::sql("sources", &format!("{}/{table}", self.preset.sql_dir)).map(Some)
     }
 
     /// Where the source's files are: the warehouse itself or a store of its own, rooted at the

@@ -2,7 +2,7 @@
 -- E-commerce v2 and email spec event names, web context (a user agent for the device),
 -- With $session_ids (RudderStack's
 -- SDKs), context.sessionId is the epoch ms of the session's first call.
-WITH u AS ({{user}}),
+WITH u AS ({{> user}}),
 starts AS (
   SELECT session_id, CAST(to_unixtime(min(event_ts)) AS BIGINT) * 1000 AS _session_ms
   FROM staging.events WHERE dt = $run_date GROUP BY session_id

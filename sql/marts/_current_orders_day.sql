@@ -5,8 +5,6 @@
 -- full run, drop this filter). Rows of
 -- day X are written on dt >= X - 1, so only the window's partitions are read. Materialised
 -- once per job because several parts of a query read it.
--- The current rows are joined back to the newest dt of each customer-day (one row per
--- customer-day and partition), which is much cheaper than a row_number() sort.
 WITH cod AS (
   SELECT customer_id, day, dt, orders, purchases, cancelled, refunded, net_revenue, discount_amount,
          units, purchases_web, purchases_app, purchases_marketplace, purchase_hours
@@ -14,7 +12,6 @@ WITH cod AS (
   WHERE dt >= $from_dt AND dt <= $run_date AND day >= $from_day AND day <= $run_date
     AND {{scope}}
 )
-SELECT cod.customer_id, cod.day, cod.dt AS cdt, orders, purchases, cancelled, refunded, net_revenue,
+SELECT customer_id, day, dt AS cdt, orders, purchases, cancelled, refunded, net_revenue,
        discount_amount, units, purchases_web, purchases_app, purchases_marketplace, purchase_hours
-FROM (SELECT customer_id, day, max(dt) AS cdt FROM cod GROUP BY customer_id, day) cur
-JOIN cod ON cod.customer_id = cur.customer_id AND cod.day = cur.day AND cod.dt = cur.cdt
+FROM ({{> current_rows rows=cod; key=customer_id, day}}) cur

@@ -10,17 +10,11 @@
 -- parameters a WHERE range on `day` trips DataFusion 55's selectivity assertion (see
 -- _churn_features.sql). On a night that carries most customers' recommendations over, only
 -- those in landing.scope are read (a full run drops that filter).
--- Current rows are joined back to the newest dt of their customer-day-product (one row per
--- key and partition): cheaper than a row_number() sort.
 WITH cpd_rows AS (
   SELECT customer_id, product_id, day, dt, units FROM marts.customer_product_day
   WHERE dt >= $from_dt AND dt <= $run_date AND {{scope}}
 ),
-cpd AS (
-  SELECT r.customer_id, r.product_id, r.day, r.units
-  FROM (SELECT customer_id, day, product_id, max(dt) AS cdt FROM cpd_rows GROUP BY customer_id, day, product_id) c
-  JOIN cpd_rows r ON r.customer_id = c.customer_id AND r.day = c.day AND r.product_id = c.product_id AND r.dt = c.cdt
-),
+cpd AS ({{> current_rows rows=cpd_rows; key=customer_id, day, product_id}}),
 bought AS (
   SELECT customer_id, product_id,
          max(CASE WHEN units > 0 AND day >= $model_from AND day <= $run_date THEN day END) AS last_bought,

@@ -5,19 +5,16 @@
 -- only those are read (not all history). The product series are those of $prev_dt: the top
 -- products are chosen again with the models (sales_forecast.sql, every backtest_every_days).
 -- Output as sales_forecast.sql's.
-WITH current_days AS (
-  SELECT day, max(dt) AS cdt
-  FROM marts.product_day
+WITH pd AS (
+  SELECT product_id, category, day, dt, revenue, units FROM marts.product_day
   WHERE dt > $prev_dt AND dt <= $run_date AND day >= $first_day
-  GROUP BY day
 ),
 daily AS (
-  SELECT p.product_id, coalesce(p.category, 'unknown') AS category, p.day,
-         CAST(p.revenue AS DOUBLE) AS revenue, CAST(p.units AS DOUBLE) AS units
-  FROM current_days c
-  JOIN marts.product_day p ON p.day = c.day AND p.dt = c.cdt
-  WHERE p.dt > $prev_dt AND p.dt <= $run_date
+  SELECT product_id, coalesce(category, 'unknown') AS category, day,
+         CAST(revenue AS DOUBLE) AS revenue, CAST(units AS DOUBLE) AS units
+  FROM ({{> current_rows rows=pd; key=day}}) cur
 ),
+current_days AS (SELECT DISTINCT day FROM daily),
 kept AS (
   SELECT DISTINCT series_key FROM marts.sales_series WHERE dt = $prev_dt AND series_key LIKE 'product=%'
 )

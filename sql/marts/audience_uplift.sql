@@ -12,11 +12,9 @@ cod AS (
   SELECT customer_id, day, dt, purchases, net_revenue FROM marts.customer_orders_day
   WHERE dt <= $run_date AND day > $cohort_date AND day <= $run_date
 ),
--- The current row of each customer-day, joined back to its newest dt (cheaper than a sort).
 od AS (
-  SELECT cod.customer_id, purchases, net_revenue
-  FROM (SELECT customer_id, day, max(dt) AS cdt FROM cod GROUP BY customer_id, day) cur
-  JOIN cod ON cod.customer_id = cur.customer_id AND cod.day = cur.day AND cod.dt = cur.cdt
+  SELECT customer_id, purchases, net_revenue
+  FROM ({{> current_rows rows=cod; key=customer_id, day}}) cur
 ),
 per AS (
   SELECT m.customer_id, m.holdout,

@@ -14,12 +14,7 @@ hist AS (
   FROM marts.customer_orders_day
   WHERE dt <= $run_date AND day <= $run_date AND customer_id IN (SELECT customer_id FROM touched)
 ),
--- The current row of each customer-day: joined back to its newest dt (one row per
--- customer-day and partition), cheaper than a row_number() sort.
-cur AS (
-  SELECT hist.* FROM (SELECT customer_id, day, max(dt) AS cdt FROM hist GROUP BY customer_id, day) c
-  JOIN hist ON hist.customer_id = c.customer_id AND hist.day = c.day AND hist.dt = c.cdt
-),
+cur AS ({{> current_rows rows=hist; key=customer_id, day}}),
 fresh AS (
   SELECT customer_id,
          sum(orders) AS orders,

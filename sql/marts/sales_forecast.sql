@@ -8,20 +8,16 @@
 -- products_from (the night the top products were chosen, $run_date: see _sales_series.sql,
 -- which the nights in between run instead) and data_from (the first day with sales, which
 -- they keep), published as marts.sales_series.
-WITH current_days AS (
-  SELECT day, max(dt) AS cdt
-  FROM marts.product_day
+WITH pd AS (
+  SELECT product_id, category, day, dt, revenue, units FROM marts.product_day
   -- Days after $last_day too: kept in sales_series for the nights after (a day's rows may be
   -- written the night before it), left out of the series by the job.
   WHERE dt <= $run_date AND day >= $first_day
-  GROUP BY day
 ),
 daily AS (
-  -- current_days first: the build side of the join is the left one (a few hundred days).
-  SELECT p.product_id, coalesce(p.category, 'unknown') AS category, p.day,
-         CAST(p.revenue AS DOUBLE) AS revenue, CAST(p.units AS DOUBLE) AS units
-  FROM current_days c
-  JOIN marts.product_day p ON p.day = c.day AND p.dt = c.cdt
+  SELECT product_id, coalesce(category, 'unknown') AS category, day,
+         CAST(revenue AS DOUBLE) AS revenue, CAST(units AS DOUBLE) AS units
+  FROM ({{> current_rows rows=pd; key=day}}) cur
 ),
 top_products AS (
   SELECT product_id FROM (

@@ -4,7 +4,7 @@
 -- events (Cart Viewed, Page Scrolled, ...) and alias / group calls are counted as ignored.
 -- Identify calls and suppression events fill their own tables.
 WITH calls AS (
-  SELECT * FROM ({{calls}})
+  SELECT * FROM ({{> calls}})
   WHERE _type IS NULL
      OR NOT (_type = 'identify' OR (_type = 'track' AND coalesce(_event, '') IN ('Unsubscribed', 'Email Bounced', 'Email Marked as Spam')))
 ),

@@ -8,5 +8,5 @@ SELECT
   -- A server-side identify (a userId only) only sets traits: nothing to link.
   CASE WHEN _anon IS NULL OR _user IS NULL THEN 'identify without both ids' END AS _ignored,
   _raw, _error, _file, _line, _seq
-FROM ({{calls}})
+FROM ({{> calls}})
 WHERE _type = 'identify'

@@ -10,5 +10,5 @@ SELECT
   END AS reason,
   _ts AS ts,
   _raw, _error, _file, _line, _seq
-FROM ({{calls}})
+FROM ({{> calls}})
 WHERE _type = 'track' AND _event IN ('Unsubscribed', 'Email Bounced', 'Email Marked as Spam')
