@@ -1,11 +1,11 @@
 //! `[jobs.<name>]`: the settings of each job, typed and range-checked.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
 /// Settings per job: a section for a job without settings, or a misspelt one, is refused.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobsConfig {
     #[serde(default)]
@@ -26,7 +26,7 @@ pub struct JobsConfig {
     pub recommendations: RecommendationsConfig,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StagingConfig {
     /// Rows per staged Parquet file.
@@ -41,7 +41,7 @@ impl Default for StagingConfig {
 }
 
 /// `[jobs.report]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReportConfig {
     /// Write the morning report at the end of each nightly run.
@@ -55,7 +55,7 @@ impl Default for ReportConfig {
 }
 
 /// `[jobs.user_profiles]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UserProfilesConfig {
     /// Preferences (categories, brand, channel, weekday, hour) use the last N order days.
@@ -69,7 +69,7 @@ impl Default for UserProfilesConfig {
 }
 
 /// One line of the RFM segment map: a segment and the score ranges (inclusive) it covers.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SegmentRule {
     pub segment: String,
@@ -116,7 +116,7 @@ pub fn default_segment_map() -> Vec<SegmentRule> {
 }
 
 /// `[jobs.rfm_segments]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RfmConfig {
     /// Frequency and monetary count the purchases of the last N days (D-N+1 .. D).
@@ -175,7 +175,7 @@ impl RfmConfig {
 }
 
 /// What association rules are mined over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Product,
@@ -192,7 +192,7 @@ impl Level {
 }
 
 /// Frequent itemset mining algorithm (same output).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Algorithm {
     Apriori,
@@ -209,7 +209,7 @@ impl std::fmt::Display for Algorithm {
 }
 
 /// Item-to-item similarity of the recommendations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Similarity {
     /// Weighted interactions.
@@ -228,7 +228,7 @@ impl std::fmt::Display for Similarity {
 }
 
 /// `[jobs.association_rules]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AssociationRulesConfig {
     pub level: Level,
@@ -287,7 +287,7 @@ impl AssociationRulesConfig {
 }
 
 /// `[jobs.sales_forecast]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SalesForecastConfig {
     /// day, week (from Monday), month or quarter.
@@ -402,7 +402,7 @@ impl SalesForecastConfig {
 }
 
 /// `[jobs.churn_scores]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ChurnConfig {
     /// A customer has churned at a cut-off when they buy nothing in the next N days.
@@ -441,7 +441,7 @@ impl Default for ChurnConfig {
 }
 
 /// `[jobs.recommendations]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RecommendationsConfig {
     /// Purchases and views of the last N days make the histories.

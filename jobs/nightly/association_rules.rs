@@ -191,6 +191,10 @@ impl Job for AssociationRules {
         &["staging"]
     }
 
+    fn settings(&self, cfg: &crate::config::Config) -> Result<serde_json::Value> {
+        crate::runtime::context::settings_json(self.name(), &cfg.jobs.association_rules)
+    }
+
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
         let c = &rc.cfg.jobs.association_rules;
         for t in ["orders", "order_items", "products"] {

@@ -181,6 +181,10 @@ impl Job for ChurnScores {
         &["staging", "daily_aggregates"]
     }
 
+    fn settings(&self, cfg: &crate::config::Config) -> Result<serde_json::Value> {
+        crate::runtime::context::settings_json(self.name(), &cfg.jobs.churn_scores)
+    }
+
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
         rc.require("churn_scores", &[("marts", "customer_orders_day"), ("marts", "customer_events_day")], "run daily_aggregates first")?;
         let cfg = &rc.cfg.jobs.churn_scores;

@@ -41,6 +41,24 @@ pub fn job_names() -> Vec<&'static str> {
 mod tests {
     use super::*;
 
+    /// Every `[jobs.<name>]` section is the declared settings of the job of that name, so a
+    /// section no job reads cannot be accepted (JobsConfig refuses unknown ones).
+    #[test]
+    fn every_settings_section_is_a_jobs_declared_settings() {
+        let cfg = crate::config::Config::default();
+        let sections = serde_json::to_value(&cfg.jobs).unwrap();
+        let sections = sections.as_object().unwrap();
+        for (name, value) in sections {
+            let job = jobs().into_iter().find(|j| j.name() == name).unwrap_or_else(|| panic!("[jobs.{name}] belongs to no job"));
+            assert_eq!(&job.settings(&cfg).unwrap(), value, "{name}");
+        }
+        for j in jobs() {
+            let declared = j.settings(&cfg).unwrap();
+            assert!(declared.is_null() || sections.contains_key(j.name()), "{} declares settings outside [jobs.{}]", j.name(), j.name());
+        }
+        assert!(sections.len() >= 8);
+    }
+
     #[test]
     fn dependencies_come_first() {
         let names = job_names();

@@ -352,6 +352,10 @@ impl Job for Recommendations {
         &["staging", "daily_aggregates"]
     }
 
+    fn settings(&self, cfg: &crate::config::Config) -> Result<serde_json::Value> {
+        crate::runtime::context::settings_json(self.name(), &cfg.jobs.recommendations)
+    }
+
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
         rc.require(
             "recommendations",

@@ -144,6 +144,10 @@ impl Job for RfmSegments {
         &["daily_aggregates"]
     }
 
+    fn settings(&self, cfg: &crate::config::Config) -> Result<serde_json::Value> {
+        crate::runtime::context::settings_json(self.name(), &cfg.jobs.rfm_segments)
+    }
+
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
         let cfg = &rc.cfg.jobs.rfm_segments;
         rc.require("rfm_segments", &[("marts", "customer_orders_day"), ("marts", "customer_order_totals")], "run daily_aggregates for this date first")?;

@@ -439,6 +439,10 @@ impl Job for SalesForecast {
         &["daily_aggregates"]
     }
 
+    fn settings(&self, cfg: &crate::config::Config) -> Result<serde_json::Value> {
+        crate::runtime::context::settings_json(self.name(), &cfg.jobs.sales_forecast)
+    }
+
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
         let cfg = &rc.cfg.jobs.sales_forecast;
         let grain = cfg.grain;

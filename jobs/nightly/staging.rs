@@ -25,6 +25,10 @@ impl Job for Staging {
         &[]
     }
 
+    fn settings(&self, cfg: &crate::config::Config) -> Result<serde_json::Value> {
+        crate::runtime::context::settings_json(self.name(), &cfg.jobs.staging)
+    }
+
     fn outputs(&self) -> Result<Vec<String>> {
         Ok(["staging", "quarantine"].iter().flat_map(|l| crate::schemas::RAW_TABLES.iter().map(move |t| format!("{l}.{t}"))).collect())
     }

@@ -28,6 +28,10 @@ impl Job for UserProfiles {
         &["daily_aggregates"]
     }
 
+    fn settings(&self, cfg: &crate::config::Config) -> Result<serde_json::Value> {
+        crate::runtime::context::settings_json(self.name(), &cfg.jobs.user_profiles)
+    }
+
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
         rc.require(
             "user_profiles",

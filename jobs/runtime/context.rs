@@ -176,8 +176,19 @@ pub trait Job: Send + Sync {
     fn outputs(&self) -> Result<Vec<String>> {
         crate::schemas::marts_built_by(self.name())
     }
+    /// The job's settings as a run uses them (its `[jobs.<name>]` section with defaults filled
+    /// in; null without one): `ecomwh jobs --json` lists them, and a section no job declares is
+    /// refused when the config is read.
+    fn settings(&self, _cfg: &Config) -> Result<serde_json::Value> {
+        Ok(serde_json::Value::Null)
+    }
     /// Build and publish the job's partitions for `rc.date`; return counts per table.
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>>;
+}
+
+/// A job's settings section as JSON (for [`Job::settings`]).
+pub fn settings_json<T: serde::Serialize>(job: &str, section: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(section).map_err(|source| crate::error::Error::Json { what: format!("[jobs.{job}]"), source })
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Grain {
     Day,

@@ -32,6 +32,10 @@ impl Job for Report {
         &["staging", "rfm_segments", "association_rules", "sales_forecast", "recommendations", "churn_scores", "clv", "audiences"]
     }
 
+    fn settings(&self, cfg: &crate::config::Config) -> Result<serde_json::Value> {
+        crate::runtime::context::settings_json(self.name(), &cfg.jobs.report)
+    }
+
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
         if !rc.cfg.jobs.report.enabled {
             tracing::info!("report switched off ([jobs.report] enabled = false)");
