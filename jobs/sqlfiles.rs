@@ -26,9 +26,12 @@ pub fn render(what: &str, sql: &str, fills: &[(&str, Fill)]) -> Result<String> {
 }
 
 /// [`render`] for templates that may use any of `fills` (a preset's mappings are offered the
-/// same ones): every name in the template must still be filled.
-pub fn render_any(what: &str, sql: &str, fills: &[(&str, Fill)]) -> Result<String> {
-    render_into(sql, fills, &mut vec![false; fills.len()]).map_err(|m| Error::Config(format!("SQL template {what}: {m}")))
+/// same ones): every name in the template must still be filled. Returns the text and whether
+/// any fill was used.
+pub fn render_any(what: &str, sql: &str, fills: &[(&str, Fill)]) -> Result<(String, bool)> {
+    let mut used = vec![false; fills.len()];
+    let out = render_into(sql, fills, &mut used).map_err(|m| Error::Config(format!("SQL template {what}: {m}")))?;
+    Ok((out, used.iter().any(|u| *u)))
 }
 
 /// One pass over `text`: what a fill inserts is never read as template again. A dropped

@@ -75,8 +75,12 @@ fn shopify_order_export_fills_orders_lines_customers_and_products() {
         ],
     );
     has(&orders["5550000000002"], &[("status", "cancelled"), ("updated_at", "2024-03-18T15:45:03Z"), ("total_amount", "34.75")]);
-    // A partial refund leaves the order shipped and its total as it was.
-    has(&orders["5550000000003"], &[("status", "shipped"), ("total_amount", "111.56"), ("shipping_amount", "0.00"), ("customer_id", "cara@example.com")]);
+    // A partial refund leaves the order shipped and its total as it was, with what was refunded.
+    has(
+        &orders["5550000000003"],
+        &[("status", "shipped"), ("total_amount", "111.56"), ("shipping_amount", "0.00"), ("refunded_amount", "21.25"), ("customer_id", "cara@example.com")],
+    );
+    has(&orders["5550000000001"], &[("refunded_amount", "0.00")]);
     has(&orders["5550000000004"], &[("status", "placed"), ("updated_at", "2024-03-22T12:15:45Z"), ("customer_id", "dev@example.com")]);
 
     // Line items: every row of the export, numbered within the order; no SKU: the name.

@@ -13,8 +13,9 @@ pub struct Args {
     /// Only these jobs, comma-separated; they read what earlier runs published
     #[arg(long, value_parser = |s: &str| Ok::<_, String>(super::app::parse_list(s)))]
     pub jobs: Option<std::vec::Vec<String>>,
-    /// Recompute incremental tables (customer_order_totals, user_profiles, rfm_segments) from all
-    /// history instead of carrying yesterday's rows over
+    /// Recompute incremental tables (customer_order_totals, user_profiles, rfm_segments,
+    /// sales_series, product_recommendations) from all history instead of carrying yesterday's
+    /// rows over, and train every model
     #[arg(long)]
     pub full_refresh: bool,
 }

@@ -86,6 +86,17 @@ struct Order {
     total: i64,
     discount: i64,
     shipping: i64,
+    /// Refunded so far (cents), by a partial refund.
+    refunded: i64,
+}
+
+/// Half the refunds of shipped orders are partial (an item sent back, a goodwill credit): a
+/// quarter, half or three quarters of the goods' value, the order staying shipped. Chosen by
+/// the order id, not drawn from the shop's random stream, so everything else stays as it was.
+fn partial_refund(o: &Order) -> Option<i64> {
+    let h = o.id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+    let goods = o.total - o.shipping;
+    (h % 2 == 0 && goods > 0).then(|| goods * (1 + ((h >> 8) % 3) as i64) / 4)
 }
 
 const CHANNELS: [&str; 3] = ["web", "app", "marketplace"];
@@ -324,6 +335,13 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
                         Status::Shipped
                     }
                 }
+                Status::Shipped => match partial_refund(&ord) {
+                    Some(cents) => {
+                        ord.refunded = cents;
+                        Status::Shipped
+                    }
+                    None => Status::Refunded,
+                },
                 _ => Status::Refunded,
             };
             ord.status = next;
@@ -332,7 +350,7 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
             d.emit("orders", order_row(&ord, c, ts(ord.ts, c.country), ts(at, c.country))).await?;
             let later = match next {
                 Status::Paid => Some(rng.gen_range(1..4)),
-                Status::Shipped if rng.gen_bool(0.05) => Some(rng.gen_range(5..21)),
+                Status::Shipped if ord.refunded == 0 && rng.gen_bool(0.05) => Some(rng.gen_range(5..21)),
                 _ => None,
             };
             if let Some(k) = later {
@@ -485,7 +503,7 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
             let net = gross - discount;
             let shipping = if free || net >= 5000 { 0 } else { 499 };
             let status = if rng.gen_bool(0.1) { Status::Placed } else { Status::Paid };
-            let ord = Order { id: oid, customer: ci, ts: last_t, status, total: net + shipping, discount, shipping };
+            let ord = Order { id: oid, customer: ci, ts: last_t, status, total: net + shipping, discount, shipping, refunded: 0 };
             d.emit("orders", order_row(&ord, c, ts(ord.ts, country), ts(last_t, country))).await?;
             let next_in = if status == Status::Placed { 1 } else { rng.gen_range(1..4) };
             pending.entry(day + next_in).or_default().push(ord);
@@ -552,6 +570,7 @@ fn order_row(o: &Order, c: &Customer, order_ts: String, updated_at: String) -> V
         Some(money(o.total)),
         Some(money(o.discount)),
         Some(money(o.shipping)),
+        (o.refunded > 0).then(|| money(o.refunded)),
         Some(CHANNELS[c.channel].to_string()),
         Some(COUNTRIES[c.country].0.to_string()),
         Some(updated_at),

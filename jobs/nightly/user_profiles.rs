@@ -118,7 +118,7 @@ async fn build(rc: &RunContext<'_>, p: &crate::engine::Params, inc: &Incremental
     let mut sql = inc.sql("user_profiles")?;
     if carry {
         scratch.push(rc.scratch_query("profiles_fresh", &sql, p).await?.1);
-        sql = inc.sql("_profile_carry")?;
+        sql = sqlfiles::sql("marts", "_profile_carry")?;
     }
     // Sorted from a scratch copy: a sort over the join output accounted its shared buffers per
     // batch and failed at 1M customers. Sorted by customer_id, readers prune row groups by it

@@ -47,14 +47,19 @@ impl Incremental {
     /// `landing.scope` when carrying over (else `true`: everyone, without a semi-join over
     /// every customer: at 1M customers its output made DataFusion 55 account the shared buffers
     /// of string views once per batch, and the sorts after it ran out of memory); `{{#carry}}`
-    /// sections are kept when carrying over, `{{#full}}` sections otherwise.
+    /// sections are kept when carrying over, `{{#full}}` sections otherwise. A file with none
+    /// of them is an error: it would compute the same rows carrying over or not (an edit that
+    /// lost the carry section would publish only the recomputed keys).
     pub fn sql(&self, file: &str) -> Result<String> {
         let fills = [
             ("scope", Fill::Text(if self.carry() { SCOPE_FILTER } else { "true" })),
             ("carry", Fill::Section(self.carry())),
             ("full", Fill::Section(!self.carry())),
         ];
-        sqlfiles::render_any(file, &sqlfiles::sql("marts", file)?, &fills)
+        match sqlfiles::render_any(file, &sqlfiles::sql("marts", file)?, &fills)? {
+            (sql, true) => Ok(sql),
+            (_, false) => Err(crate::error::Error::Config(format!("SQL template {file}: has none of {{{{scope}}}}, {{{{#carry}}}}, {{{{#full}}}}"))),
+        }
     }
 
     /// When carrying over: the keys to recompute, from `sql/marts/<file>.sql`, as
@@ -64,7 +69,7 @@ impl Incremental {
             return Ok(None);
         }
         rc.progress(&format!("{}: scope", self.table));
-        let (n, dir) = rc.scratch_query("scope", &self.sql(file)?, p).await?;
+        let (n, dir) = rc.scratch_query("scope", &sqlfiles::sql("marts", file)?, p).await?;
         tracing::info!(table = %format!("{}.{}", self.layer, self.table), previous = ?self.prev, keys = n, "keys to recompute; the others carry over");
         Ok(Some((n, dir)))
     }

@@ -154,7 +154,8 @@ async fn map(
             &format!("preset {} {table}", s.preset.name),
             sql,
             &[("earlier_signups", crate::sqlfiles::Fill::Text(&earlier_signups(engine)))],
-        )?,
+        )?
+        .0,
     };
     let df = engine.query(&sql, &mapping_params(rc, s)).await.map_err(|e| bad(e.to_string()))?;
     let have: Vec<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();

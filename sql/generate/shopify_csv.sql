@@ -29,7 +29,8 @@ SELECT
   '#' || order_id AS "Name",
   email AS "Email",
   CASE WHEN _line = 1 THEN CASE status
-    WHEN 'placed' THEN 'pending' WHEN 'cancelled' THEN 'voided' WHEN 'refunded' THEN 'refunded' ELSE 'paid' END END AS "Financial Status",
+    WHEN 'placed' THEN 'pending' WHEN 'cancelled' THEN 'voided' WHEN 'refunded' THEN 'refunded'
+    ELSE CASE WHEN coalesce(refunded_amount, 0) > 0 THEN 'partially_refunded' ELSE 'paid' END END END AS "Financial Status",
   CASE WHEN _line = 1 AND status = 'paid' THEN to_char(updated_at, '%Y-%m-%d %H:%M:%S +0000') END AS "Paid at",
   CASE WHEN _line = 1 THEN CASE WHEN status IN ('shipped', 'refunded') THEN 'fulfilled' ELSE 'unfulfilled' END END AS "Fulfillment Status",
   CASE WHEN _line = 1 AND status IN ('shipped', 'refunded') THEN to_char(updated_at, '%Y-%m-%d %H:%M:%S +0000') END AS "Fulfilled at",
@@ -50,6 +51,8 @@ SELECT
   CASE WHEN _line = 1 THEN country END AS "Billing Country",
   CASE WHEN _line = 1 THEN country END AS "Shipping Country",
   CASE WHEN _line = 1 AND status = 'cancelled' THEN to_char(updated_at, '%Y-%m-%d %H:%M:%S +0000') END AS "Cancelled at",
+  -- What was refunded: the whole total of a refunded order.
+  CASE WHEN _line = 1 THEN CAST(CASE WHEN status = 'refunded' THEN total_amount ELSE coalesce(refunded_amount, CAST(0 AS DECIMAL(18, 2))) END AS VARCHAR) END AS "Refunded Amount",
   brand AS "Vendor",
   CASE WHEN _line = 1 THEN order_id END AS "Id",
   CASE WHEN _line = 1 THEN CASE channel WHEN 'web' THEN 'web' WHEN 'app' THEN 'iphone' ELSE '580111' END END AS "Source"

@@ -3,12 +3,13 @@
 -- are those of the newest partition holding that day.
 -- units and revenue count purchases; units_ordered every order placed.
 WITH days AS (SELECT DISTINCT day FROM landing.restated_order_lines),
-current_keys AS (
-  SELECT c.customer_id, c.day, max(c.dt) AS cdt
-  FROM marts.customer_orders_day c
-  WHERE c.dt >= $since AND c.dt <= $run_date AND c.day IN (SELECT day FROM days)
-  GROUP BY c.customer_id, c.day
-)
+cod AS (
+  SELECT customer_id, day, dt FROM marts.customer_orders_day
+  WHERE dt >= $since AND dt <= $run_date AND day IN (SELECT day FROM days)
+),
+-- A customer-day's product rows are in the partition of its current customer_orders_day row
+-- (the two are restated together).
+current_keys AS ({{> current_rows rows=cod; key=customer_id, day}})
 SELECT
   p.product_id,
   p.day,
@@ -19,6 +20,6 @@ SELECT
   sum(p.orders) AS orders,
   count(DISTINCT CASE WHEN p.units > 0 THEN p.customer_id END) AS customers
 FROM current_keys k
-JOIN marts.customer_product_day p ON p.customer_id = k.customer_id AND p.day = k.day AND p.dt = k.cdt
+JOIN marts.customer_product_day p ON p.customer_id = k.customer_id AND p.day = k.day AND p.dt = k.dt
 WHERE p.dt >= $since AND p.dt <= $run_date
 GROUP BY p.product_id, p.day

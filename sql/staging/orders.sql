@@ -10,6 +10,7 @@ WITH typed AS (
     try_cast(total_amount AS DECIMAL(18, 2)) AS total_amount,
     try_cast(discount_amount AS DECIMAL(18, 2)) AS discount_amount,
     try_cast(shipping_amount AS DECIMAL(18, 2)) AS shipping_amount,
+    try_cast(refunded_amount AS DECIMAL(18, 2)) AS refunded_amount,
     nullif(lower(trim(channel)), '') AS channel,
     nullif(upper(trim(country)), '') AS country,
     arrow_cast(try_cast(updated_at AS TIMESTAMP), 'Timestamp(Microsecond, Some("UTC"))') AS updated_at,
@@ -17,6 +18,7 @@ WITH typed AS (
     total_amount AS total_text,
     discount_amount AS discount_text,
     shipping_amount AS shipping_text,
+    refunded_amount AS refunded_text,
     updated_at AS updated_at_text,
     _raw, _error, _file, _line, _seq
   FROM landing.orders
@@ -28,7 +30,7 @@ known AS (
 )
 SELECT
   order_id, customer_id, order_ts, status, currency, total_amount, discount_amount,
-  shipping_amount, channel, country, updated_at,
+  shipping_amount, refunded_amount, channel, country, updated_at,
   CASE
     WHEN _error IS NOT NULL THEN _error
     WHEN order_id IS NULL THEN 'missing order_id'
@@ -49,6 +51,9 @@ SELECT
     WHEN shipping_text IS NULL THEN 'missing shipping_amount'
     WHEN shipping_amount IS NULL THEN 'unparseable shipping_amount'
     WHEN shipping_amount < 0 THEN 'negative shipping_amount'
+    WHEN refunded_text IS NOT NULL AND refunded_amount IS NULL THEN 'unparseable refunded_amount'
+    WHEN refunded_amount < 0 THEN 'negative refunded_amount'
+    WHEN refunded_amount > total_amount THEN 'refunded_amount above total_amount'
     WHEN known_customer IS NULL THEN 'unknown customer_id'
   END AS _reason,
   _raw, _file, _line, _seq

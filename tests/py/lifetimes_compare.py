@@ -3,7 +3,8 @@
 usage: lifetimes_compare.py WAREHOUSE_DIR DATE TIMEZONE
 Transactions are rebuilt independently of ecomwh's marts, from staging.orders: the latest
 version of each order staged up to DATE, kept when paid or shipped, dated by order_ts in the
-shop's time zone, valued at total_amount - shipping_amount. Exits 1 on any difference.
+shop's time zone, valued at total_amount - shipping_amount - refunded_amount (partial refunds).
+Exits 1 on any difference.
 """
 import sys
 
@@ -19,10 +20,10 @@ def main():
     con = duckdb.connect()
     orders = con.execute(
         f"""
-        SELECT customer_id, epoch_us(order_ts) AS us, CAST(total_amount - shipping_amount AS DOUBLE) AS value
+        SELECT customer_id, epoch_us(order_ts) AS us, CAST(total_amount - shipping_amount - coalesce(refunded_amount, 0) AS DOUBLE) AS value
         FROM (
           SELECT *, row_number() OVER (PARTITION BY order_id ORDER BY updated_at DESC, dt DESC) AS rn
-          FROM read_parquet('{wh}/staging/orders/*/*.parquet', hive_partitioning = true)
+          FROM read_parquet('{wh}/staging/orders/*/*.parquet', hive_partitioning = true, union_by_name = true)
           WHERE dt <= DATE '{date}'
         ) WHERE rn = 1 AND status IN ('paid', 'shipped')
         """

@@ -132,7 +132,8 @@ pub async fn build(engine: &Engine, date: chrono::NaiveDate, current: &[JobRepor
     }
     data.insert("history".into(), Value::Array(history));
 
-    let p = params([("run_date", date_param(date)), ("from", date_param(date - chrono::Duration::days(29)))]);
+    let from = date - chrono::Duration::days(29);
+    let p = params([("run_date", date_param(date)), ("from", date_param(from)), ("from_dt", date_param(from - chrono::Duration::days(1)))]);
     if engine.has_table("quarantine", "orders") {
         let mut reasons = vec![];
         for t in crate::schemas::RAW_TABLES {
@@ -146,18 +147,9 @@ pub async fn build(engine: &Engine, date: chrono::NaiveDate, current: &[JobRepor
         }
         data.insert("quarantine".into(), Value::Array(reasons));
     }
-    if engine.has_table("staging", "orders") {
-        let sql = "WITH latest AS ( \
-              SELECT order_id, status, order_ts, total_amount, shipping_amount, \
-                     row_number() OVER (PARTITION BY order_id ORDER BY updated_at DESC) AS rn \
-              FROM staging.orders WHERE dt >= $from AND dt <= $run_date) \
-            SELECT CAST(shop_date(order_ts) AS VARCHAR) AS day, \
-                   count(*) FILTER (WHERE status IN ('paid', 'shipped')) AS purchases, \
-                   CAST(sum(total_amount - shipping_amount) FILTER (WHERE status IN ('paid', 'shipped')) AS DOUBLE) AS net_revenue, \
-                   count(*) FILTER (WHERE status IN ('cancelled', 'refunded')) AS lost \
-            FROM latest WHERE rn = 1 AND shop_date(order_ts) >= $from AND shop_date(order_ts) <= $run_date \
-            GROUP BY 1 ORDER BY 1";
-        data.insert("sales".into(), Value::Array(rows(engine, sql, &p).await?));
+    if engine.has_table("marts", "customer_orders_day") {
+        let sql = crate::sqlfiles::sql("marts", "_report_sales")?;
+        data.insert("sales".into(), Value::Array(rows(engine, &sql, &p).await?));
     }
     if engine.has_table("marts", "association_rules") {
         let sql = "SELECT antecedent_names, consequent_names, support, confidence, lift, count \

@@ -27,6 +27,8 @@ SELECT
   "Total" AS total_amount,
   "Discount Amount" AS discount_amount,
   "Shipping" AS shipping_amount,
+  -- Refunds so far; net revenue subtracts them from a paid or shipped (partially_refunded) order.
+  "Refunded Amount" AS refunded_amount,
   -- Shopify's source names: web, iphone and android apps, pos, drafts, app ids; the last have
   -- no ecomwh channel.
   CASE lower(trim("Source")) WHEN 'web' THEN 'web' WHEN 'iphone' THEN 'app' WHEN 'android' THEN 'app' END AS channel,
