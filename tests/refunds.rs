@@ -50,20 +50,8 @@ fn one(wh: &LocalWh, q: &str) -> String {
 #[test]
 fn a_partial_refund_counts_net_in_every_mart() {
     let wh = local_wh();
-    write(
-        &wh,
-        "customers",
-        D1,
-        CUSTOMERS,
-        &["A,a@example.com,Ann,Alpha,DE,2025-01-01T10:00:00Z,1990,f,true,2025-01-01T10:00:00Z"],
-    );
-    write(
-        &wh,
-        "products",
-        D1,
-        PRODUCTS,
-        &["P1,Beans,Coffee,Acme,10.00,EUR,2025-01-01T00:00:00Z", "P2,Grinder,Coffee,Acme,30.00,EUR,2025-01-01T00:00:00Z"],
-    );
+    write(&wh, "customers", D1, CUSTOMERS, &["A,a@example.com,Ann,Alpha,DE,2025-01-01T10:00:00Z,1990,f,true,2025-01-01T10:00:00Z"]);
+    write(&wh, "products", D1, PRODUCTS, &["P1,Beans,Coffee,Acme,10.00,EUR,2025-01-01T00:00:00Z", "P2,Grinder,Coffee,Acme,30.00,EUR,2025-01-01T00:00:00Z"]);
     night(&wh, D1, &["O0,A,2025-05-01T09:00:00Z,shipped,EUR,25.00,0.00,5.00,,web,DE,2025-05-01T09:00:00Z"], &["O0,1,P1,2,10.00,0.00"]);
     night(&wh, D2, &["O1,A,2025-05-02T09:00:00Z,shipped,EUR,55.00,0.00,5.00,,web,DE,2025-05-02T09:00:00Z"], &["O1,1,P1,2,10.00,0.00", "O1,2,P2,1,30.00,0.00"]);
     let before = one(&wh, &format!("SELECT CAST(net_revenue AS VARCHAR) FROM marts.customer_orders_day WHERE dt = '{D2}' AND day = '{D2}'"));

@@ -32,11 +32,19 @@ pub struct StagingConfig {
     /// Rows per staged Parquet file.
     #[serde(default = "default_rows_per_file")]
     pub rows_per_file: usize,
+    /// Nights a row whose customer, product or order is not known yet is tried again (it is
+    /// quarantined on its own night and staged on the night its reference arrives); 0: never.
+    #[serde(default = "default_late_days")]
+    pub late_days: u32,
+}
+
+fn default_late_days() -> u32 {
+    7
 }
 
 impl Default for StagingConfig {
     fn default() -> Self {
-        Self { rows_per_file: default_rows_per_file() }
+        Self { rows_per_file: default_rows_per_file(), late_days: default_late_days() }
     }
 }
 

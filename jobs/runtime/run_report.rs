@@ -33,7 +33,7 @@ pub struct JobReport {
 }
 
 /// Counts for one table a job built. For staging:
-/// rows_in = rows_out + quarantined + superseded.
+/// rows_in + released = rows_out + quarantined + superseded + ignored.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct TableStats {
     pub table: String,
@@ -55,6 +55,13 @@ pub struct TableStats {
     pub ignored: u64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignored_names: Vec<(String, u64)>,
+    /// Staging: rows of earlier nights held for a late reference and staged tonight (each was
+    /// counted as quarantined on its own night).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub released: u64,
+    /// Staging: rows held after tonight, to be tried again on the next nights.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub held: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -91,13 +98,14 @@ impl RunReport {
             s.push_str(&format!("  {:<18} {:<6} {:>7.1}s\n", j.job, j.status, j.seconds));
             for t in &j.tables {
                 s.push_str(&format!(
-                    "    {:<22} in {:>10}  out {:>10}  quarantined {:>8}  superseded {:>8}{}\n",
+                    "    {:<22} in {:>10}  out {:>10}  quarantined {:>8}  superseded {:>8}{}{}\n",
                     t.table,
                     t.rows_in,
                     t.rows_out,
                     t.quarantined,
                     t.superseded,
-                    t.recomputed.map(|n| format!("  recomputed {n}")).unwrap_or_default()
+                    t.recomputed.map(|n| format!("  recomputed {n}")).unwrap_or_default(),
+                    if t.released + t.held > 0 { format!("  released {}  held {}", t.released, t.held) } else { String::new() }
                 ));
             }
             if let Some(e) = &j.error {

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
+use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::{cast, ident, lit, Expr};
 use futures::StreamExt;
 
@@ -41,6 +42,13 @@ pub struct LandedTable {
     pub rows: u64,
     /// Rows the mappings left out on purpose, per name.
     pub ignored: Ignored,
+    /// Rows of earlier nights tried again (in `rows` too).
+    pub retried: u64,
+}
+
+/// Rows of earlier nights, in the landing columns, into the landing writer.
+async fn write_rows(table: &str, df: datafusion::dataframe::DataFrame, names: &[String], writer: &mut crate::storage::publish::PartitionWriter) -> Result<u64> {
+    write("rows tried again:", table, df, None, names, writer).await
 }
 
 fn seq_base(i: usize) -> usize {
@@ -88,7 +96,9 @@ impl Feeds {
     }
 
     /// Land `contract`'s rows of every source into `<landing_dir>/`.
-    pub async fn land_table(&self, rc: &RunContext<'_>, contract: &RawContract, landing_dir: &str) -> Result<LandedTable> {
+    /// Land tonight's rows of `contract`'s table (and `retry`, rows of earlier nights in the
+    /// landing columns, counted apart) into `landing_dir`.
+    pub async fn land_table(&self, rc: &RunContext<'_>, contract: &RawContract, landing_dir: &str, retry: Option<DataFrame>) -> Result<LandedTable> {
         let table = contract.table.as_str();
         let names: Vec<String> = contract.columns.iter().map(|c| c.name.clone()).collect();
         let mut writer = scratch_writer(&rc.engine.wh, landing_dir, rc.run_id, feed_schema(&names));
@@ -122,6 +132,15 @@ impl Feeds {
                 }
             }
         }
+        if let Some(df) = retry {
+            let text = |c: &str| cast(ident(c), DataType::Utf8).alias(c);
+            let mut cols: Vec<Expr> = names.iter().map(|n| text(n)).collect();
+            cols.extend(["_raw", "_error", "_file"].map(text));
+            cols.extend(["_line", "_seq"].map(|c| cast(ident(c), DataType::Int64).alias(c)));
+            let df = df.select(cols)?;
+            out.retried = write_rows(table, df, &names, &mut writer).await?;
+            out.rows += out.retried;
+        }
         writer.finish_scratch().await?;
         Ok(out)
     }
@@ -150,12 +169,14 @@ async fn map(
     // A preset's mapping is a template; the user's own SQL is run as written.
     let sql = match s.user_sql {
         Some(_) => sql.to_string(),
-        None => crate::sqlfiles::render_any(
-            &format!("preset {} {table}", s.preset.name),
-            sql,
-            &[("earlier_signups", crate::sqlfiles::Fill::Text(&earlier_signups(engine)))],
-        )?
-        .0,
+        None => {
+            crate::sqlfiles::render_any(
+                &format!("preset {} {table}", s.preset.name),
+                sql,
+                &[("earlier_signups", crate::sqlfiles::Fill::Text(&earlier_signups(engine)))],
+            )?
+            .0
+        }
     };
     let df = engine.query(&sql, &mapping_params(rc, s)).await.map_err(|e| bad(e.to_string()))?;
     let have: Vec<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();
@@ -169,11 +190,11 @@ async fn map(
     exprs.extend([text("_raw"), text("_error"), text("_file"), cast(ident("_line"), DataType::Int64).alias("_line")]);
     exprs.extend([cast(ident("_seq"), DataType::Int64).alias("_seq"), text("_ignored")]);
     let mut ignored = Ignored::new();
-    let mut rows = write(s, table, df.select(exprs)?, Some(&mut ignored), names, writer).await?;
+    let mut rows = write(&format!("[sources.{}]", s.name), table, df.select(exprs)?, Some(&mut ignored), names, writer).await?;
     if s.errors_to == table {
         let nulls: Vec<String> = names.iter().map(|n| format!("CAST(NULL AS VARCHAR) AS \"{n}\"")).collect();
         let q = format!("SELECT {}, _raw, _error, _file, _line, _seq FROM landing.{} WHERE _error IS NOT NULL", nulls.join(", "), feed_name(s));
-        rows += write(s, table, engine.query(&q, &Params::default()).await?, None, names, writer).await?;
+        rows += write(&format!("[sources.{}]", s.name), table, engine.query(&q, &Params::default()).await?, None, names, writer).await?;
     }
     Ok((rows, ignored))
 }
@@ -181,7 +202,7 @@ async fn map(
 /// Stream `df` (the landing columns, then `_ignored` when `ignored` is given) into the
 /// landing writer; rows with an `_ignored` name are counted instead.
 async fn write(
-    s: &Source,
+    what: &str,
     table: &str,
     df: datafusion::dataframe::DataFrame,
     mut ignored: Option<&mut Ignored>,
@@ -208,7 +229,7 @@ async fn write(
         let mut cols = Vec::with_capacity(n);
         for (c, f) in b.columns().iter().zip(schema.fields()) {
             if !f.is_nullable() && c.null_count() > 0 {
-                return Err(Error::job("staging", format!("[sources.{}] the mapping for {table} returns rows without {}", s.name, f.name())));
+                return Err(Error::job("staging", format!("{what} the mapping for {table} returns rows without {}", f.name())));
             }
             cols.push(arrow::compute::cast(c, f.data_type())?);
         }

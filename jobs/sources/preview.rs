@@ -66,7 +66,7 @@ async fn run(rc: &RunContext<'_>, all: Vec<Source>, only: Option<&str>, limit: u
         for s in feeds.sources.iter().filter(|s| s.fills(table)) {
             let landing_dir = scratch_dir(rc.run_id, table);
             let one = super::land::Feeds { sources: vec![s.clone()], landed: feeds.landed.clone() };
-            let landed = one.land_table(rc, &contract, &landing_dir).await?;
+            let landed = one.land_table(rc, &contract, &landing_dir, None).await?;
             rc.engine.register_landing(table, &landing_dir).await?;
             let name = format!("classified_{table}");
             let (_, dir) = rc.scratch_query(&name, &crate::sqlfiles::sql("staging", table)?, &p).await?;

@@ -1,6 +1,9 @@
 //! The staging job: raw inputs of a date -> typed, deduplicated staging tables, and every
 //! rejected row in quarantine with its reason. Counts always add up:
-//! rows read = rows staged + rows quarantined + superseded duplicates.
+//! rows read + rows released = rows staged + rows quarantined + superseded duplicates, where
+//! released rows are those of earlier nights staged once their late reference arrived (held.rs).
+
+mod held;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::Int64Type;
@@ -30,7 +33,9 @@ impl Job for Staging {
     }
 
     fn outputs(&self) -> Result<Vec<String>> {
-        Ok(["staging", "quarantine"].iter().flat_map(|l| crate::schemas::RAW_TABLES.iter().map(move |t| format!("{l}.{t}"))).collect())
+        let mut out: Vec<String> = ["staging", "quarantine"].iter().flat_map(|l| crate::schemas::RAW_TABLES.iter().map(move |t| format!("{l}.{t}"))).collect();
+        out.extend(held::held_tables()?.into_iter().map(|t| format!("quarantine.{t}")));
+        Ok(out)
     }
 
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
@@ -49,6 +54,8 @@ impl Job for Staging {
                     quarantined = stats.quarantined,
                     superseded = stats.superseded,
                     ignored = stats.ignored,
+                    released = stats.released,
+                    held = stats.held,
                     "staged"
                 );
                 out.push(stats);
@@ -66,8 +73,24 @@ async fn stage_table(rc: &RunContext<'_>, c: &RawContract, feeds: &crate::source
     let engine = rc.engine;
     let table = c.table.as_str();
     let landing_dir = crate::runtime::scratch_dir(rc.run_id, table);
-    let landed = feeds.land_table(rc, c, &landing_dir).await?;
-    engine.register_landing(table, &landing_dir).await?;
+    let held = held::Held::open(rc, c).await?;
+    let result = stage_landed(rc, c, feeds, &landing_dir, held.as_ref()).await;
+    if let Some(h) = &held {
+        h.cleanup(rc).await;
+    }
+    engine.wh.remove_dir(&landing_dir).await;
+    result
+}
+
+async fn stage_landed(rc: &RunContext<'_>, c: &RawContract, feeds: &crate::sources::land::Feeds, landing_dir: &str, held: Option<&held::Held>) -> Result<TableStats> {
+    let engine = rc.engine;
+    let table = c.table.as_str();
+    let retry = match held {
+        Some(h) => h.retry_rows(rc).await?,
+        None => None,
+    };
+    let landed = feeds.land_table(rc, c, landing_dir, retry).await?;
+    engine.register_landing(table, landing_dir).await?;
 
     let p = params([("run_date", date_param(rc.date))]);
     // Rows are classified once: quarantine and staging must split the same verdicts (evaluated
@@ -76,31 +99,40 @@ async fn stage_table(rc: &RunContext<'_>, c: &RawContract, feeds: &crate::source
     let classified_name = format!("classified_{table}");
     let (_, classified_dir) = rc.scratch_query(&classified_name, &sqlfiles::sql("staging", table)?, &p).await?;
     let classified = format!("SELECT * FROM landing.{classified_name}");
+    // Rows tried again that still lack their reference are held, not quarantined twice.
+    let not_held = held.map(|h| format!(" AND NOT {}", h.still_held())).unwrap_or_default();
     let counts = async {
         // Quarantine first: every row with a reason, as it came.
         let q_sql = format!(
             "WITH c AS ({classified}) \
              SELECT _file AS source_file, _line AS line_no, _reason AS reason, _raw AS raw \
-             FROM c WHERE _reason IS NOT NULL ORDER BY _file, _line"
+             FROM c WHERE _reason IS NOT NULL{not_held} ORDER BY _file, _line"
         );
         let q = rc.publish_query("quarantine", table, &q_sql, &p).await?;
+        let kept = match held {
+            Some(h) => h.publish(rc, &classified).await?,
+            None => (0, 0),
+        };
         // Then the valid rows, latest version per key.
         let s = rc.publish_query("staging", table, &dedup_sql(engine, c, &classified), &p).await?;
-        Ok::<_, Error>((q, s))
+        Ok::<_, Error>((q, s, kept))
     }
     .await;
     engine.wh.remove_dir(&classified_dir).await;
-    let (q, s) = counts?;
+    let (q, s, (held_rows, still_held)) = counts?;
 
     let reasons = quarantine_reasons(engine, table, &p).await?;
-    engine.wh.remove_dir(&landing_dir).await;
 
     let ignored: u64 = landed.ignored.values().sum();
-    let rows_in = landed.rows + ignored;
+    let rows_in = landed.rows - landed.retried + ignored;
+    let released = landed.retried.saturating_sub(still_held);
     let quarantined = q;
     let staged = s;
-    let superseded = landed.rows.checked_sub(quarantined + staged).ok_or_else(|| {
-        Error::job("staging", format!("{table}: counts do not add up (in {rows_in}, quarantined {quarantined}, staged {staged}, ignored {ignored})"))
+    let superseded = landed.rows.checked_sub(quarantined + staged + still_held).ok_or_else(|| {
+        Error::job(
+            "staging",
+            format!("{table}: counts do not add up (in {rows_in}, released {released}, quarantined {quarantined}, staged {staged}, ignored {ignored})"),
+        )
     })?;
     Ok(TableStats {
         table: table.to_string(),
@@ -113,6 +145,8 @@ async fn stage_table(rc: &RunContext<'_>, c: &RawContract, feeds: &crate::source
         recomputed: None,
         ignored,
         ignored_names: landed.ignored.into_iter().collect(),
+        released,
+        held: held_rows,
     })
 }
 
