@@ -103,4 +103,9 @@ fn an_order_waits_for_its_late_customer() {
     ok(&wh.url, &["--config", c, "run", "--date", NIGHTS[2], "--jobs", "staging"]);
     assert_eq!(counts(&wh, NIGHTS[2], "orders"), (0, 1, 1, 1));
     assert_eq!(count(&wh.url, "SELECT count(*) FROM staging.orders WHERE order_id = 'O1'"), 1);
+    // Rerunning night 2 after night 3 released O1 does not try it again: only O2 is held.
+    ok(&wh.url, &["--config", c, "run", "--date", NIGHTS[1], "--jobs", "staging"]);
+    assert_eq!(counts(&wh, NIGHTS[1], "orders"), (0, 0, 1, 0));
+    assert_eq!(counts(&wh, NIGHTS[1], "order_items"), (0, 0, 1, 0));
+    assert_eq!(count(&wh.url, "SELECT count(*) FROM staging.order_items WHERE order_id = 'O1'"), 1);
 }

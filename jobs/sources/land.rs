@@ -234,6 +234,11 @@ async fn write(
             cols.push(arrow::compute::cast(c, f.data_type())?);
         }
         let b = RecordBatch::try_new(schema.clone(), cols)?;
+        // Negative _seq marks rows of earlier nights tried again (staging/held.rs).
+        let seq = b.column(n - 1).as_primitive::<arrow::datatypes::Int64Type>();
+        if !what.starts_with("rows tried again") && arrow::compute::min(seq).is_some_and(|m| m < 0) {
+            return Err(Error::job("staging", format!("{what} the mapping for {table} returns a negative _seq (use the feed row's, 0 or more)")));
+        }
         rows += b.num_rows() as u64;
         writer.write(&b).await?;
     }

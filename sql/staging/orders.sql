@@ -51,9 +51,10 @@ SELECT
     WHEN shipping_text IS NULL THEN 'missing shipping_amount'
     WHEN shipping_amount IS NULL THEN 'unparseable shipping_amount'
     WHEN shipping_amount < 0 THEN 'negative shipping_amount'
-    WHEN refunded_text IS NOT NULL AND refunded_amount IS NULL THEN 'unparseable refunded_amount'
-    WHEN refunded_amount < 0 THEN 'negative refunded_amount'
-    WHEN refunded_amount > total_amount THEN 'refunded_amount above total_amount'
+    -- Checked where it counts: a cancellation is not lost to a bad refund figure.
+    WHEN status IN ('paid', 'shipped') AND refunded_text IS NOT NULL AND refunded_amount IS NULL THEN 'unparseable refunded_amount'
+    WHEN status IN ('paid', 'shipped') AND refunded_amount < 0 THEN 'negative refunded_amount'
+    WHEN status IN ('paid', 'shipped') AND refunded_amount > total_amount THEN 'refunded_amount above total_amount'
     WHEN known_customer IS NULL THEN 'unknown customer_id'
   END AS _reason,
   _raw, _file, _line, _seq

@@ -54,9 +54,22 @@ impl Held {
         if let Some(prev) = rc.previous_partition("quarantine", &format!("{table}_held"))? {
             p.insert("held_dt".into(), date_param(prev));
             // Negative _seq: tonight's own rows keep theirs and win a tie as the later arrival.
+            // A held row whose key was staged on another night since (a rerun of an earlier
+            // date, or dates run out of order, released it) is not tried again.
+            let released_elsewhere = if rc.engine.has_table("staging", &table) {
+                let on = c.key.iter().map(|k| format!("CAST(s.\"{k}\" AS VARCHAR) = trim(h.\"{k}\")")).collect::<Vec<_>>().join(" AND ");
+                format!(
+                    " AND NOT EXISTS (SELECT 1 FROM staging.{table} s WHERE s.dt >= $retry_from AND s.dt <= $last_dt \
+                     AND s.dt <> $run_date AND s.dt > h._held_since AND {on})"
+                )
+            } else {
+                String::new()
+            };
+            // (later nights too: a rerun of this date after them must not release a row again)
+            p.insert("last_dt".into(), date_param(rc.date + Duration::days(late as i64 + 1)));
             let sql = format!(
-                "SELECT *, -CAST(row_number() OVER (ORDER BY _held_since, _file, _line, _seq) AS BIGINT) AS _rseq \
-                 FROM quarantine.{table}_held WHERE dt = $held_dt AND _held_since >= $retry_from AND _held_since < $run_date"
+                "SELECT h.*, -CAST(row_number() OVER (ORDER BY h._held_since, h._file, h._line, h._seq) AS BIGINT) AS _rseq \
+                 FROM quarantine.{table}_held h WHERE h.dt = $held_dt AND h._held_since >= $retry_from AND h._held_since < $run_date{released_elsewhere}"
             );
             let (n, dir) = rc.scratch_query(&format!("retry_{table}"), &sql, &p).await?;
             tracing::info!(table = %table, rows = n, held_on = %prev, "rows held for a late reference, tried again");
@@ -90,10 +103,13 @@ impl Held {
             Some(_) => ("coalesce(r._held_since, CAST($run_date AS DATE))", format!("LEFT JOIN landing.retry_{t} r ON r._rseq = l._seq")),
             None => ("CAST($run_date AS DATE)", String::new()),
         };
+        // Rows are matched by _seq: a mapping that makes several rows of one feed row (all with
+        // its _seq) does not hold them (they stay quarantined), so none is copied twice.
         let sql = format!(
-            "WITH c AS (SELECT _seq FROM ({classified}) WHERE _reason IN ({reasons})) \
+            "WITH c AS (SELECT _seq FROM ({classified}) WHERE _reason IN ({reasons})), \
+             u AS (SELECT _seq FROM landing.{t} GROUP BY _seq HAVING count(*) = 1) \
              SELECT {cols}, l._raw, l._error, l._file, l._line, l._seq, {since} AS _held_since \
-             FROM landing.{t} l JOIN c ON c._seq = l._seq {retry_join} \
+             FROM landing.{t} l JOIN c ON c._seq = l._seq JOIN u ON u._seq = l._seq {retry_join} \
              WHERE {since} > $retry_from ORDER BY l._file, l._line"
         );
         let held = rc.publish_query("quarantine", &format!("{t}_held"), &sql, &self.p).await?;
