@@ -51,8 +51,11 @@ async fn write_rows(table: &str, df: datafusion::dataframe::DataFrame, names: &[
     write("rows tried again:", table, df, None, names, writer).await
 }
 
+/// The first file number of source `i`: `_seq` is (file number << 40) + line, so each source
+/// has 262,144 file numbers of a night (and 32 sources fit an i64) before two rows could share
+/// a `_seq`.
 fn seq_base(i: usize) -> usize {
-    i << 12
+    i << 18
 }
 
 /// Land every mapped source's files of the run date.
