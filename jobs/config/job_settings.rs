@@ -462,7 +462,7 @@ pub struct RecommendationsConfig {
     /// Products bought in the last N days are not recommended again.
     pub exclude_days: u32,
     /// Weight of a product viewed but not bought (a purchase weighs 1; 0 ignores views).
-    pub view_weight: f32,
+    pub view_weight: f64,
     /// Most recent products per customer used for similarity (caps heavy buyers' pairs).
     pub max_items_per_customer: usize,
     /// recall@N is measured by hiding the last N days (0: no evaluation).

@@ -143,7 +143,7 @@ impl HistoryRows {
         let w = if days.is_some() {
             1.0
         } else if viewed {
-            cfg.view_weight
+            cfg.view_weight as f32
         } else {
             0.0
         };
