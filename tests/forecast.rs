@@ -142,9 +142,7 @@ fn the_model_choice_is_kept_between_backtests() {
     let nights = ["2025-07-15", "2025-07-16", "2025-07-17", "2025-07-18"];
     ok(url, &["--config", c, "backfill", "--from", nights[0], "--to", nights[3], "--jobs", "staging,daily_aggregates,sales_forecast"]);
     let backtested = |dt: &str| -> (u64, u64) {
-        let r = wh.report(dt);
-        let t = r["jobs"].as_array().unwrap().iter().flat_map(|j| j["tables"].as_array().unwrap().iter()).find(|t| t["table"] == "forecast_backtest");
-        let t = t.unwrap_or_else(|| panic!("no forecast_backtest in the report of {dt}"));
+        let t = wh.table_report(dt, "forecast_backtest");
         (t["recomputed"].as_u64().unwrap(), t["rows_out"].as_u64().unwrap())
     };
     let scores = |dt: &str, trained: &str| {

@@ -12,18 +12,10 @@ const ORDERS: &str = "order_id,customer_id,order_ts,status,currency,total_amount
 const ITEMS: &str = "order_id,line_no,product_id,quantity,unit_price,discount";
 const EVENTS: &str = "event_id,event_ts,customer_id,anonymous_id,session_id,event_type,product_id,search_query,page_url,referrer,device,os,country,properties";
 
-fn write(wh: &LocalWh, table: &str, dt: &str, header: &str, rows: &[&str]) {
-    let dir = wh.path(&format!("raw/{table}/dt={dt}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let body: String = rows.iter().map(|r| format!("{r}\n")).collect();
-    std::fs::write(dir.join("part-00000.csv"), format!("{header}\n{body}")).unwrap();
-}
-
 /// (quarantined, released, held, staged) of a table in a night's run report, checking that its
 /// counts add up.
 fn counts(wh: &LocalWh, dt: &str, table: &str) -> (u64, u64, u64, u64) {
-    let r = wh.report(dt);
-    let t = r["jobs"][0]["tables"].as_array().unwrap().iter().find(|t| t["table"] == table).unwrap().clone();
+    let t = wh.table_report(dt, table);
     let n = |k: &str| t[k].as_u64().unwrap_or(0);
     assert_eq!(n("rows_in") + n("released"), n("rows_out") + n("quarantined") + n("superseded") + n("ignored"), "{dt} {table}: {t}");
     (n("quarantined"), n("released"), n("held"), n("rows_out"))
@@ -50,11 +42,11 @@ fn an_order_waits_for_its_late_customer() {
             2 => (vec!["B,b@example.com,Bo,B,DE,2025-05-31T00:00:00Z,1985,m,true,2025-06-03T08:00:00Z"], vec![], vec![]),
             _ => (vec![], vec![], vec![]),
         };
-        write(&wh, "customers", dt, CUSTOMERS, &customers);
-        write(&wh, "products", dt, PRODUCTS, if i == 0 { &["P1,Beans,Coffee,Acme,10.00,EUR,2025-01-01T00:00:00Z"] } else { &[] });
-        write(&wh, "orders", dt, ORDERS, &orders);
-        write(&wh, "order_items", dt, ITEMS, &items);
-        write(&wh, "events", dt, EVENTS, &[]);
+        wh.write_raw_csv("customers", dt, CUSTOMERS, &customers);
+        wh.write_raw_csv("products", dt, PRODUCTS, if i == 0 { &["P1,Beans,Coffee,Acme,10.00,EUR,2025-01-01T00:00:00Z"] } else { &[] });
+        wh.write_raw_csv("orders", dt, ORDERS, &orders);
+        wh.write_raw_csv("order_items", dt, ITEMS, &items);
+        wh.write_raw_csv("events", dt, EVENTS, &[]);
         ok(&wh.url, &["--config", c, "run", "--date", dt, "--jobs", "staging,daily_aggregates,user_profiles,rfm_segments"]);
     }
     // Night 1: O1 and O2 quarantined and held (their items too: their orders are unknown).

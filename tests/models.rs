@@ -204,10 +204,7 @@ fn models_train_on_a_cadence_and_score_every_night() {
     // lists over; scoring everyone with the same model (the previous partition unreadable)
     // gives exactly the same lists.
     let rec_counts = |dt: &str| -> (u64, u64) {
-        let r = wh.report(dt);
-        let t =
-            r["jobs"].as_array().unwrap().iter().flat_map(|j| j["tables"].as_array().unwrap().iter()).find(|t| t["table"] == "marts.product_recommendations");
-        let t = t.unwrap_or_else(|| panic!("no recommendations in the report of {dt}"));
+        let t = wh.table_report(dt, "marts.product_recommendations");
         (t["recomputed"].as_u64().unwrap(), t["rows_out"].as_u64().unwrap())
     };
     // (a 150-day window: views and purchases leave it on these nights)

@@ -589,15 +589,7 @@ fn incremental_profiles_and_rfm_equal_a_full_refresh() {
     let jobs = "staging,daily_aggregates,user_profiles,rfm_segments";
     ok(url, &["--config", c, "backfill", "--from", first, "--to", last, "--jobs", jobs]);
     let recomputed = |date: &str, table: &str| -> (u64, u64) {
-        let r = wh.report(date);
-        let t = r["jobs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|j| j["tables"].as_array().unwrap().iter())
-            .find(|t| t["table"] == table)
-            .unwrap_or_else(|| panic!("{table} not in the report of {date}"))
-            .clone();
+        let t = wh.table_report(date, table);
         (t["recomputed"].as_u64().unwrap(), t["rows_out"].as_u64().unwrap())
     };
     // The last nights carried most customers over (recomputed < rows), except on 1 January.

@@ -12,22 +12,14 @@ const CUSTOMERS: &str = "customer_id,email,first_name,last_name,country,signup_t
 const PRODUCTS: &str = "product_id,title,category,brand,price,currency,updated_at";
 const ORDERS: &str = "order_id,customer_id,order_ts,status,currency,total_amount,discount_amount,shipping_amount,refunded_amount,channel,country,updated_at";
 
-fn write(wh: &LocalWh, table: &str, dt: &str, header: &str, rows: &[&str]) {
-    let dir = wh.path(&format!("raw/{table}/dt={dt}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let body: String = rows.iter().map(|r| format!("{r}\n")).collect();
-    std::fs::write(dir.join("part-00000.csv"), format!("{header}\n{body}")).unwrap();
-}
-
 fn night(wh: &LocalWh, dt: &str, orders: &[&str], items: &[&str]) {
     if dt != D1 {
-        write(wh, "customers", dt, CUSTOMERS, &[]);
-        write(wh, "products", dt, PRODUCTS, &[]);
+        wh.write_raw_csv("customers", dt, CUSTOMERS, &[]);
+        wh.write_raw_csv("products", dt, PRODUCTS, &[]);
     }
-    write(wh, "orders", dt, ORDERS, orders);
-    write(wh, "order_items", dt, "order_id,line_no,product_id,quantity,unit_price,discount", items);
-    write(
-        wh,
+    wh.write_raw_csv("orders", dt, ORDERS, orders);
+    wh.write_raw_csv("order_items", dt, "order_id,line_no,product_id,quantity,unit_price,discount", items);
+    wh.write_raw_csv(
         "events",
         dt,
         "event_id,event_ts,customer_id,anonymous_id,session_id,event_type,product_id,search_query,page_url,referrer,device,os,country,properties",
@@ -50,8 +42,13 @@ fn one(wh: &LocalWh, q: &str) -> String {
 #[test]
 fn a_partial_refund_counts_net_in_every_mart() {
     let wh = local_wh();
-    write(&wh, "customers", D1, CUSTOMERS, &["A,a@example.com,Ann,Alpha,DE,2025-01-01T10:00:00Z,1990,f,true,2025-01-01T10:00:00Z"]);
-    write(&wh, "products", D1, PRODUCTS, &["P1,Beans,Coffee,Acme,10.00,EUR,2025-01-01T00:00:00Z", "P2,Grinder,Coffee,Acme,30.00,EUR,2025-01-01T00:00:00Z"]);
+    wh.write_raw_csv("customers", D1, CUSTOMERS, &["A,a@example.com,Ann,Alpha,DE,2025-01-01T10:00:00Z,1990,f,true,2025-01-01T10:00:00Z"]);
+    wh.write_raw_csv(
+        "products",
+        D1,
+        PRODUCTS,
+        &["P1,Beans,Coffee,Acme,10.00,EUR,2025-01-01T00:00:00Z", "P2,Grinder,Coffee,Acme,30.00,EUR,2025-01-01T00:00:00Z"],
+    );
     night(&wh, D1, &["O0,A,2025-05-01T09:00:00Z,shipped,EUR,25.00,0.00,5.00,,web,DE,2025-05-01T09:00:00Z"], &["O0,1,P1,2,10.00,0.00"]);
     night(&wh, D2, &["O1,A,2025-05-02T09:00:00Z,shipped,EUR,55.00,0.00,5.00,,web,DE,2025-05-02T09:00:00Z"], &["O1,1,P1,2,10.00,0.00", "O1,2,P2,1,30.00,0.00"]);
     let before = one(&wh, &format!("SELECT CAST(net_revenue AS VARCHAR) FROM marts.customer_orders_day WHERE dt = '{D2}' AND day = '{D2}'"));

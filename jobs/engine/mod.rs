@@ -211,6 +211,16 @@ impl Engine {
         Ok(df.with_param_values(params.clone())?)
     }
 
+    /// The single integer a `SELECT count(*) ...` of our own returns (None: no row or NULL).
+    pub async fn count(&self, sql: &str, params: &Params) -> Result<Option<i64>> {
+        use arrow::array::Array;
+        let batches = self.query(sql, params).await?.collect().await?;
+        Ok(batches.iter().find(|b| b.num_rows() > 0).and_then(|b| {
+            let a = b.column(0).as_any().downcast_ref::<arrow::array::Int64Array>()?;
+            (!a.is_null(0)).then(|| a.value(0))
+        }))
+    }
+
     /// Plan a user's query: read-only (no DDL, DML, COPY or SET).
     pub async fn query_readonly(&self, sql: &str) -> Result<DataFrame> {
         let opts = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);

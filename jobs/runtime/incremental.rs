@@ -186,14 +186,8 @@ impl RunContext<'_> {
     /// Whether partition `dt` yields the `listed` rows of its manifest entry: carrying a
     /// partition over with a file lost would silently drop its rows. Warns when not.
     async fn readable(&self, layer: &str, table: &str, dt: NaiveDate, listed: u64) -> Result<bool> {
-        use arrow::array::Array;
         let p = crate::engine::params([("dt", crate::engine::date_param(dt))]);
-        let batches = self.engine.query(&format!("SELECT count(*) FROM {layer}.{table} WHERE dt = $dt"), &p).await?.collect().await?;
-        let read = batches
-            .first()
-            .filter(|b| b.num_rows() == 1)
-            .and_then(|b| b.column(0).as_any().downcast_ref::<arrow::array::Int64Array>().map(|a| a.value(0)))
-            .unwrap_or(-1);
+        let read = self.engine.count(&format!("SELECT count(*) FROM {layer}.{table} WHERE dt = $dt"), &p).await?.unwrap_or(-1);
         if read != listed as i64 {
             tracing::warn!(table = %format!("{layer}.{table}"), previous = %dt, listed, read,
                 "the previous partition cannot be read whole (a file is missing or damaged): recomputing from all history");

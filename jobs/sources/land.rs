@@ -48,7 +48,7 @@ pub struct LandedTable {
 
 /// Rows of earlier nights, in the landing columns, into the landing writer.
 async fn write_rows(table: &str, df: datafusion::dataframe::DataFrame, names: &[String], writer: &mut crate::storage::publish::PartitionWriter) -> Result<u64> {
-    write("rows tried again:", table, df, None, names, writer).await
+    write("rows tried again:", table, df, None, true, names, writer).await
 }
 
 /// The first file number of source `i`: `_seq` is (file number << 40) + line, so each source
@@ -193,22 +193,24 @@ async fn map(
     exprs.extend([text("_raw"), text("_error"), text("_file"), cast(ident("_line"), DataType::Int64).alias("_line")]);
     exprs.extend([cast(ident("_seq"), DataType::Int64).alias("_seq"), text("_ignored")]);
     let mut ignored = Ignored::new();
-    let mut rows = write(&format!("[sources.{}]", s.name), table, df.select(exprs)?, Some(&mut ignored), names, writer).await?;
+    let mut rows = write(&format!("[sources.{}]", s.name), table, df.select(exprs)?, Some(&mut ignored), false, names, writer).await?;
     if s.errors_to == table {
         let nulls: Vec<String> = names.iter().map(|n| format!("CAST(NULL AS VARCHAR) AS \"{n}\"")).collect();
         let q = format!("SELECT {}, _raw, _error, _file, _line, _seq FROM landing.{} WHERE _error IS NOT NULL", nulls.join(", "), feed_name(s));
-        rows += write(&format!("[sources.{}]", s.name), table, engine.query(&q, &Params::default()).await?, None, names, writer).await?;
+        rows += write(&format!("[sources.{}]", s.name), table, engine.query(&q, &Params::default()).await?, None, false, names, writer).await?;
     }
     Ok((rows, ignored))
 }
 
 /// Stream `df` (the landing columns, then `_ignored` when `ignored` is given) into the
-/// landing writer; rows with an `_ignored` name are counted instead.
+/// landing writer; rows with an `_ignored` name are counted instead. Only `retried` rows (of
+/// earlier nights, staging/held.rs) may carry a negative `_seq`.
 async fn write(
     what: &str,
     table: &str,
     df: datafusion::dataframe::DataFrame,
     mut ignored: Option<&mut Ignored>,
+    retried: bool,
     names: &[String],
     writer: &mut crate::storage::publish::PartitionWriter,
 ) -> Result<u64> {
@@ -239,7 +241,7 @@ async fn write(
         let b = RecordBatch::try_new(schema.clone(), cols)?;
         // Negative _seq marks rows of earlier nights tried again (staging/held.rs).
         let seq = b.column(n - 1).as_primitive::<arrow::datatypes::Int64Type>();
-        if !what.starts_with("rows tried again") && arrow::compute::min(seq).is_some_and(|m| m < 0) {
+        if !retried && arrow::compute::min(seq).is_some_and(|m| m < 0) {
             return Err(Error::job("staging", format!("{what} the mapping for {table} returns a negative _seq (use the feed row's, 0 or more)")));
         }
         rows += b.num_rows() as u64;

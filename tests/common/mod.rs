@@ -75,6 +75,21 @@ impl LocalWh {
         let p = self.path(&format!("_state/runs/dt={dt}/latest.json"));
         serde_json::from_slice(&std::fs::read(&p).expect("run report")).expect("json")
     }
+
+    /// The counts of `table` (as the run report names it) in the latest run report of `dt`.
+    pub fn table_report(&self, dt: &str, table: &str) -> serde_json::Value {
+        let r = self.report(dt);
+        let t = r["jobs"].as_array().unwrap().iter().flat_map(|j| j["tables"].as_array().unwrap().iter()).find(|t| t["table"] == table).cloned();
+        t.unwrap_or_else(|| panic!("{table} not in the report of {dt}"))
+    }
+
+    /// A raw CSV file `raw/<table>/dt=<dt>/part-00000.csv`: `header`, then `rows`.
+    pub fn write_raw_csv(&self, table: &str, dt: &str, header: &str, rows: &[&str]) {
+        let dir = self.path(&format!("raw/{table}/dt={dt}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let body: String = rows.iter().map(|r| format!("{r}\n")).collect();
+        std::fs::write(dir.join("part-00000.csv"), format!("{header}\n{body}")).unwrap();
+    }
 }
 
 /// The generator's log of damaged rows: (table, kind, file, line, reason).

@@ -113,7 +113,7 @@ impl Held {
              WHERE {since} > $retry_from ORDER BY l._file, l._line"
         );
         let held = rc.publish_query("quarantine", &format!("{t}_held"), &sql, &self.p).await?;
-        let still = count(rc, &format!("SELECT count(*) FROM ({classified}) WHERE {}", self.still_held()), &self.p).await?;
+        let still = rc.engine.count(&format!("SELECT count(*) FROM ({classified}) WHERE {}", self.still_held()), &self.p).await?.unwrap_or(0).max(0) as u64;
         Ok((held, still))
     }
 
@@ -123,14 +123,4 @@ impl Held {
             rc.engine.wh.remove_dir(dir).await;
         }
     }
-}
-
-async fn count(rc: &RunContext<'_>, sql: &str, p: &Params) -> Result<u64> {
-    use arrow::array::Array;
-    let batches = rc.engine.query(sql, p).await?.collect().await?;
-    let n = batches.first().filter(|b| b.num_rows() == 1).and_then(|b| {
-        let a = b.column(0).as_any().downcast_ref::<arrow::array::Int64Array>()?;
-        (!a.is_null(0)).then(|| a.value(0))
-    });
-    Ok(n.unwrap_or(0).max(0) as u64)
 }
