@@ -5,7 +5,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 
 /// Raw tables in the order staging processes them (references point backwards).
-pub const RAW_TABLES: &[&str] = &["customers", "products", "orders", "order_items", "events", "suppressions", "identifies"];
+pub const RAW_TABLES: &[&str] = &["customers", "products", "fx_rates", "orders", "order_items", "events", "suppressions", "identifies"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,6 +19,13 @@ pub struct RawContract {
     #[serde(default)]
     pub optional: bool,
     pub columns: Vec<ColumnContract>,
+    /// A row equal to the key's current staged row is superseded, not staged again (a feed that
+    /// sends its whole history every night stages only what changed).
+    #[serde(default)]
+    pub changes_only: bool,
+    /// Columns staging adds to the raw ones (computed, never read from a feed).
+    #[serde(default)]
+    pub staged: Vec<ColumnContract>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -44,6 +51,9 @@ pub enum ColumnType {
     Bool,
     Money,
     Timestamp,
+    Date,
+    /// A decimal number that is not money (a rate).
+    Number,
 }
 
 /// Every file of `schemas/` as (`<layer>/<table>` without `.toml`, text), listed by `build.rs`.
@@ -99,8 +109,14 @@ pub fn marts_built_by(job: &str) -> Result<Vec<String>> {
 }
 
 impl RawContract {
+    /// The raw columns (what feeds deliver).
     pub fn column_names(&self) -> Vec<&str> {
         self.columns.iter().map(|c| c.name.as_str()).collect()
+    }
+
+    /// The columns of the staged table: the raw ones, then those staging adds.
+    pub fn staged_names(&self) -> Vec<&str> {
+        self.columns.iter().chain(&self.staged).map(|c| c.name.as_str()).collect()
     }
 }
 
@@ -118,7 +134,7 @@ mod tests {
                 if col.required {
                     assert!(sql.contains(&format!("'missing {}'", col.name)), "{}.{} required but not checked", c.table, col.name);
                 }
-                if matches!(col.kind, ColumnType::Timestamp | ColumnType::Money | ColumnType::Int) {
+                if matches!(col.kind, ColumnType::Timestamp | ColumnType::Money | ColumnType::Int | ColumnType::Date | ColumnType::Number) {
                     assert!(sql.contains(&format!("'unparseable {}", col.name)), "{}.{}: parse not checked", c.table, col.name);
                 }
                 for v in &col.values {
@@ -140,6 +156,9 @@ mod tests {
             let names = c.column_names();
             for k in c.key.iter().chain(c.version.iter()) {
                 assert!(names.contains(&k.as_str()), "{}: {k} not a column", c.table);
+            }
+            for col in &c.staged {
+                assert!(crate::sqlfiles::sql("staging", &c.table).unwrap().contains(&col.name), "{}.{} is not computed", c.table, col.name);
             }
             for col in &c.columns {
                 if let Some(r) = &col.references {

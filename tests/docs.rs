@@ -11,7 +11,7 @@ struct Column {
     meaning: String,
 }
 
-fn columns(text: &str) -> Vec<Column> {
+fn columns(text: &str, key: &str) -> Vec<Column> {
     let parsed: toml::Table = toml::from_str(text).unwrap();
     let comments: Vec<(String, String)> = text
         .lines()
@@ -22,10 +22,8 @@ fn columns(text: &str) -> Vec<Column> {
             (name, meaning)
         })
         .collect();
-    parsed["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
+    let Some(list) = parsed.get(key).and_then(|v| v.as_array()) else { return vec![] };
+    list.iter()
         .map(|c| {
             let name = c["name"].as_str().unwrap().to_string();
             let mut notes = vec![];
@@ -94,15 +92,25 @@ fn generate(root: &Path) -> String {
             if c.get("optional").and_then(|v| v.as_bool()) == Some(true) {
                 facts.push("optional".into());
             }
+            if c.get("changes_only").and_then(|v| v.as_bool()) == Some(true) {
+                facts.push("only new or changed rows are staged".into());
+            }
             let rel = f.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
             out.push_str(&format!("{}; contract [`{rel}`](../{rel}).\n\n", facts.join("; ")));
-            out.push_str("| column | type | |\n|---|---|---|\n");
-            for col in columns(&text) {
-                let mut what = col.notes.clone();
-                if !col.meaning.is_empty() {
-                    what.push(col.meaning.replace('|', "\\|"));
+            for (key, intro) in [("columns", ""), ("staged", "\nStaging adds:\n\n")] {
+                let cols = columns(&text, key);
+                if cols.is_empty() {
+                    continue;
                 }
-                out.push_str(&format!("| `{}` | {} | {} |\n", col.name, col.kind, what.join("; ")));
+                out.push_str(intro);
+                out.push_str("| column | type | |\n|---|---|---|\n");
+                for col in cols {
+                    let mut what = col.notes.clone();
+                    if !col.meaning.is_empty() {
+                        what.push(col.meaning.replace('|', "\\|"));
+                    }
+                    out.push_str(&format!("| `{}` | {} | {} |\n", col.name, col.kind, what.join("; ")));
+                }
             }
         }
     }

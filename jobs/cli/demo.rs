@@ -47,6 +47,7 @@ pub async fn run(app: &super::app::App, a: Args) -> Result<()> {
     let mut opts = super::generate::options(app, a.customers, a.days, start, 42, a.dirty_rate, None)?;
     opts.first_load_days = Some(first_load);
     opts.damage_every_table = true;
+    opts.real_world = true;
     println!("generating {} customers over {} days ({start} .. {last}) into {}", a.customers, a.days, wh.url);
     generate(&wh, &opts).await?;
 

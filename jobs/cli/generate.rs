@@ -35,6 +35,11 @@ pub struct Args {
     /// under raw/<preset>/, with the [sources] to read them in _generator/sources.toml
     #[arg(long, value_parser = |s: &str| Ok::<_, String>(super::app::parse_list(s)))]
     pub preset: Option<std::vec::Vec<String>>,
+    /// Data as real shops deliver it: visitors browse anonymously before they sign up (and are
+    /// linked when they log in), some customer rows arrive a night or two after the
+    /// customer's first order. (Orders in several currencies come with base_currency.)
+    #[arg(long)]
+    pub real_world: bool,
 }
 
 pub async fn run(app: &super::app::App, a: Args) -> Result<()> {
@@ -42,6 +47,7 @@ pub async fn run(app: &super::app::App, a: Args) -> Result<()> {
     let mut opts = options(app, a.customers, a.days, a.start, a.seed, a.dirty_rate, a.formats.as_deref())?;
     opts.first_load = a.first_load;
     opts.first_load_days = a.first_load_days;
+    opts.real_world = a.real_world;
     if let Some(presets) = &a.preset {
         let (s, toml) = crate::generate::presets::generate_in_presets(&wh, &app.cfg, &opts, presets).await?;
         println!(
@@ -102,5 +108,7 @@ pub(super) fn options(
         first_load: false,
         first_load_days: None,
         damage_every_table: false,
+        real_world: false,
+        base_currency: app.cfg.base_currency()?,
     })
 }

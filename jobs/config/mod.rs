@@ -28,6 +28,11 @@ pub struct Config {
     /// The shop's day boundary for dt and daily aggregates (IANA name).
     #[serde(default = "default_timezone")]
     pub timezone: String,
+    /// The currency every mart's money is in (ISO 4217, e.g. "EUR"); orders in other currencies
+    /// are converted with the raw `fx_rates`. None: nothing is converted, and a night whose
+    /// orders carry more than one currency fails.
+    #[serde(default)]
+    pub base_currency: Option<String>,
     /// Memory the query engine may use before spilling, e.g. "4GiB". Default: half of RAM.
     #[serde(default)]
     pub memory_limit: Option<String>,
@@ -102,6 +107,7 @@ fn default_formats() -> BTreeMap<String, String> {
         ("events", "jsonl.gz"),
         ("suppressions", "csv"),
         ("identifies", "jsonl"),
+        ("fx_rates", "csv"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -214,6 +220,7 @@ impl Config {
 
     fn check(&self) -> Result<()> {
         self.tz()?;
+        self.base_currency()?;
         EngineKind::parse(&self.engine)?;
         for (table, format) in &self.generate.formats {
             if !crate::schemas::RAW_TABLES.contains(&table.as_str()) {
@@ -250,6 +257,15 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// `base_currency` as written (checked: three letters, upper-cased).
+    pub fn base_currency(&self) -> Result<Option<String>> {
+        match self.base_currency.as_deref().map(str::trim) {
+            None => Ok(None),
+            Some(c) if c.len() == 3 && c.chars().all(|x| x.is_ascii_alphabetic()) => Ok(Some(c.to_ascii_uppercase())),
+            Some(c) => Err(Error::Config(format!("base_currency '{c}' is not an ISO 4217 code such as 'EUR' or 'USD'"))),
+        }
     }
 
     pub fn tz(&self) -> Result<chrono_tz::Tz> {

@@ -54,6 +54,7 @@ fn plan(table: &str) -> Plan {
         "order_items" => p("order_id", "", Some("unit_price"), Some("quantity"), None, Some("product_id")),
         "events" => p("event_id", "event_ts", None, None, Some("customer_id"), Some("product_id")),
         "identifies" => p("event_id", "ts", None, None, None, None),
+        "fx_rates" => p("currency", "date", None, None, None, None),
         _ => p("email", "ts", None, None, None, None),
     }
 }

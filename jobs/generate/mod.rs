@@ -9,6 +9,7 @@
 mod dirty;
 pub mod model;
 pub mod presets;
+mod real_world;
 mod sink;
 
 use std::collections::{BTreeMap, HashMap};
@@ -41,6 +42,11 @@ pub struct GenerateOptions {
     /// With a dirty rate, damage a copy of the first row of every table too, so that every
     /// quarantine table has rows (the demo shows them all).
     pub damage_every_table: bool,
+    /// Anonymous browsing before signup, customer rows arriving after their first order.
+    pub real_world: bool,
+    /// With a base currency, customers in GB and the US pay in GBP and USD, and `fx_rates`
+    /// carries the rates (see `real_world.rs`).
+    pub base_currency: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -88,6 +94,7 @@ struct Order {
     shipping: i64,
     /// Refunded so far (cents), by a partial refund.
     refunded: i64,
+    currency: String,
 }
 
 /// Half the refunds of shipped orders are partial (an item sent back, a goodwill credit): a
@@ -209,6 +216,13 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
     let first_load = if o.first_load { days } else { o.first_load_days.map(|n| (n as i64).clamp(1, days)).unwrap_or(0) };
     let last_dt = (o.start + Duration::days(first_load.max(1) - 1)).format("%Y-%m-%d").to_string();
     let mut sinks: HashMap<&'static str, TableSink> = HashMap::new();
+    let fx = o.base_currency.clone().map(|base| real_world::Fx { base });
+    let base = o.base_currency.clone().unwrap_or_else(|| "EUR".to_string());
+    // Customer rows held back (`--real-world`): until the customer's first visit (by index),
+    // then until the night they arrive.
+    let mut unsent: BTreeMap<usize, Vec<Option<String>>> = BTreeMap::new();
+    let mut late_rows: BTreeMap<i64, Vec<Vec<Option<String>>>> = BTreeMap::new();
+    let mut world = ChaCha8Rng::seed_from_u64(o.seed ^ 0x7ea1_0001);
 
     for day in 0..days {
         let date = o.start + Duration::days(day);
@@ -260,12 +274,35 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
                         Some(CATEGORIES[p.category].0.to_string()),
                         Some(p.brand.clone()),
                         Some(money(prices[i])),
-                        Some("EUR".into()),
+                        Some(base.clone()),
                         Some(shop_ts(at)),
                     ],
                 )
                 .await?;
             }
+        }
+
+        // Exchange rates of the day (a week before it on the first day), on weekdays.
+        if let Some(fx) = &fx {
+            let from = if day == 0 { -7 } else { 0 };
+            for back in from..=0 {
+                let q = date + Duration::days(back);
+                if real_world::is_weekday(q) {
+                    for c in fx.quoted() {
+                        d.emit("fx_rates", vec![Some(q.to_string()), Some(c.to_string()), Some(format!("{:.4}", fx.rate(c, q)))]).await?;
+                    }
+                }
+            }
+        }
+        // Rows of customers who did not come back within three days are sent anyway.
+        let overdue: Vec<usize> = unsent.keys().copied().filter(|i| customers[*i].signup_day + 3 <= day).collect();
+        for i in overdue {
+            if let Some(row) = unsent.remove(&i) {
+                late_rows.entry(day).or_default().push(row);
+            }
+        }
+        for row in late_rows.remove(&day).unwrap_or_default() {
+            d.emit("customers", row).await?;
         }
 
         // Customers: sign-ups of the day (everyone earlier on the first day), then changes.
@@ -291,22 +328,54 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
             let signup_secs =
                 if c.signup_day < 0 { midnight + c.signup_day * 86_400 + time_of_day(&mut rng) as i64 } else { midnight + time_of_day(&mut rng) as i64 / 2 };
             let updated = if i >= first_new { signup_secs.max(midnight) } else { midnight + time_of_day(&mut rng) as i64 };
-            d.emit(
-                "customers",
-                vec![
-                    Some(c.id.clone()),
-                    Some(if rng.gen_bool(0.05) { format!("  {}  ", c.email().to_uppercase()) } else { c.email() }),
-                    Some(c.first_name.to_string()),
-                    Some(c.last_name.to_string()),
-                    Some(if rng.gen_bool(0.03) { COUNTRIES[c.country].0.to_lowercase() } else { COUNTRIES[c.country].0.to_string() }),
-                    Some(ts(signup_secs, c.country)),
-                    c.birth_year.map(|y| y.to_string()),
-                    c.gender.map(str::to_string),
-                    Some(c.consent.to_string()),
-                    Some(ts(updated, c.country)),
-                ],
-            )
-            .await?;
+            let row = vec![
+                Some(c.id.clone()),
+                Some(if rng.gen_bool(0.05) { format!("  {}  ", c.email().to_uppercase()) } else { c.email() }),
+                Some(c.first_name.to_string()),
+                Some(c.last_name.to_string()),
+                Some(if rng.gen_bool(0.03) { COUNTRIES[c.country].0.to_lowercase() } else { COUNTRIES[c.country].0.to_string() }),
+                Some(ts(signup_secs, c.country)),
+                c.birth_year.map(|y| y.to_string()),
+                c.gender.map(str::to_string),
+                Some(c.consent.to_string()),
+                Some(ts(updated, c.country)),
+            ];
+            // A new customer whose row the shop's CRM sends a night or two after their first visit.
+            if o.real_world && i >= first_new && c.signup_day > 0 && real_world::late_nights(&c.id).is_some() {
+                unsent.insert(i, row);
+            } else {
+                d.emit("customers", row).await?;
+            }
+        }
+
+        // Future customers browsing anonymously a day or two before they sign up; they log
+        // in on their signup visit, which links the browser's anonymous id to them.
+        if o.real_world {
+            let mut j = signed;
+            while j < customers.len() && customers[j].signup_day <= day + 2 {
+                let c = &customers[j];
+                j += 1;
+                if real_world::browsed_before(&c.id) != Some(c.signup_day - day) {
+                    continue;
+                }
+                next_session += 1;
+                let sid = format!("S{:011}", next_session);
+                let mut at = midnight + time_of_day(&mut world) as i64;
+                let views: Vec<usize> = (0..world.gen_range(1..4)).map(|_| cat.pick_in(c.fav[world.gen_range(0..2)], &mut world)).collect();
+                let mut kinds: Vec<(&str, Option<usize>)> = vec![("page_view", None)];
+                kinds.extend(views.iter().map(|v| ("product_view", Some(*v))));
+                if world.gen_bool(0.3) {
+                    kinds.push(("add_to_cart", Some(views[0])));
+                }
+                for (kind, pi) in kinds {
+                    next_event += 1;
+                    at += world.gen_range(5..120);
+                    let pid = pi.map(|i| cat.products[i].id.as_str());
+                    let mut row = event_row(next_event, ts(at, c.country), None, &sid, kind, pid, None, c.device, c.country, "google", &mut world);
+                    row[3] = Some(format!("A{}", &c.id[1..]));
+                    d.emit("events", row).await?;
+                }
+            }
         }
 
         // Suppressions: a few unsubscribes, bounces and complaints.
@@ -378,6 +447,9 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
             }
             let country = c.country;
             let device = c.device;
+            if let Some(row) = unsent.remove(&ci) {
+                late_rows.entry(day + real_world::late_nights(&c.id).unwrap_or(1)).or_default().push(row);
+            }
             let session = |n: &mut u64| {
                 *n += 1;
                 format!("S{:011}", *n)
@@ -472,12 +544,16 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
             }
             next_order += 1;
             let oid = format!("O{:010}", next_order);
+            // In the customer's currency, at the day's rate (prices are in the base currency).
+            let currency = fx.as_ref().map(|f| f.currency_of(COUNTRIES[country].0).to_string()).unwrap_or_else(|| base.clone());
+            let fx_rate = fx.as_ref().map(|f| f.rate_on(&currency, date)).unwrap_or(1.0);
+            let local = |cents: i64| if fx_rate == 1.0 { cents } else { ((cents as f64) * fx_rate).round() as i64 };
             let mut gross = 0i64;
             let mut discount = 0i64;
             let free = rng.gen_bool(0.003);
             for (line, &pi) in basket.iter().enumerate() {
                 let qty = weighted(&[0.82, 0.14, 0.04], &mut rng) as i64 + 1;
-                let unit = prices[pi];
+                let unit = local(prices[pi]);
                 let disc = if free {
                     unit * qty
                 } else if rng.gen_bool(0.2) {
@@ -501,9 +577,9 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
                 .await?;
             }
             let net = gross - discount;
-            let shipping = if free || net >= 5000 { 0 } else { 499 };
+            let shipping = if free || net >= local(5000) { 0 } else { local(499) };
             let status = if rng.gen_bool(0.1) { Status::Placed } else { Status::Paid };
-            let ord = Order { id: oid, customer: ci, ts: last_t, status, total: net + shipping, discount, shipping, refunded: 0 };
+            let ord = Order { id: oid, customer: ci, ts: last_t, status, total: net + shipping, discount, shipping, refunded: 0, currency };
             d.emit("orders", order_row(&ord, c, ts(ord.ts, country), ts(last_t, country))).await?;
             let next_in = if status == Status::Placed { 1 } else { rng.gen_range(1..4) };
             pending.entry(day + next_in).or_default().push(ord);
@@ -566,7 +642,7 @@ fn order_row(o: &Order, c: &Customer, order_ts: String, updated_at: String) -> V
         Some(c.id.clone()),
         Some(order_ts),
         Some(o.status.as_str().to_string()),
-        Some("EUR".into()),
+        Some(o.currency.clone()),
         Some(money(o.total)),
         Some(money(o.discount)),
         Some(money(o.shipping)),

@@ -28,7 +28,7 @@ pub struct Preset {
 }
 
 /// Every preset: add one line here and its SQL files to add a preset.
-const PRESETS: &[&Preset] = &[&ECOMWH, &SHOPIFY_CSV, &SEGMENT, &RUDDERSTACK, &SQL];
+const PRESETS: &[&Preset] = &[&ECOMWH, &SHOPIFY_CSV, &SEGMENT, &RUDDERSTACK, &ECB, &SQL];
 
 pub fn find(name: &str) -> Option<&'static Preset> {
     PRESETS.iter().copied().find(|p| p.name == name)
@@ -141,6 +141,22 @@ pub const RUDDERSTACK: Preset = Preset {
     default_path: "{date}/*",
     documented_at: "https://www.rudderstack.com/docs/destinations/streaming-destinations/amazon-s3/",
     ..SEGMENT
+};
+
+/// The European Central Bank's reference rates as CSV (the daily and the historical file): a
+/// column per currency, matched by header name (the historical file keeps retired currencies).
+pub const ECB: Preset = Preset {
+    name: "ecb",
+    format: Some(RawFormat::Csv),
+    columns: &[
+        "Date", "USD", "JPY", "BGN", "CYP", "CZK", "DKK", "EEK", "GBP", "HUF", "LTL", "LVL", "MTL", "PLN", "ROL", "RON", "SEK", "SIT", "SKK", "CHF", "ISK",
+        "NOK", "HRK", "RUB", "TRL", "TRY", "AUD", "BRL", "CAD", "CNY", "HKD", "IDR", "ILS", "INR", "KRW", "MXN", "MYR", "NZD", "PHP", "SGD", "THB", "ZAR",
+    ],
+    default_path: "{date}/*.csv",
+    tables: &["fx_rates"],
+    errors_to: "fx_rates",
+    documented_at: "https://www.ecb.europa.eu/stats/policy_and_exchange_rates/euro_reference_exchange_rates/html/index.en.html",
+    sql_dir: "ecb",
 };
 
 /// The user's own SQL over a feed of any layout: `table`, `format`, `sql` (and `columns`).

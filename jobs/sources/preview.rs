@@ -69,7 +69,8 @@ async fn run(rc: &RunContext<'_>, all: Vec<Source>, only: Option<&str>, limit: u
             let landed = one.land_table(rc, &contract, &landing_dir, None).await?;
             rc.engine.register_landing(table, &landing_dir).await?;
             let name = format!("classified_{table}");
-            let (_, dir) = rc.scratch_query(&name, &crate::sqlfiles::sql("staging", table)?, &p).await?;
+            let (sql, sp) = crate::nightly::staging::staging_query(rc, table)?;
+            let (_, dir) = rc.scratch_query(&name, &sql, &sp).await?;
             staged_tonight.push(dir);
             if only.is_some_and(|o| o != s.name) {
                 continue;
@@ -118,24 +119,30 @@ async fn run(rc: &RunContext<'_>, all: Vec<Source>, only: Option<&str>, limit: u
                 sample_quarantined,
             });
         }
-        if !staged_tonight.is_empty() && contract.key.len() == 1 {
-            overlay(rc, table, &contract.key[0], &staged_tonight).await?;
+        // References read only the key; rates are read by value.
+        let cols: Vec<&str> = if contract.changes_only { contract.staged_names() } else { contract.key.iter().map(|k| k.as_str()).collect() };
+        if !staged_tonight.is_empty() && (contract.key.len() == 1 || contract.changes_only) {
+            overlay(rc, table, &cols, &staged_tonight).await?;
         }
     }
     Ok(out)
 }
 
-/// `staging.<table>` in this process: the staged keys plus tonight's mapped ones (references
-/// read only the key and dt).
-async fn overlay(rc: &RunContext<'_>, table: &str, key: &str, classified: &[String]) -> Result<()> {
+/// `staging.<table>` in this process: the staged `cols` plus tonight's mapped ones.
+async fn overlay(rc: &RunContext<'_>, table: &str, cols: &[&str], classified: &[String]) -> Result<()> {
+    // A lone key is read as text whatever its stored type.
+    let list = match cols {
+        [key] => format!("CAST(\"{key}\" AS VARCHAR) AS \"{key}\""),
+        _ => cols.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", "),
+    };
     let mut parts: Vec<String> = vec![];
     if rc.engine.has_table("staging", table) {
-        parts.push(format!("SELECT CAST(\"{key}\" AS VARCHAR) AS \"{key}\", dt FROM staging.{table}"));
+        parts.push(format!("SELECT {list}, dt FROM staging.{table}"));
     }
     for (i, dir) in classified.iter().enumerate() {
         let name = format!("preview_{table}_{i}");
         rc.engine.register_landing(&name, dir).await?;
-        parts.push(format!("SELECT CAST(\"{key}\" AS VARCHAR) AS \"{key}\", CAST($run_date AS DATE) AS dt FROM landing.{name} WHERE _reason IS NULL"));
+        parts.push(format!("SELECT {list}, CAST($run_date AS DATE) AS dt FROM landing.{name} WHERE _reason IS NULL"));
     }
     let p = params([("run_date", date_param(rc.date))]);
     let (_, dir) = rc.scratch_query(&format!("overlay_{table}"), &parts.join(" UNION ALL "), &p).await?;

@@ -5,7 +5,8 @@
 -- latest version moved to another day leaves the old one.
 -- Order rows of day X are staged on dt >= X - 1 ($since is the earliest touched day - 1).
 -- Orders without staged lines keep one row with NULL line columns.
--- Net revenue is defined here, once, for every mart: an order whose latest status is paid or
+-- Money is in the base currency (staging converted the order's amounts; lines are converted at
+-- their order's rate). Net revenue is defined here, once, for every mart: an order whose latest status is paid or
 -- shipped (a purchase) brings total_amount - shipping_amount - refunded_amount; its lines bring
 -- their amount (quantity x unit_price - line discount) less the same share refunded
 -- (refunded_amount over total_amount - shipping_amount); other orders bring nothing.
@@ -16,9 +17,13 @@ WITH candidates AS (
   WHERE o.dt >= $since AND o.dt <= $run_date
 ),
 versions AS (
-  SELECT o.order_id, o.customer_id, shop_date(o.order_ts) AS day, o.order_ts, o.status, o.total_amount,
-         coalesce(o.discount_amount, CAST(0 AS DECIMAL(18, 2))) AS discount_amount,
-         o.shipping_amount, coalesce(o.refunded_amount, CAST(0 AS DECIMAL(18, 2))) AS refunded_amount, o.channel,
+  -- In the base currency (rows staged before conversion existed carry their amounts as they came).
+  SELECT o.order_id, o.customer_id, shop_date(o.order_ts) AS day, o.order_ts, o.status,
+         coalesce(o.total_amount_base, o.total_amount) AS total_amount,
+         coalesce(o.discount_amount_base, o.discount_amount, CAST(0 AS DECIMAL(18, 2))) AS discount_amount,
+         coalesce(o.shipping_amount_base, o.shipping_amount) AS shipping_amount,
+         coalesce(o.refunded_amount_base, o.refunded_amount, CAST(0 AS DECIMAL(18, 2))) AS refunded_amount,
+         coalesce(o.fx_rate, 1.0) AS fx_rate, o.channel,
          row_number() OVER (PARTITION BY o.order_id ORDER BY o.updated_at DESC, o.dt DESC) AS rn
   FROM staging.orders o
   WHERE o.dt >= $since AND o.dt <= $run_date AND o.order_id IN (SELECT order_id FROM candidates)
@@ -32,7 +37,7 @@ latest AS (
 orders AS (
   SELECT order_id, customer_id, day, shop_hour(order_ts) AS hour, status,
          status IN ('paid', 'shipped') AS is_purchase,
-         total_amount, discount_amount, shipping_amount, refunded_amount, channel,
+         total_amount, discount_amount, shipping_amount, refunded_amount, fx_rate, channel,
          CASE WHEN status IN ('paid', 'shipped') THEN total_amount - shipping_amount - refunded_amount END AS net_revenue,
          -- The share of the goods kept: 1 without a refund (and when there are no goods to share).
          CASE WHEN refunded_amount > 0 AND total_amount - shipping_amount > 0
@@ -60,8 +65,8 @@ SELECT o.customer_id, o.day, o.order_id, o.hour, o.status, o.is_purchase, o.chan
        o.total_amount, o.discount_amount, o.shipping_amount, o.refunded_amount, o.net_revenue,
        l.line_no, l.product_id, p.category, p.brand, l.quantity,
        CASE WHEN NOT o.is_purchase THEN NULL
-            WHEN o.kept_share = 1.0 THEN l.quantity * l.unit_price - l.discount
-            ELSE CAST((l.quantity * l.unit_price - l.discount) * o.kept_share AS DECIMAL(18, 2)) END AS line_revenue
+            WHEN o.kept_share = 1.0 AND o.fx_rate = 1.0 THEN l.quantity * l.unit_price - l.discount
+            ELSE CAST(CAST(l.quantity * l.unit_price - l.discount AS DOUBLE) * o.kept_share / o.fx_rate AS DECIMAL(18, 2)) END AS line_revenue
 FROM orders o
 LEFT JOIN lines l ON o.order_id = l.order_id
 LEFT JOIN products p ON l.product_id = p.product_id

@@ -92,12 +92,12 @@ async fn stage_landed(rc: &RunContext<'_>, c: &RawContract, feeds: &crate::sourc
     let landed = feeds.land_table(rc, c, landing_dir, retry).await?;
     engine.register_landing(table, landing_dir).await?;
 
-    let p = params([("run_date", date_param(rc.date))]);
+    let (sql, p) = staging_query(rc, table)?;
     // Rows are classified once: quarantine and staging must split the same verdicts (evaluated
     // twice, a reference table committed meanwhile by a concurrent run of another date could
     // move a row from one side to the other, and the counts would not add up).
     let classified_name = format!("classified_{table}");
-    let (_, classified_dir) = rc.scratch_query(&classified_name, &sqlfiles::sql("staging", table)?, &p).await?;
+    let (_, classified_dir) = rc.scratch_query(&classified_name, &sql, &p).await?;
     let classified = format!("SELECT * FROM landing.{classified_name}");
     // Rows tried again that still lack their reference are held, not quarantined twice.
     let not_held = held.map(|h| format!(" AND NOT {}", h.still_held())).unwrap_or_default();
@@ -108,6 +108,9 @@ async fn stage_landed(rc: &RunContext<'_>, c: &RawContract, feeds: &crate::sourc
              SELECT _file AS source_file, _line AS line_no, _reason AS reason, _raw AS raw \
              FROM c WHERE _reason IS NOT NULL{not_held} ORDER BY _file, _line"
         );
+        if table == "orders" && rc.cfg.base_currency()?.is_none() {
+            one_currency(rc, &classified, &p).await?;
+        }
         let q = rc.publish_query("quarantine", table, &q_sql, &p).await?;
         let kept = match held {
             Some(h) => h.publish(rc, &classified).await?,
@@ -152,7 +155,7 @@ async fn stage_landed(rc: &RunContext<'_>, c: &RawContract, feeds: &crate::sourc
 
 /// Keep the latest valid version of each key; across days too when the table is versioned.
 fn dedup_sql(engine: &Engine, c: &RawContract, classify: &str) -> String {
-    let cols: Vec<&str> = c.column_names();
+    let cols: Vec<&str> = c.staged_names();
     let r_cols = cols.iter().map(|x| format!("r.{x}")).collect::<Vec<_>>().join(", ");
     let plain = cols.join(", ");
     let key = c.key.join(", ");
@@ -176,6 +179,19 @@ fn dedup_sql(engine: &Engine, c: &RawContract, classify: &str) -> String {
         vd = on("v", "d"),
     );
     let versioned = c.version.as_ref().filter(|_| engine.has_table("staging", &c.table));
+    if c.changes_only && engine.has_table("staging", &c.table) {
+        // The current staged row of each key tonight's rows carry; an equal row is superseded.
+        let same = cols.iter().map(|x| format!("(r.{x} IS NOT DISTINCT FROM p.{x})")).collect::<Vec<_>>().join(" AND ");
+        let (rp, rs) = (on("r", "p"), on("r", "s"));
+        let rk = c.key.iter().map(|k| format!("r.{k}")).collect::<Vec<_>>().join(", ");
+        sql.push_str(&format!(
+            ", p AS (SELECT {plain} FROM (SELECT {plain}, row_number() OVER (PARTITION BY {key} ORDER BY dt DESC) AS _n \
+                     FROM staging.{t} s WHERE dt < $run_date AND EXISTS (SELECT 1 FROM r WHERE {rs})) WHERE _n = 1) \
+             SELECT {r_cols} FROM r LEFT JOIN p ON {rp} WHERE r._rn = 1 AND NOT ({same}) ORDER BY {rk}",
+            t = c.table,
+        ));
+        return sql;
+    }
     match versioned {
         Some(v) => {
             let on = on("r", "p");
@@ -193,6 +209,48 @@ fn dedup_sql(engine: &Engine, c: &RawContract, classify: &str) -> String {
         )),
     }
     sql
+}
+
+/// The staging SQL of `table` with its parameters (staging and `sources preview` run the same).
+pub(crate) fn staging_query(rc: &RunContext<'_>, table: &str) -> Result<(String, Params)> {
+    let base = rc.cfg.base_currency()?.unwrap_or_default();
+    let p = params([("run_date", date_param(rc.date)), ("base_currency", datafusion::scalar::ScalarValue::Utf8(Some(base)))]);
+    // Rates are optional: a warehouse that never had any reads an empty table.
+    let fx = if rc.engine.has_table("staging", "fx_rates") {
+        "staging.fx_rates"
+    } else {
+        "(SELECT CAST(NULL AS VARCHAR) AS currency, CAST(NULL AS DATE) AS date, CAST(NULL AS DOUBLE) AS rate, CAST(NULL AS DATE) AS dt WHERE false)"
+    };
+    let (sql, _) = sqlfiles::render_any(&format!("sql/staging/{table}.sql"), &sqlfiles::sql("staging", table)?, &[("fx_rates", sqlfiles::Fill::Text(fx))])?;
+    Ok((sql, p))
+}
+
+/// Without `base_currency`, amounts are summed as they come: orders in a second currency
+/// (tonight, or besides the one of the previous night's) stop the night instead.
+async fn one_currency(rc: &RunContext<'_>, classified: &str, p: &Params) -> Result<()> {
+    let prev = match rc.previous_partition("staging", "orders")? {
+        Some(d) => format!(" UNION SELECT DISTINCT currency FROM staging.orders WHERE dt = DATE '{d}'"),
+        None => String::new(),
+    };
+    let sql = format!("SELECT DISTINCT currency FROM ({classified}) WHERE _reason IS NULL{prev} ORDER BY currency");
+    let mut found = vec![];
+    for b in rc.engine.query(&sql, p).await?.collect().await? {
+        let col = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)?;
+        let col = col.as_string::<i32>();
+        found.extend((0..col.len()).filter(|i| !col.is_null(*i)).map(|i| col.value(i).to_string()));
+    }
+    if found.len() > 1 {
+        return Err(Error::job(
+            "staging",
+            format!(
+                "orders are in {} currencies ({}): set base_currency (e.g. base_currency = \"{}\") and provide the raw table fx_rates (or the ecb source preset), so amounts are converted before they are added up",
+                found.len(),
+                found.join(", "),
+                found[0]
+            ),
+        ));
+    }
+    Ok(())
 }
 
 async fn quarantine_reasons(engine: &Engine, table: &str, p: &Params) -> Result<Vec<(String, u64)>> {
