@@ -568,26 +568,36 @@ fn audience_uplift_compares_exported_members_with_the_holdout() {
 }
 
 /// user_profiles and rfm_segments are built incrementally (customers whose inputs did not
-/// change carry over from the previous partition). Over 95 nights of a generated shop with dirty
-/// data and late refunds, with short windows so that days leave them every night, and across a
-/// new year (age bands move on), the incremental result is the same, to the last byte of its
-/// CSV, as recomputing the last night from all history with --full-refresh (the all-time
-/// customer_order_totals too).
+/// change carry over from the previous partition). Over 95 nights of a generated shop with late
+/// and partial refunds, anonymous visitors who sign up later (stitched), customer rows that
+/// arrive after their first order (held), and orders in three currencies, with short windows so
+/// that days leave them every night, and across a new year (age bands move on), the incremental
+/// result is the same, to the last byte of its CSV, as recomputing the last night from all
+/// history with --full-refresh (the all-time customer_order_totals and the identity graph too).
 #[test]
 fn incremental_profiles_and_rfm_equal_a_full_refresh() {
     let wh = local_wh();
     let cfg = wh.path("ecomwh.toml");
     let write_cfg = |pref: u32| {
-        let text = format!("[jobs.user_profiles]\npreference_days = {pref}\n[jobs.rfm_segments]\nlookback_days = 12\nclusters = 4\n");
+        let text = format!(
+            "base_currency = \"EUR\"\n[jobs.user_profiles]\npreference_days = {pref}\n[jobs.rfm_segments]\nlookback_days = 12\nclusters = 4\n\
+             [jobs.daily_aggregates]\nstitch_lookback_days = 3\n"
+        );
         std::fs::write(&cfg, text).unwrap();
     };
     write_cfg(9);
     let c = cfg.to_str().unwrap();
     let url = &wh.url;
     let (first, last) = ("2025-10-01", "2026-01-03");
-    ok(url, &["--config", c, "generate", "--customers", "400", "--days", "96", "--start", first, "--seed", "5"]);
+    ok(url, &["--config", c, "generate", "--customers", "400", "--days", "96", "--start", first, "--seed", "5", "--real-world"]);
     let jobs = "staging,daily_aggregates,user_profiles,rfm_segments";
     ok(url, &["--config", c, "backfill", "--from", first, "--to", last, "--jobs", jobs]);
+    // The four effects are there.
+    let n = |q: &str| count(url, q);
+    assert!(n("SELECT count(*) FROM marts.stitched_events WHERE shop_date(event_ts) < dt") > 0, "no browsing stitched from an earlier night");
+    assert!(n("SELECT count(*) FROM staging.orders WHERE currency <> 'EUR'") > 0, "no order in another currency");
+    assert!(n("SELECT count(*) FROM staging.orders WHERE refunded_amount > 0 AND status = 'shipped'") > 0, "no partial refund");
+    assert!(n("SELECT count(*) FROM staging.orders o JOIN quarantine.orders_held h ON h.order_id = o.order_id AND o.dt > h.dt") > 0, "no order released");
     let recomputed = |date: &str, table: &str| -> (u64, u64) {
         let t = wh.table_report(date, table);
         (t["recomputed"].as_u64().unwrap(), t["rows_out"].as_u64().unwrap())
@@ -600,7 +610,8 @@ fn incremental_profiles_and_rfm_equal_a_full_refresh() {
     let (scope_ny, rows_ny) = recomputed("2026-01-01", "user_profiles");
     assert_eq!(scope_ny, rows_ny, "the first night of a year recomputes every profile");
     let csv = |table: &str| ok(url, &["sql", "--format", "csv", &format!("SELECT * FROM {table} WHERE dt = '{last}' ORDER BY customer_id")]);
-    let incremental = (csv("user_profiles"), csv("rfm_segments"), csv("customer_order_totals"));
+    let graph = || ok(url, &["sql", "--format", "csv", &format!("SELECT * FROM identities WHERE dt = '{last}' ORDER BY anonymous_id, customer_id")]);
+    let incremental = (csv("user_profiles"), csv("rfm_segments"), csv("customer_order_totals"), graph());
     ok(url, &["--config", c, "run", "--date", last, "--jobs", "daily_aggregates,user_profiles,rfm_segments", "--full-refresh"]);
     for table in ["user_profiles", "rfm_segments"] {
         let (scope, rows) = recomputed(last, table);
@@ -610,6 +621,7 @@ fn incremental_profiles_and_rfm_equal_a_full_refresh() {
     assert_eq!(incremental.0, csv("user_profiles"), "incremental profiles differ from a full refresh");
     assert_eq!(incremental.1, csv("rfm_segments"), "incremental RFM differs from a full refresh");
     assert_eq!(incremental.2, csv("customer_order_totals"), "incremental order totals differ from a full refresh");
+    assert_eq!(incremental.3, graph(), "the identity graph differs from a full refresh");
     // A previous partition that lost a file is not carried over (its rows would be lost): the
     // night recomputes everyone instead, and publishes every profile.
     let dir = wh.path("marts/user_profiles/dt=2026-01-02");

@@ -11,6 +11,8 @@ pub struct JobsConfig {
     #[serde(default)]
     pub staging: StagingConfig,
     #[serde(default)]
+    pub daily_aggregates: DailyAggregatesConfig,
+    #[serde(default)]
     pub association_rules: AssociationRulesConfig,
     #[serde(default)]
     pub report: ReportConfig,
@@ -45,6 +47,21 @@ fn default_late_days() -> u32 {
 impl Default for StagingConfig {
     fn default() -> Self {
         Self { rows_per_file: default_rows_per_file(), late_days: default_late_days() }
+    }
+}
+
+/// `[jobs.daily_aggregates]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DailyAggregatesConfig {
+    /// When an anonymous visitor is linked to a customer, their events of this many days
+    /// before are counted for the customer too (0: only the night's own events).
+    pub stitch_lookback_days: u32,
+}
+
+impl Default for DailyAggregatesConfig {
+    fn default() -> Self {
+        DailyAggregatesConfig { stitch_lookback_days: 90 }
     }
 }
 

@@ -418,7 +418,7 @@ max_remove_pct = 20                   # mirror refuses to remove more of the aud
         for (text, says) in [
             ("[jobs.clv]\nx = 1", "clv"),
             ("[jobs.audiences]\nx = 1", "audiences"),
-            ("[jobs.daily_aggregates]\nx = 1", "daily_aggregates"),
+            ("[jobs.daily_aggregates]\nstitch_lookback_day = 3", "stitch_lookback_day"),
             ("[jobs.association_rules]\nalgorithm = 'eclat'", "eclat"),
             ("[jobs.sales_forecast]\ngrain = 'hour'", "hour"),
             ("[jobs.recommendations]\nsimilarity = 'pearson'", "pearson"),

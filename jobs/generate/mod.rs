@@ -10,6 +10,7 @@ mod dirty;
 pub mod model;
 pub mod presets;
 mod real_world;
+mod rows;
 mod sink;
 
 use std::collections::{BTreeMap, HashMap};
@@ -23,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::schemas::{raw_contract, RAW_TABLES};
 use crate::storage::warehouse::Warehouse;
 use model::{seasonality, time_of_day, weighted, Catalogue, Customer, CATEGORIES, COUNTRIES, SEARCH_TERMS};
+use rows::{event_row, order_row};
 use sink::{Damage, TableSink};
 
 #[derive(Debug, Clone)]
@@ -106,9 +108,6 @@ fn partial_refund(o: &Order) -> Option<i64> {
     (h % 2 == 0 && goods > 0).then(|| goods * (1 + ((h >> 8) % 3) as i64) / 4)
 }
 
-const CHANNELS: [&str; 3] = ["web", "app", "marketplace"];
-const DEVICES: [&str; 3] = ["mobile", "desktop", "tablet"];
-const OS: [[&str; 2]; 3] = [["iOS", "Android"], ["Windows", "macOS"], ["iPadOS", "Android"]];
 const REFERRERS: [&str; 5] = ["google", "direct", "newsletter", "instagram", "partner"];
 
 fn money(cents: i64) -> String {
@@ -634,67 +633,4 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
         wh.store.put(&p, PutPayload::from(body)).await.map_err(|e| Error::storage(p.to_string(), e))?;
     }
     Ok(summary)
-}
-
-fn order_row(o: &Order, c: &Customer, order_ts: String, updated_at: String) -> Vec<Option<String>> {
-    vec![
-        Some(o.id.clone()),
-        Some(c.id.clone()),
-        Some(order_ts),
-        Some(o.status.as_str().to_string()),
-        Some(o.currency.clone()),
-        Some(money(o.total)),
-        Some(money(o.discount)),
-        Some(money(o.shipping)),
-        (o.refunded > 0).then(|| money(o.refunded)),
-        Some(CHANNELS[c.channel].to_string()),
-        Some(COUNTRIES[c.country].0.to_string()),
-        Some(updated_at),
-    ]
-}
-
-#[allow(clippy::too_many_arguments)]
-fn event_row(
-    n: u64,
-    ts: String,
-    customer: Option<&str>,
-    session: &str,
-    kind: &str,
-    product: Option<&str>,
-    query: Option<&str>,
-    device: usize,
-    country: usize,
-    referrer: &str,
-    rng: &mut ChaCha8Rng,
-) -> Vec<Option<String>> {
-    let page = match (kind, product) {
-        (_, Some(p)) => format!("https://shop.example.com/p/{p}"),
-        ("search", _) => "https://shop.example.com/search".to_string(),
-        ("checkout_start" | "purchase", _) => "https://shop.example.com/checkout".to_string(),
-        _ => "https://shop.example.com/".to_string(),
-    };
-    let props = match (kind, query) {
-        (_, Some(q)) => serde_json::json!({ "query_length": q.len() }).to_string(),
-        ("purchase", _) => {
-            let payment = ["card", "paypal", "klarna"][rng.gen_range(0..3)];
-            serde_json::json!({ "payment": payment }).to_string()
-        }
-        _ => "{}".to_string(),
-    };
-    vec![
-        Some(format!("E{:012}", n)),
-        Some(ts),
-        customer.map(str::to_string),
-        customer.map(|c| format!("A{}", &c[1..])),
-        Some(session.to_string()),
-        Some(kind.to_string()),
-        product.map(str::to_string),
-        query.map(str::to_string),
-        Some(page),
-        Some(referrer.to_string()),
-        Some(DEVICES[device].to_string()),
-        Some(OS[device][rng.gen_range(0..2)].to_string()),
-        Some(COUNTRIES[country].0.to_string()),
-        Some(props),
-    ]
 }

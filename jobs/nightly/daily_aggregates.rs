@@ -6,6 +6,12 @@
 //! order, or a refund of an order placed weeks ago) is recomputed from the latest versions of
 //! all its orders and written into partition dt=D. The current row of a customer-day is the
 //! one in its newest partition. `customer_events_day` is additive (events are never restated).
+//!
+//! Identity stitching comes first: the identity graph (`identities`), the night's events
+//! linked to a customer (`stitched_events`: anonymous ones of tonight, and those of the lookback
+//! of visitors linked for the first time tonight) and the events of visitors still unlinked
+//! (`anonymous_events`, where a later link finds them). `customer_events_day` counts the
+//! customers' own events and the stitched ones.
 
 use async_trait::async_trait;
 use chrono::{Duration, NaiveDate};
@@ -14,7 +20,7 @@ use crate::engine::{date_param, params, Params};
 use crate::error::Result;
 use crate::runtime::run_report::TableStats;
 use crate::runtime::{Job, RunContext};
-use crate::sqlfiles;
+use crate::sqlfiles::{self, Fill};
 
 pub struct DailyAggregates;
 
@@ -48,6 +54,39 @@ async fn order_totals(rc: &RunContext<'_>) -> Result<u64> {
     inc.publish_query(rc, &inc.sql("customer_order_totals")?, &p).await
 }
 
+/// The identity graph and tonight's stitching (see `identities.sql`, `stitched_events.sql`).
+async fn stitch(rc: &RunContext<'_>, out: &mut Vec<TableStats>) -> Result<()> {
+    // The graph before tonight's decides which visitors are linked for the first time.
+    let before = rc.previous_partition("marts", "identities")?;
+    let inc = rc.incremental("marts", "identities", &["identities"], &[]).await?;
+    let mut p = params([("run_date", date_param(rc.date)), ("prev_dt", date_param(inc.prev().unwrap_or(rc.date)))]);
+    rc.progress("daily_aggregates: identities");
+    let links = inc.publish_query(rc, &inc.sql("identities")?, &p).await?;
+    out.push(TableStats { table: "identities".into(), rows_out: links, ..Default::default() });
+
+    let from = rc.date - Duration::days(rc.cfg.jobs.daily_aggregates.stitch_lookback_days as i64);
+    p.insert("prev_dt".into(), date_param(before.unwrap_or(rc.date)));
+    p.insert("stitch_from".into(), date_param(from));
+    // Events of day X are staged (and kept unlinked) on dt >= X - 1.
+    p.insert("stitch_from_dt".into(), date_param(from - Duration::days(1)));
+    let sql = sqlfiles::render("sql/marts/_links.sql", &sqlfiles::sql("marts", "_links")?, &[("prev", Fill::Section(before.is_some()))])?;
+    let (needed, scratch) = rc.scratch_query("links", &sql, &p).await?;
+    let published = async {
+        // Unlinked first: stitching reads the earlier nights' partitions of it.
+        rc.progress("daily_aggregates: stitched events");
+        let anonymous = rc.publish_query("marts", "anonymous_events", &sqlfiles::sql("marts", "anonymous_events")?, &p).await?;
+        let stitched = rc.publish_query("marts", "stitched_events", &sqlfiles::sql("marts", "stitched_events")?, &p).await?;
+        Ok::<_, crate::error::Error>((anonymous, stitched))
+    }
+    .await;
+    rc.engine.wh.remove_dir(&scratch).await;
+    let (anonymous, stitched) = published?;
+    tracing::info!(links, links_used = needed, stitched, anonymous, lookback_from = %from, "identity stitching");
+    out.push(TableStats { table: "stitched_events".into(), rows_out: stitched, ..Default::default() });
+    out.push(TableStats { table: "anonymous_events".into(), rows_out: anonymous, ..Default::default() });
+    Ok(())
+}
+
 #[async_trait]
 impl Job for DailyAggregates {
     fn name(&self) -> &'static str {
@@ -56,6 +95,10 @@ impl Job for DailyAggregates {
 
     fn depends_on(&self) -> &'static [&'static str] {
         &["staging"]
+    }
+
+    fn settings(&self, cfg: &crate::config::Config) -> Result<serde_json::Value> {
+        crate::runtime::context::settings_json(self.name(), &cfg.jobs.daily_aggregates)
     }
 
     async fn run(&self, rc: &RunContext<'_>) -> Result<Vec<TableStats>> {
@@ -73,6 +116,7 @@ impl Job for DailyAggregates {
         let (lines, scratch) = restated?;
         let mut out = vec![];
         let result = async {
+            stitch(rc, &mut out).await?;
             for table in ORDER_TABLES.iter().chain(["customer_events_day"].iter()) {
                 rc.progress(&format!("daily_aggregates: {table}"));
                 let rows = rc.publish_query("marts", table, &sqlfiles::sql("marts", table)?, &p).await?;

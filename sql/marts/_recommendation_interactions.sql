@@ -22,9 +22,14 @@ bought AS (
          max(CASE WHEN units > 0 AND day > $cutoff AND day <= $run_date THEN 1 ELSE 0 END) AS held
   FROM cpd GROUP BY customer_id, product_id
 ),
+-- Views with a customer_id, and anonymous ones once linked (in the partition they were linked).
 views AS (
   SELECT customer_id, product_id, shop_date(event_ts) AS day FROM staging.events
   WHERE dt >= $from_dt AND dt <= $run_date AND event_type = 'product_view' AND customer_id IS NOT NULL
+    AND product_id IS NOT NULL AND {{scope}}
+  UNION ALL
+  SELECT customer_id, product_id, shop_date(event_ts) AS day FROM marts.stitched_events
+  WHERE dt >= $from_dt AND dt <= $run_date AND event_type = 'product_view'
     AND product_id IS NOT NULL AND {{scope}}
 ),
 viewed AS (

@@ -6,7 +6,7 @@
 -- changes only for a customer who
 --   - has a customer-product-day restated or added since P (partitions after P, and P's rows
 --     of days after P, which P's night left out);
---   - viewed products in events staged since P (the same partitions and days);
+--   - viewed products in events staged or linked since P (the same partitions and days);
 --   - bought or viewed on a day that left the window ($prev_window_start .. $window_start - 1);
 --   - bought on a day that stopped being recent ($prev_recent_start .. $recent_start - 1);
 --   - is new since P.
@@ -21,6 +21,10 @@ SELECT DISTINCT customer_id FROM (
   UNION ALL
   SELECT customer_id FROM staging.events
   WHERE dt >= $prev_dt AND dt <= $run_date AND event_type = 'product_view' AND customer_id IS NOT NULL
+    AND (dt > $prev_dt OR shop_date(event_ts) > $prev_dt)
+  UNION ALL
+  SELECT customer_id FROM marts.stitched_events
+  WHERE dt >= $prev_dt AND dt <= $run_date AND event_type = 'product_view'
     AND (dt > $prev_dt OR shop_date(event_ts) > $prev_dt)
   UNION ALL
   SELECT customer_id FROM marts.customer_product_day

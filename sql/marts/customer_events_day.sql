@@ -1,15 +1,22 @@
--- marts.customer_events_day: one row per known customer and event day (the day of event_ts in
--- the shop's time zone) from the events staged on the run date. Events are never restated:
--- late events of an earlier day land in the partition of the night they arrive, so figures of
--- a customer-day add up over partitions.
+-- marts.customer_events_day: one row per customer and event day (the day of event_ts in the
+-- shop's time zone) from the events staged on the run date with a customer_id, and the events
+-- linked to a customer tonight (marts.stitched_events: anonymous ones, of tonight or of the
+-- stitch lookback before). Events are never restated: late events of an earlier day, and
+-- anonymous ones once linked, land in the partition of the night they arrive or are linked, so
+-- figures of a customer-day add up over partitions.
 -- A session counts on each day it has events; sessions made only of email opens are not visits.
 -- *_sessions count sessions with at least one event of that kind; cart_purchase_sessions those
 -- with both an add_to_cart and a purchase.
 WITH e AS (
   SELECT customer_id, shop_date(event_ts) AS day, coalesce(session_id, event_id) AS session_id,
          event_type, device, lower(trim(search_query)) AS term, event_ts
-  FROM staging.events
-  WHERE dt = $run_date AND customer_id IS NOT NULL
+  FROM (
+    SELECT customer_id, event_id, event_ts, session_id, event_type, device, search_query
+    FROM staging.events WHERE dt = $run_date AND customer_id IS NOT NULL
+    UNION ALL
+    SELECT customer_id, event_id, event_ts, session_id, event_type, device, search_query
+    FROM marts.stitched_events WHERE dt = $run_date
+  ) tonight
 ),
 sessions AS (
   SELECT customer_id, day, session_id, max(device) AS device,
