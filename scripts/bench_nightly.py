@@ -1,6 +1,6 @@
 """Benchmark: the nightly pipeline for day 30 and for day 365 of the same generated shop.
 
-usage: bench_nightly.py [--customers N] [--days 30,365] [--repeat 3] [--jobs a,b] [--reuse] [--prepare] [--history nightly|first-load] [--bin PATH] [--dir DIR]
+usage: bench_nightly.py [--customers N] [--days 30,365] [--repeat 3] [--jobs a,b] [--reuse] [--prepare] [--history nightly|first-load] [--real-world] [--bin PATH] [--dir DIR]
 For each day X: staging and the daily aggregates of days 1 .. X-9 run night by night, so the
 warehouse holds one partition per day as a shop's does after X nights (--history first-load puts
 days 1 .. X-8 in one partition instead, as a shop's first load does); the whole pipeline runs on
@@ -19,6 +19,9 @@ backtest_every_days = 1), and the weekly average of six scoring nights and one t
 is printed too.
 Peer: DuckDB recomputing the RFM and BG/NBD columns from all staged orders at the last day,
 the "rescan history every night" way, against ecomwh's rfm_segments job.
+--real-world generates the shop with `generate --real-world` and runs every night with
+base_currency = "EUR": visitors browsing before they sign up (stitched to them), late customer
+rows (held, then released), GBP and USD orders (converted).
 """
 import argparse
 import datetime as dtm
@@ -75,14 +78,22 @@ def main():
     ap.add_argument("--history", choices=["nightly", "first-load"], default="nightly",
                     help="nightly: one partition per day of history, as after a year of nights (default); "
                          "first-load: all history before the warm-up in one partition, as on a shop's first weeks")
+    ap.add_argument("--real-world", action="store_true",
+                    help="anonymous browsing stitched later, late customers, three currencies (base_currency = EUR)")
     a = ap.parse_args()
     only = ["--jobs", a.jobs] if a.jobs else []
     env = dict(os.environ, ECOMWH_LOG="warn")
     xs = [int(d) for d in a.days.split(",")]
     whs = {}
     for x in xs:
-        wh = os.path.join(a.dir, f"nightly-{a.customers}-{x}" + ("-first-load" if a.history == "first-load" else ""))
+        wh = os.path.join(a.dir, f"nightly-{a.customers}-{x}" + ("-first-load" if a.history == "first-load" else "")
+                          + ("-real-world" if a.real_world else ""))
         url = f"file://{wh}"
+        base_cfg = os.path.join(a.dir, f"bench-{a.customers}-{x}.toml")
+        os.makedirs(a.dir, exist_ok=True)
+        with open(base_cfg, "w") as f:
+            f.write('base_currency = "EUR"\n' if a.real_world else "")
+        cfg_args = ["--config", base_cfg]
         first = START + dtm.timedelta(days=x - WARMUP - 2)
         first_report = os.path.join(wh, f"_state/runs/dt={first}/latest.json")
         if a.reuse and os.path.exists(first_report) and json.load(open(first_report))["status"] == "ok":
@@ -90,34 +101,35 @@ def main():
         else:
             shutil.rmtree(wh, ignore_errors=True)
             load = ["--first-load-days", str(x - WARMUP - 1)] if a.history == "first-load" else []
-            secs, rss, _ = measure([a.bin, "--warehouse", url, "generate", "--customers", str(a.customers), "--days", str(x),
-                                    "--start", START.isoformat()] + load, env)
+            secs, rss, _ = measure([a.bin, "--warehouse", url] + cfg_args + ["generate", "--customers", str(a.customers), "--days", str(x),
+                                    "--start", START.isoformat()] + load + (["--real-world"] if a.real_world else []), env)
             print(f"day {x}: generated in {secs:.0f}s", flush=True)
             if a.history == "nightly" and first > START:
                 # The nightly partitions a shop has after running every night: staging and the daily
                 # aggregates of each day; the marts and models are computed once, on the last of them.
-                secs, rss, _ = measure([a.bin, "--warehouse", url, "backfill", "--from", START.isoformat(), "--to",
+                secs, rss, _ = measure([a.bin, "--warehouse", url] + cfg_args + ["backfill", "--from", START.isoformat(), "--to",
                                         (first - dtm.timedelta(days=1)).isoformat(), "--jobs", "staging,daily_aggregates"], env)
                 print(f"day {x}: staging and daily aggregates of {x - WARMUP - 2} nights in {secs:.0f}s, peak {rss:.0f} MiB", flush=True)
-            secs, rss, _ = measure([a.bin, "--warehouse", url, "run", "--date", first.isoformat()] + only, env)
+            secs, rss, _ = measure([a.bin, "--warehouse", url] + cfg_args + ["run", "--date", first.isoformat()] + only, env)
             print(f"day {x}: full run of {first} over {x - WARMUP - 1} days in {secs:.0f}s, peak {rss:.0f} MiB", flush=True)
         if a.prepare:
             continue
         train_cfg = os.path.join(wh, "bench-train-every-night.toml")
         with open(train_cfg, "w") as f:
-            f.write("[jobs.recommendations]\nretrain_every_days = 1\n[jobs.churn_scores]\nretrain_every_days = 1\n"
+            f.write(open(base_cfg).read() + "[jobs.recommendations]\nretrain_every_days = 1\n[jobs.churn_scores]\nretrain_every_days = 1\n"
                     "[jobs.sales_forecast]\nbacktest_every_days = 1\n")
         for i in range(WARMUP):
             d = first + dtm.timedelta(days=i + 1)
             # The models train on night X-1 (whatever the warehouse's history), so night X scores.
-            cfg = ["--config", train_cfg] if i == WARMUP - 1 else []
+            cfg = ["--config", train_cfg] if i == WARMUP - 1 else cfg_args
             measure([a.bin, "--warehouse", url] + cfg + ["run", "--date", d.isoformat()] + only, env)
-        whs[x] = (wh, url, train_cfg, START + dtm.timedelta(days=x - 1))
+        whs[x] = (wh, url, train_cfg, START + dtm.timedelta(days=x - 1), cfg_args)
     if a.prepare:
         return
 
     def timed(x, cfg):
-        wh, url, _, d = whs[x]
+        wh, url, _, d, base = whs[x]
+        cfg = cfg or base
         # The previous run's files are flushed first, so no timed run pays for its writes.
         os.sync()
         secs, rss, _ = measure([a.bin, "--warehouse", url] + cfg + ["run", "--date", d.isoformat()] + only, env)

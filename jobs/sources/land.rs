@@ -71,7 +71,7 @@ pub async fn land_sources(rc: &RunContext<'_>, sources: Vec<Source>) -> Result<F
             continue;
         }
         let (loc, in_wh) = s.open(&rc.engine.wh, rc.cfg)?;
-        let files = s.files(&loc, rc.date, "").await?;
+        let files = s.files_settling(&loc, rc.date, "").await?;
         let columns = match &s.columns {
             Some(c) => c.clone(),
             None => discover_columns(&loc, &files).await?,
@@ -91,6 +91,11 @@ pub async fn land_sources(rc: &RunContext<'_>, sources: Vec<Source>) -> Result<F
 }
 
 impl Feeds {
+    /// The most nights any source filling `table` reads a date's files again.
+    pub fn settle_days(&self, table: &str) -> u32 {
+        self.sources.iter().filter(|s| s.fills(table)).map(|s| s.settle_days).max().unwrap_or(0)
+    }
+
     /// Delete the landed feeds (best effort).
     pub async fn cleanup(&self, rc: &RunContext<'_>) {
         for f in self.landed.values() {
@@ -113,7 +118,7 @@ impl Feeds {
             match s.mapping(table)? {
                 None => {
                     let (loc, in_wh) = s.open(&rc.engine.wh, rc.cfg)?;
-                    let files = s.files(&loc, rc.date, table).await?;
+                    let files = s.files_settling(&loc, rc.date, table).await?;
                     let l = land_files(
                         &FileSource { store: &loc, names_relative_to: in_wh.then_some(&rc.engine.wh), seq_base: seq_base(i) },
                         files,

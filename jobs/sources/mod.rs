@@ -37,6 +37,11 @@ struct SourceConfig {
     /// Events: a new session after this many minutes without one, where the feed has no
     /// session id.
     session_gap_minutes: Option<u32>,
+    /// Each night also reads the files of the N days before (a feed that keeps changing a day
+    /// for a while, as GA4's export does for 3 days): what they add or change is staged, what
+    /// was staged already is superseded.
+    #[serde(default)]
+    settle_days: u32,
     /// `sql`: the raw table the user's SQL fills.
     table: Option<String>,
     /// `sql`: csv, jsonl, jsonl.gz or parquet (default: by each file's ending).
@@ -58,6 +63,8 @@ pub struct Source {
     pub path: String,
     pub optional: bool,
     pub session_gap_minutes: u32,
+    /// Nights after its own a date's files are read again.
+    pub settle_days: u32,
     /// Raw tables it fills, in staging order.
     pub tables: Vec<String>,
     /// The raw table whose quarantine takes the feed's unparseable lines.
@@ -82,6 +89,7 @@ impl Source {
                 path: preset.default_path.into(),
                 optional: false,
                 session_gap_minutes: 30,
+                settle_days: 0,
                 tables: crate::schemas::RAW_TABLES.iter().map(|t| t.to_string()).collect(),
                 errors_to: String::new(),
                 format: None,
@@ -114,6 +122,9 @@ impl Source {
         if gap == 0 || gap > 24 * 60 {
             return Err(bad(format!("session_gap_minutes = {gap} must be 1..1440")));
         }
+        if c.settle_days > 31 {
+            return Err(bad(format!("settle_days = {}: at most 31", c.settle_days)));
+        }
         let mut s = Source {
             name: name.to_string(),
             preset,
@@ -121,6 +132,7 @@ impl Source {
             path,
             optional: c.optional,
             session_gap_minutes: gap,
+            settle_days: c.settle_days,
             tables: preset.tables.iter().map(|t| t.to_string()).collect(),
             errors_to: preset.errors_to.to_string(),
             format: preset.format,
@@ -175,6 +187,20 @@ impl Source {
                 Ok((w, false))
             }
         }
+    }
+
+    /// The files a night reads: those of `date` and, with `settle_days`, of the days before
+    /// (older days first; a file listed under two dates once).
+    pub async fn files_settling(&self, loc: &Warehouse, date: NaiveDate, table: &str) -> Result<Vec<(ObjectMeta, RawFormat)>> {
+        let mut out: Vec<(ObjectMeta, RawFormat)> = vec![];
+        for back in (0..=self.settle_days as i64).rev() {
+            for f in self.files(loc, date - chrono::Duration::days(back), table).await? {
+                if !out.iter().any(|(m, _)| m.location == f.0.location) {
+                    out.push(f);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The files of `date` (for `table`, with the own layout), in delivery order: by

@@ -92,13 +92,27 @@ async fn stage_landed(rc: &RunContext<'_>, c: &RawContract, feeds: &crate::sourc
     let landed = feeds.land_table(rc, c, landing_dir, retry).await?;
     engine.register_landing(table, landing_dir).await?;
 
-    let (sql, p) = staging_query(rc, table)?;
+    let (sql, mut p) = staging_query(rc, table)?;
+    let settle = feeds.settle_days(table);
+    p.insert("settle_from".into(), date_param(rc.date - chrono::Duration::days(settle as i64)));
     // Rows are classified once: quarantine and staging must split the same verdicts (evaluated
     // twice, a reference table committed meanwhile by a concurrent run of another date could
     // move a row from one side to the other, and the counts would not add up).
     let classified_name = format!("classified_{table}");
     let (_, classified_dir) = rc.scratch_query(&classified_name, &sql, &p).await?;
-    let classified = format!("SELECT * FROM landing.{classified_name}");
+    // A settling feed's files are read again on later nights: a row of such a file that went
+    // to quarantine (or was held) on an earlier night is superseded, not quarantined again.
+    let classified = if settle > 0 && engine.has_table("quarantine", table) {
+        // Dates written out: the held rows' queries run this with their own parameters.
+        format!(
+            "SELECT * FROM landing.{classified_name} c WHERE NOT (c._seq >= 0 AND EXISTS (SELECT 1 FROM quarantine.{table} q \
+             WHERE q.dt >= DATE '{from}' AND q.dt < DATE '{to}' AND q.source_file = c._file AND q.line_no = c._line))",
+            from = rc.date - chrono::Duration::days(settle as i64),
+            to = rc.date
+        )
+    } else {
+        format!("SELECT * FROM landing.{classified_name}")
+    };
     // Rows tried again that still lack their reference are held, not quarantined twice.
     let not_held = held.map(|h| format!(" AND NOT {}", h.still_held())).unwrap_or_default();
     let counts = async {
@@ -117,7 +131,7 @@ async fn stage_landed(rc: &RunContext<'_>, c: &RawContract, feeds: &crate::sourc
             None => (0, 0),
         };
         // Then the valid rows, latest version per key.
-        let s = rc.publish_query("staging", table, &dedup_sql(engine, c, &classified), &p).await?;
+        let s = rc.publish_query("staging", table, &dedup_sql(engine, c, &classified, settle > 0), &p).await?;
         Ok::<_, Error>((q, s, kept))
     }
     .await;
@@ -154,7 +168,9 @@ async fn stage_landed(rc: &RunContext<'_>, c: &RawContract, feeds: &crate::sourc
 }
 
 /// Keep the latest valid version of each key; across days too when the table is versioned.
-fn dedup_sql(engine: &Engine, c: &RawContract, classify: &str) -> String {
+/// `settling`: a source reads earlier days' files again, so an unversioned row whose key was
+/// staged on one of those nights is superseded (versioned rows already are unless newer).
+fn dedup_sql(engine: &Engine, c: &RawContract, classify: &str, settling: bool) -> String {
     let cols: Vec<&str> = c.staged_names();
     let r_cols = cols.iter().map(|x| format!("r.{x}")).collect::<Vec<_>>().join(", ");
     let plain = cols.join(", ");
@@ -203,10 +219,21 @@ fn dedup_sql(engine: &Engine, c: &RawContract, classify: &str) -> String {
                 rk = c.key.iter().map(|k| format!("r.{k}")).collect::<Vec<_>>().join(", "),
             ));
         }
-        None => sql.push_str(&format!(
-            " SELECT {r_cols} FROM r WHERE r._rn = 1 ORDER BY {key_r}",
-            key_r = c.key.iter().map(|k| format!("r.{k}")).collect::<Vec<_>>().join(", ")
-        )),
+        None => {
+            let seen = if settling && engine.has_table("staging", &c.table) {
+                format!(
+                    " AND NOT EXISTS (SELECT 1 FROM staging.{t} s WHERE s.dt >= $settle_from AND s.dt < $run_date AND {rs})",
+                    t = c.table,
+                    rs = on("r", "s")
+                )
+            } else {
+                String::new()
+            };
+            sql.push_str(&format!(
+                " SELECT {r_cols} FROM r WHERE r._rn = 1{seen} ORDER BY {key_r}",
+                key_r = c.key.iter().map(|k| format!("r.{k}")).collect::<Vec<_>>().join(", ")
+            ))
+        }
     }
     sql
 }
