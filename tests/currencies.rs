@@ -84,13 +84,13 @@ fn item_rows(o: &Order) -> Vec<String> {
     o.8.iter().enumerate().map(|(i, (p, q, u))| format!("{},{},{p},{q},{u:.2},0.00", o.0, i + 1)).collect()
 }
 
-/// Net revenue in EUR of an order and its lines (product, revenue), converted as staging does.
+/// Net revenue in EUR of an order and its lines (product, revenue): the amounts as delivered,
+/// converted at the day's rate and rounded to the cent once.
 fn by_hand(o: &Order) -> (f64, Vec<(String, f64)>) {
     let r = rate_on(o.4, d(&o.2[..10]));
-    let (total, ship, refunded) = (cents(o.5 / r), cents(o.6 / r), cents(o.7 / r));
-    let kept = if refunded > 0.0 { 1.0 - refunded / (total - ship) } else { 1.0 };
+    let kept = if o.7 > 0.0 { 1.0 - o.7 / (o.5 - o.6) } else { 1.0 };
     let lines = o.8.iter().map(|(p, q, u)| (p.to_string(), cents(*q as f64 * u * kept / r))).collect();
-    (cents(total - ship - refunded), lines)
+    (cents((o.5 - o.6 - o.7) / r), lines)
 }
 
 fn write(wh: &LocalWh, rel: &str, body: &str) {
@@ -163,12 +163,15 @@ fn a_euro_shop_converts_every_order_at_its_days_ecb_rate() {
     let fx = wh.table_report(N1, "fx_rates");
     assert_eq!(fx["rows_out"], 40, "10 weekdays x (USD, JPY, GBP and EUR = 1): {fx}");
 
-    // Saturday's daily file repeats Friday's rates: nothing new is staged.
-    write(&wh, &format!("ecb/{N2}/eurofxref.csv"), &ecb_daily(d(N1), &["USD", "JPY", "GBP"]));
+    // Saturday's daily file repeats Friday's rates: nothing new is staged. A broken line (two
+    // fields where the header has four) is quarantined once.
+    write(&wh, &format!("ecb/{N2}/eurofxref.csv"), &(ecb_daily(d(N1), &["USD", "JPY", "GBP"]) + "15 March 2025, 1.0900\n"));
     let (o, i) = rows(&[&o4, &o5], "2025-03-15T18:00:00Z");
     night(&wh, &cfg, N2, &o, &i);
     let fx = wh.table_report(N2, "fx_rates");
-    assert_eq!((fx["rows_out"].as_u64(), fx["superseded"].as_u64()), (Some(0), Some(4)), "{fx}");
+    assert_eq!((fx["rows_out"].as_u64(), fx["superseded"].as_u64(), fx["quarantined"].as_u64()), (Some(0), Some(4), Some(1)), "{fx}");
+    let q = sql(&wh.url, &format!("SELECT reason FROM quarantine.fx_rates WHERE dt = '{N2}'"));
+    assert!(q.len() == 1 && q[0]["reason"].starts_with("malformed CSV row"), "{q:?}");
     let held = sql(&wh.url, &format!("SELECT reason FROM quarantine.orders WHERE dt = '{N2}'"));
     assert_eq!(held.len(), 1);
     assert_eq!(held[0]["reason"], "unknown currency");

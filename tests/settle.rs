@@ -56,12 +56,14 @@ fn a_settling_source_restates_what_changed_without_duplicates() {
     run_night(&wh, &cfg, N1);
     assert_eq!(count(&wh.url, &format!("SELECT count(*) FROM quarantine.events WHERE dt = '{N1}'")), 1);
 
-    // Night 2: the feed rewrote day 1: a late hit (E3) and the order, now paid.
+    // Night 2: the feed rewrote day 1 in time order: two late hits (E0 on the first line, which
+    // moves the bad row EX down; E3 last) and the order, now paid.
     files(
         &wh,
         N1,
         &[paid],
         &[
+            ev("E0", "2025-07-01T09:59:00Z", "page_view"),
             ev("E1", "2025-07-01T10:00:00Z", "page_view"),
             ev("E2", "2025-07-01T10:01:00Z", "page_view"),
             ev("EX", "2025-07-01T10:02:00Z", "bogus"),
@@ -73,19 +75,19 @@ fn a_settling_source_restates_what_changed_without_duplicates() {
     let staged = |dt: &str| -> Vec<String> {
         sql(&wh.url, &format!("SELECT event_id FROM staging.events WHERE dt = '{dt}' ORDER BY event_id")).into_iter().map(|r| r["event_id"].clone()).collect()
     };
-    assert_eq!(staged(N2), ["E3", "E4"], "day 1's new hit and day 2's; not day 1's again");
+    assert_eq!(staged(N2), ["E0", "E3", "E4"], "day 1's new hits and day 2's; not day 1's again");
     let events = wh.table_report(N2, "events");
-    assert_eq!((events["rows_in"].as_u64(), events["superseded"].as_u64(), events["quarantined"].as_u64()), (Some(5), Some(3), Some(0)), "{events}");
+    assert_eq!((events["rows_in"].as_u64(), events["superseded"].as_u64(), events["quarantined"].as_u64()), (Some(6), Some(3), Some(0)), "{events}");
     assert_eq!(count(&wh.url, &format!("SELECT count(*) FROM quarantine.events WHERE dt = '{N2}'")), 0, "the bad row is quarantined once");
     let o = sql(&wh.url, "SELECT CAST(dt AS VARCHAR) AS dt, status FROM staging.orders ORDER BY dt");
     assert_eq!(o.iter().map(|r| (r["dt"].as_str(), r["status"].as_str())).collect::<Vec<_>>(), [(N1, "placed"), (N2, "paid")]);
     // Day 1 counts each of its events once over the partitions.
-    assert_eq!(count(&wh.url, &format!("SELECT sum(events) FROM marts.customer_events_day WHERE customer_id = 'A' AND day = '{N1}'")), 3);
+    assert_eq!(count(&wh.url, &format!("SELECT sum(events) FROM marts.customer_events_day WHERE customer_id = 'A' AND day = '{N1}'")), 4);
 
     // Night 3: days 1 and 2 read again, unchanged: nothing of them is staged again.
     files(&wh, N3, &[], &[ev("E5", "2025-07-03T08:00:00Z", "page_view")]);
     run_night(&wh, &cfg, N3);
     assert_eq!(staged(N3), ["E5"]);
     assert_eq!(count(&wh.url, &format!("SELECT count(*) FROM staging.orders WHERE dt = '{N3}'")), 0);
-    assert_eq!(wh.table_report(N3, "events")["superseded"], 5, "E1, E2, EX and E3 of day 1 and E4 of day 2, read again");
+    assert_eq!(wh.table_report(N3, "events")["superseded"], 6, "day 1's five rows and day 2's E4, read again");
 }

@@ -65,6 +65,15 @@ impl Default for DailyAggregatesConfig {
     }
 }
 
+impl DailyAggregatesConfig {
+    pub fn check(&self) -> Result<()> {
+        if self.stitch_lookback_days > 3660 {
+            return Err(Error::Config(format!("[jobs.daily_aggregates] stitch_lookback_days = {}: at most 3660 (ten years)", self.stitch_lookback_days)));
+        }
+        Ok(())
+    }
+}
+
 /// `[jobs.report]`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]

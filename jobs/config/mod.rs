@@ -239,6 +239,7 @@ impl Config {
         if self.jobs.user_profiles.preference_days == 0 {
             return Err(Error::Config("[jobs.user_profiles] preference_days must be at least 1".into()));
         }
+        self.jobs.daily_aggregates.check()?;
         self.jobs.association_rules.check()?;
         self.jobs.churn_scores.check()?;
         self.jobs.recommendations.check()?;

@@ -1,16 +1,17 @@
 -- Scratch input of daily_aggregates (not a warehouse table): the links of tonight's graph
 -- (marts.identities, dt = D) that tonight's stitching needs: those of the anonymous ids of
 -- tonight's events without a customer, and those of anonymous ids linked for the first time
--- tonight (newly: no link in the previous partition of identities, $prev_dt). Tonight's new
--- links come from tonight's evidence, so only those ids are looked up in the previous graph.
+-- tonight (newly: no link in the previous partition of identities, $prev_dt). New links come
+-- from the evidence staged since that partition, so only those ids are looked up in it.
 WITH tonight_anonymous AS (
   SELECT DISTINCT anonymous_id FROM staging.events
   WHERE dt = $run_date AND customer_id IS NULL AND anonymous_id IS NOT NULL
 ),
 evidence AS (
-  SELECT anonymous_id FROM staging.events WHERE dt = $run_date AND customer_id IS NOT NULL AND anonymous_id IS NOT NULL
+  SELECT anonymous_id FROM staging.events
+  WHERE dt <= $run_date {{#prev}}AND dt > $prev_dt {{/prev}}AND customer_id IS NOT NULL AND anonymous_id IS NOT NULL
   UNION
-  SELECT anonymous_id FROM staging.identifies WHERE dt = $run_date
+  SELECT anonymous_id FROM staging.identifies WHERE dt <= $run_date {{#prev}}AND dt > $prev_dt{{/prev}}
 ),
 newly AS (
   SELECT DISTINCT anonymous_id FROM evidence

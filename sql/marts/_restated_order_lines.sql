@@ -5,8 +5,8 @@
 -- latest version moved to another day leaves the old one.
 -- Order rows of day X are staged on dt >= X - 1 ($since is the earliest touched day - 1).
 -- Orders without staged lines keep one row with NULL line columns.
--- Money is in the base currency (staging converted the order's amounts; lines are converted at
--- their order's rate). Net revenue is defined here, once, for every mart: an order whose latest status is paid or
+-- Money is in the base currency (staging converted the order's amounts; net revenue and lines
+-- are converted at their order's rate from the amounts as delivered, rounded once). Net revenue is defined here, once, for every mart: an order whose latest status is paid or
 -- shipped (a purchase) brings total_amount - shipping_amount - refunded_amount; its lines bring
 -- their amount (quantity x unit_price - line discount) less the same share refunded
 -- (refunded_amount over total_amount - shipping_amount); other orders bring nothing.
@@ -24,6 +24,8 @@ versions AS (
          coalesce(o.shipping_amount_base, o.shipping_amount) AS shipping_amount,
          coalesce(o.refunded_amount_base, o.refunded_amount, CAST(0 AS DECIMAL(18, 2))) AS refunded_amount,
          coalesce(o.fx_rate, 1.0) AS fx_rate, o.channel,
+         -- As delivered: net revenue is converted once, not as a difference of rounded amounts.
+         o.total_amount - o.shipping_amount AS goods, coalesce(o.refunded_amount, CAST(0 AS DECIMAL(18, 2))) AS refunded,
          row_number() OVER (PARTITION BY o.order_id ORDER BY o.updated_at DESC, o.dt DESC) AS rn
   FROM staging.orders o
   WHERE o.dt >= $since AND o.dt <= $run_date AND o.order_id IN (SELECT order_id FROM candidates)
@@ -38,10 +40,12 @@ orders AS (
   SELECT order_id, customer_id, day, shop_hour(order_ts) AS hour, status,
          status IN ('paid', 'shipped') AS is_purchase,
          total_amount, discount_amount, shipping_amount, refunded_amount, fx_rate, channel,
-         CASE WHEN status IN ('paid', 'shipped') THEN total_amount - shipping_amount - refunded_amount END AS net_revenue,
+         CASE WHEN status NOT IN ('paid', 'shipped') THEN NULL
+              WHEN fx_rate = 1.0 THEN goods - refunded
+              ELSE CAST(CAST(goods - refunded AS DOUBLE) / fx_rate AS DECIMAL(18, 2)) END AS net_revenue,
          -- The share of the goods kept: 1 without a refund (and when there are no goods to share).
-         CASE WHEN refunded_amount > 0 AND total_amount - shipping_amount > 0
-              THEN 1 - least(CAST(refunded_amount AS DOUBLE) / CAST(total_amount - shipping_amount AS DOUBLE), 1.0)
+         CASE WHEN refunded > 0 AND goods > 0
+              THEN 1 - least(CAST(refunded AS DOUBLE) / CAST(goods AS DOUBLE), 1.0)
               ELSE 1.0 END AS kept_share
   FROM latest
 ),

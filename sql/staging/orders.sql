@@ -43,11 +43,12 @@ quotes AS (
     WHERE dt <= $run_date AND (currency IN (SELECT currency FROM days) OR currency = $base_currency)
   ) q WHERE rn = 1
 ),
--- The latest quote on or before each day (weekends and holidays have none).
+-- The latest quote on or before each day (weekends and holidays have none), at most 31 days old:
+-- monthly rates work, a currency whose rates stopped (RUB at the ECB since 2022) waits.
 latest AS (
   SELECT d.currency, d.day, max(q.date) AS quoted
   FROM (SELECT currency, day FROM days UNION SELECT DISTINCT $base_currency, day FROM days) d
-  JOIN quotes q ON q.currency = d.currency AND q.date <= d.day
+  JOIN quotes q ON q.currency = d.currency AND q.date <= d.day AND q.date >= d.day - INTERVAL '31' DAY
   GROUP BY d.currency, d.day
 ),
 rate_on AS (

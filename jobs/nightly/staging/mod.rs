@@ -95,20 +95,24 @@ async fn stage_landed(rc: &RunContext<'_>, c: &RawContract, feeds: &crate::sourc
     let (sql, mut p) = staging_query(rc, table)?;
     let settle = feeds.settle_days(table);
     p.insert("settle_from".into(), date_param(rc.date - chrono::Duration::days(settle as i64)));
+    p.insert("settle_to".into(), date_param(rc.date + chrono::Duration::days(settle as i64)));
     // Rows are classified once: quarantine and staging must split the same verdicts (evaluated
     // twice, a reference table committed meanwhile by a concurrent run of another date could
     // move a row from one side to the other, and the counts would not add up).
     let classified_name = format!("classified_{table}");
     let (_, classified_dir) = rc.scratch_query(&classified_name, &sql, &p).await?;
-    // A settling feed's files are read again on later nights: a row of such a file that went
-    // to quarantine (or was held) on an earlier night is superseded, not quarantined again.
+    // A settling feed's files are read on several nights: a row of such a file (its text, on
+    // whatever line it now is) that went to quarantine (or was held) on another of those
+    // nights is superseded, not quarantined again. Nights after this one count too: dates
+    // may run out of order.
     let classified = if settle > 0 && engine.has_table("quarantine", table) {
         // Dates written out: the held rows' queries run this with their own parameters.
         format!(
             "SELECT * FROM landing.{classified_name} c WHERE NOT (c._seq >= 0 AND EXISTS (SELECT 1 FROM quarantine.{table} q \
-             WHERE q.dt >= DATE '{from}' AND q.dt < DATE '{to}' AND q.source_file = c._file AND q.line_no = c._line))",
+             WHERE q.dt >= DATE '{from}' AND q.dt <= DATE '{to}' AND q.dt <> DATE '{on}' AND q.source_file = c._file AND q.raw = c._raw))",
             from = rc.date - chrono::Duration::days(settle as i64),
-            to = rc.date
+            to = rc.date + chrono::Duration::days(settle as i64),
+            on = rc.date
         )
     } else {
         format!("SELECT * FROM landing.{classified_name}")
@@ -168,8 +172,8 @@ async fn stage_landed(rc: &RunContext<'_>, c: &RawContract, feeds: &crate::sourc
 }
 
 /// Keep the latest valid version of each key; across days too when the table is versioned.
-/// `settling`: a source reads earlier days' files again, so an unversioned row whose key was
-/// staged on one of those nights is superseded (versioned rows already are unless newer).
+/// `settling`: a source reads a day's files on several nights, so an unversioned row whose key
+/// was staged on another of those nights is superseded (versioned rows already are unless newer).
 fn dedup_sql(engine: &Engine, c: &RawContract, classify: &str, settling: bool) -> String {
     let cols: Vec<&str> = c.staged_names();
     let r_cols = cols.iter().map(|x| format!("r.{x}")).collect::<Vec<_>>().join(", ");
@@ -222,7 +226,7 @@ fn dedup_sql(engine: &Engine, c: &RawContract, classify: &str, settling: bool) -
         None => {
             let seen = if settling && engine.has_table("staging", &c.table) {
                 format!(
-                    " AND NOT EXISTS (SELECT 1 FROM staging.{t} s WHERE s.dt >= $settle_from AND s.dt < $run_date AND {rs})",
+                    " AND NOT EXISTS (SELECT 1 FROM staging.{t} s WHERE s.dt >= $settle_from AND s.dt <= $settle_to AND s.dt <> $run_date AND {rs})",
                     t = c.table,
                     rs = on("r", "s")
                 )

@@ -20,7 +20,7 @@ WITH cells AS (
     "THB", "ZAR"
     )) AS rate,
     _raw, _error, _file, _line, _seq
-  FROM feed
+  FROM feed WHERE _error IS NULL
   UNION ALL
   SELECT trim("Date"), 'EUR', '1', _raw, _error, _file, _line, _seq FROM feed WHERE _error IS NULL
 ),
@@ -40,6 +40,5 @@ dated AS (
 )
 SELECT date, currency, trim(rate) AS rate, _raw, _error, _file, _line, _seq
 FROM dated
--- A line that cannot be parsed keeps one row (its error); empty and N/A cells are no rate.
-WHERE _error IS NOT NULL AND currency = 'USD'
-   OR _error IS NULL AND trim(rate) <> '' AND upper(trim(rate)) <> 'N/A'
+-- Empty and N/A cells are no rate (a line that cannot be parsed goes to quarantine whole).
+WHERE trim(rate) <> '' AND upper(trim(rate)) <> 'N/A'
