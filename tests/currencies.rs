@@ -180,11 +180,15 @@ fn a_euro_shop_converts_every_order_at_its_days_ecb_rate() {
     // rate of its Saturday (Friday's); the re-sent history stages only its new SEK rates.
     write(&wh, &format!("ecb/{N3}/eurofxref.csv"), &ecb_daily(d(N3), &["USD", "JPY", "GBP", "SEK"]));
     write(&wh, &format!("ecb/{N3}/eurofxref-hist.csv"), &ecb_history(&weekdays("2025-03-03", N1), &["USD", "JPY", "GBP", "SEK"]));
-    let (o, i) = rows(&[&o6, &o2r], "2025-03-17T18:00:00Z");
+    // O7 is dated five weeks after the last USD rate: a stale rate is not used, it waits.
+    let o7: Order = ("O7", "B", "2025-04-22T10:00:00Z", "paid", "USD", 10.0, 0.0, 0.0, vec![("P1", 1, 10.0)]);
+    let (o, i) = rows(&[&o6, &o2r, &o7], "2025-03-17T18:00:00Z");
     night(&wh, &cfg, N3, &o, &i);
     let fx = wh.table_report(N3, "fx_rates");
     assert_eq!((fx["rows_out"].as_u64(), fx["superseded"].as_u64()), (Some(15), Some(40)), "{fx}");
     assert_eq!(wh.table_report(N3, "orders")["released"], 1);
+    let q = sql(&wh.url, &format!("SELECT reason, raw FROM quarantine.orders WHERE dt = '{N3}'"));
+    assert!(q.len() == 1 && q[0]["reason"] == "unknown currency" && q[0]["raw"].starts_with("O7,"), "{q:?}");
 
     // Staging keeps the amount as delivered and adds it in EUR.
     let s = sql(
