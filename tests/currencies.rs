@@ -159,6 +159,13 @@ fn a_euro_shop_converts_every_order_at_its_days_ecb_rate() {
         (os.iter().map(|o| order_row(o, at)).collect(), os.iter().flat_map(|o| item_rows(o)).collect())
     };
     let (o, i) = rows(&[&o1, &o2, &o3], "2025-03-14T18:00:00Z");
+    // The preview converts with the rates of the same night's files (nothing staged yet).
+    for (table, rows) in [("orders", o.clone()), ("order_items", i.clone())] {
+        wh.write_raw_csv(table, N1, if table == "orders" { ORDERS } else { ITEMS }, &rows.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    wh.write_raw_csv("events", N1, EVENTS, &[]);
+    let preview = ok(&wh.url, &["--config", &cfg, "sources", "preview", "--date", N1, "--source", "shop"]);
+    assert!(preview.contains("-> orders: 1 file(s), 3 row(s): 3 mapped, 0 quarantined"), "{preview}");
     night(&wh, &cfg, N1, &o, &i);
     let fx = wh.table_report(N1, "fx_rates");
     assert_eq!(fx["rows_out"], 40, "10 weekdays x (USD, JPY, GBP and EUR = 1): {fx}");
