@@ -6,6 +6,7 @@
 //! (the latest earlier one on weekends), rounded to the cent.
 
 mod common;
+use common::raw_header::*;
 use common::*;
 
 use chrono::{Datelike, NaiveDate};
@@ -13,12 +14,6 @@ use chrono::{Datelike, NaiveDate};
 const N1: &str = "2025-03-14"; // Friday: the first load
 const N2: &str = "2025-03-15"; // Saturday: the ECB has no new rate
 const N3: &str = "2025-03-17"; // Monday
-
-const CUSTOMERS: &str = "customer_id,email,first_name,last_name,country,signup_ts,birth_year,gender,marketing_consent,updated_at";
-const PRODUCTS: &str = "product_id,title,category,brand,price,currency,updated_at";
-const ORDERS: &str = "order_id,customer_id,order_ts,status,currency,total_amount,discount_amount,shipping_amount,refunded_amount,channel,country,updated_at";
-const ITEMS: &str = "order_id,line_no,product_id,quantity,unit_price,discount";
-const EVENTS: &str = "event_id,event_ts,customer_id,anonymous_id,session_id,event_type,product_id,search_query,page_url,referrer,device,os,country,properties";
 
 /// The test's rates, units per euro, for weekdays from 2025-03-03.
 fn rate(currency: &str, day: NaiveDate) -> f64 {

@@ -3,14 +3,12 @@
 //! arrives; one whose customer never comes stays quarantined. Counts add up every night.
 
 mod common;
+use common::raw_header::*;
 use common::*;
 
 const NIGHTS: [&str; 5] = ["2025-06-01", "2025-06-02", "2025-06-03", "2025-06-04", "2025-06-05"];
-const CUSTOMERS: &str = "customer_id,email,first_name,last_name,country,signup_ts,birth_year,gender,marketing_consent,updated_at";
-const PRODUCTS: &str = "product_id,title,category,brand,price,currency,updated_at";
-const ORDERS: &str = "order_id,customer_id,order_ts,status,currency,total_amount,discount_amount,shipping_amount,channel,country,updated_at";
-const ITEMS: &str = "order_id,line_no,product_id,quantity,unit_price,discount";
-const EVENTS: &str = "event_id,event_ts,customer_id,anonymous_id,session_id,event_type,product_id,search_query,page_url,referrer,device,os,country,properties";
+/// Orders without the optional refunded_amount column.
+const ORDERS_NO_REFUNDS: &str = "order_id,customer_id,order_ts,status,currency,total_amount,discount_amount,shipping_amount,channel,country,updated_at";
 
 /// (quarantined, released, held, staged) of a table in a night's run report, checking that its
 /// counts add up.
@@ -44,7 +42,7 @@ fn an_order_waits_for_its_late_customer() {
         };
         wh.write_raw_csv("customers", dt, CUSTOMERS, &customers);
         wh.write_raw_csv("products", dt, PRODUCTS, if i == 0 { &["P1,Beans,Coffee,Acme,10.00,EUR,2025-01-01T00:00:00Z"] } else { &[] });
-        wh.write_raw_csv("orders", dt, ORDERS, &orders);
+        wh.write_raw_csv("orders", dt, ORDERS_NO_REFUNDS, &orders);
         wh.write_raw_csv("order_items", dt, ITEMS, &items);
         wh.write_raw_csv("events", dt, EVENTS, &[]);
         ok(&wh.url, &["--config", c, "run", "--date", dt, "--jobs", "staging,daily_aggregates,user_profiles,rfm_segments"]);

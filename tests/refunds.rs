@@ -2,15 +2,12 @@
 //! every mart (one definition of net revenue); bad refund amounts go to quarantine.
 
 mod common;
+use common::raw_header::*;
 use common::*;
 
 const D1: &str = "2025-05-01";
 const D2: &str = "2025-05-02";
 const D3: &str = "2025-05-03";
-
-const CUSTOMERS: &str = "customer_id,email,first_name,last_name,country,signup_ts,birth_year,gender,marketing_consent,updated_at";
-const PRODUCTS: &str = "product_id,title,category,brand,price,currency,updated_at";
-const ORDERS: &str = "order_id,customer_id,order_ts,status,currency,total_amount,discount_amount,shipping_amount,refunded_amount,channel,country,updated_at";
 
 fn night(wh: &LocalWh, dt: &str, orders: &[&str], items: &[&str]) {
     if dt != D1 {

@@ -3,17 +3,12 @@
 //! already are superseded, a bad row is quarantined once, and the counts still add up.
 
 mod common;
+use common::raw_header::*;
 use common::*;
 
 const N1: &str = "2025-07-01";
 const N2: &str = "2025-07-02";
 const N3: &str = "2025-07-03";
-
-const CUSTOMERS: &str = "customer_id,email,first_name,last_name,country,signup_ts,birth_year,gender,marketing_consent,updated_at";
-const PRODUCTS: &str = "product_id,title,category,brand,price,currency,updated_at";
-const ORDERS: &str = "order_id,customer_id,order_ts,status,currency,total_amount,discount_amount,shipping_amount,refunded_amount,channel,country,updated_at";
-const ITEMS: &str = "order_id,line_no,product_id,quantity,unit_price,discount";
-const EVENTS: &str = "event_id,event_ts,customer_id,anonymous_id,session_id,event_type,product_id,search_query,page_url,referrer,device,os,country,properties";
 
 fn ev(id: &str, ts: &str, kind: &str) -> String {
     format!("{id},{ts},A,XA,S-{id},{kind},,,https://shop.example.com/,google,mobile,iOS,DE,{{}}")

@@ -5,19 +5,13 @@
 //! gives the same tables.
 
 mod common;
+use common::raw_header::*;
 use common::*;
 
 const D0: &str = "2025-06-01";
 const D1: &str = "2025-06-02";
 const D2: &str = "2025-06-03";
 const D3: &str = "2025-06-04";
-
-const CUSTOMERS: &str = "customer_id,email,first_name,last_name,country,signup_ts,birth_year,gender,marketing_consent,updated_at";
-const PRODUCTS: &str = "product_id,title,category,brand,price,currency,updated_at";
-const ORDERS: &str = "order_id,customer_id,order_ts,status,currency,total_amount,discount_amount,shipping_amount,refunded_amount,channel,country,updated_at";
-const ITEMS: &str = "order_id,line_no,product_id,quantity,unit_price,discount";
-const EVENTS: &str = "event_id,event_ts,customer_id,anonymous_id,session_id,event_type,product_id,search_query,page_url,referrer,device,os,country,properties";
-const IDENTIFIES: &str = "event_id,ts,anonymous_id,customer_id";
 
 /// An event row: (id, ts, customer, anonymous id, session, type, product).
 fn ev(id: &str, ts: &str, customer: &str, anon: &str, session: &str, kind: &str, product: &str) -> String {

@@ -293,3 +293,15 @@ pub fn s3_env(c: &mut std::process::Command, endpoint: &str) {
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ALLOW_HTTP", "true");
 }
+
+/// Header lines of the raw tables' CSV files, in the contracts' column order (`write_raw_csv`).
+pub mod raw_header {
+    pub const CUSTOMERS: &str = "customer_id,email,first_name,last_name,country,signup_ts,birth_year,gender,marketing_consent,updated_at";
+    pub const PRODUCTS: &str = "product_id,title,category,brand,price,currency,updated_at";
+    pub const ORDERS: &str =
+        "order_id,customer_id,order_ts,status,currency,total_amount,discount_amount,shipping_amount,refunded_amount,channel,country,updated_at";
+    pub const ITEMS: &str = "order_id,line_no,product_id,quantity,unit_price,discount";
+    pub const EVENTS: &str =
+        "event_id,event_ts,customer_id,anonymous_id,session_id,event_type,product_id,search_query,page_url,referrer,device,os,country,properties";
+    pub const IDENTIFIES: &str = "event_id,ts,anonymous_id,customer_id";
+}

@@ -93,9 +93,11 @@ async fn stage_landed(rc: &RunContext<'_>, c: &RawContract, feeds: &crate::sourc
     engine.register_landing(table, landing_dir).await?;
 
     let (sql, mut p) = staging_query(rc, table)?;
+    // The nights that read the files of this one's (a settling feed's), either side of it.
     let settle = feeds.settle_days(table);
-    p.insert("settle_from".into(), date_param(rc.date - chrono::Duration::days(settle as i64)));
-    p.insert("settle_to".into(), date_param(rc.date + chrono::Duration::days(settle as i64)));
+    let (settle_from, settle_to) = (rc.date - chrono::Duration::days(settle as i64), rc.date + chrono::Duration::days(settle as i64));
+    p.insert("settle_from".into(), date_param(settle_from));
+    p.insert("settle_to".into(), date_param(settle_to));
     // Rows are classified once: quarantine and staging must split the same verdicts (evaluated
     // twice, a reference table committed meanwhile by a concurrent run of another date could
     // move a row from one side to the other, and the counts would not add up).
@@ -109,9 +111,7 @@ async fn stage_landed(rc: &RunContext<'_>, c: &RawContract, feeds: &crate::sourc
         // Dates written out: the held rows' queries run this with their own parameters.
         format!(
             "SELECT * FROM landing.{classified_name} c WHERE NOT (c._seq >= 0 AND EXISTS (SELECT 1 FROM quarantine.{table} q \
-             WHERE q.dt >= DATE '{from}' AND q.dt <= DATE '{to}' AND q.dt <> DATE '{on}' AND q.source_file = c._file AND q.raw = c._raw))",
-            from = rc.date - chrono::Duration::days(settle as i64),
-            to = rc.date + chrono::Duration::days(settle as i64),
+             WHERE q.dt >= DATE '{settle_from}' AND q.dt <= DATE '{settle_to}' AND q.dt <> DATE '{on}' AND q.source_file = c._file AND q.raw = c._raw))",
             on = rc.date
         )
     } else {
@@ -198,12 +198,12 @@ fn dedup_sql(engine: &Engine, c: &RawContract, classify: &str, settling: bool) -
                SELECT {plain}, row_number() OVER (PARTITION BY {key} ORDER BY {order}) AS _rn FROM m WHERE _dup)",
         vd = on("v", "d"),
     );
+    let rk = c.key.iter().map(|k| format!("r.{k}")).collect::<Vec<_>>().join(", ");
     let versioned = c.version.as_ref().filter(|_| engine.has_table("staging", &c.table));
     if c.changes_only && engine.has_table("staging", &c.table) {
         // The current staged row of each key tonight's rows carry; an equal row is superseded.
         let same = cols.iter().map(|x| format!("(r.{x} IS NOT DISTINCT FROM p.{x})")).collect::<Vec<_>>().join(" AND ");
         let (rp, rs) = (on("r", "p"), on("r", "s"));
-        let rk = c.key.iter().map(|k| format!("r.{k}")).collect::<Vec<_>>().join(", ");
         sql.push_str(&format!(
             ", p AS (SELECT {plain} FROM (SELECT {plain}, row_number() OVER (PARTITION BY {key} ORDER BY dt DESC) AS _n \
                      FROM staging.{t} s WHERE dt < $run_date AND EXISTS (SELECT 1 FROM r WHERE {rs})) WHERE _n = 1) \
@@ -220,7 +220,6 @@ fn dedup_sql(engine: &Engine, c: &RawContract, classify: &str, settling: bool) -
                  SELECT {r_cols} FROM r LEFT JOIN p ON {on} \
                  WHERE r._rn = 1 AND (p._prev IS NULL OR r.{v} > p._prev) ORDER BY {rk}",
                 t = c.table,
-                rk = c.key.iter().map(|k| format!("r.{k}")).collect::<Vec<_>>().join(", "),
             ));
         }
         None => {
@@ -234,8 +233,7 @@ fn dedup_sql(engine: &Engine, c: &RawContract, classify: &str, settling: bool) -
                 String::new()
             };
             sql.push_str(&format!(
-                " SELECT {r_cols} FROM r WHERE r._rn = 1{seen} ORDER BY {key_r}",
-                key_r = c.key.iter().map(|k| format!("r.{k}")).collect::<Vec<_>>().join(", ")
+                " SELECT {r_cols} FROM r WHERE r._rn = 1{seen} ORDER BY {rk}"
             ))
         }
     }
