@@ -7,43 +7,10 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use common::feeds::*;
 use common::*;
 
 const DATE: &str = "2024-03-22";
-
-fn fixture(rel: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
-}
-
-fn write_config(wh: &LocalWh, text: &str) -> String {
-    let p = wh.path("ecomwh.toml");
-    std::fs::write(&p, text).unwrap();
-    p.display().to_string()
-}
-
-/// Rows of a staging table for DATE keyed by `key`, every column as text.
-fn staged(wh: &LocalWh, table: &str, key: &str) -> BTreeMap<String, BTreeMap<String, String>> {
-    sql(&wh.url, &format!("SELECT * FROM staging.{table} WHERE dt = '{DATE}'")).into_iter().map(|r| (r[key].clone(), r)).collect()
-}
-
-fn has(row: &BTreeMap<String, String>, want: &[(&str, &str)]) {
-    for (k, v) in want {
-        assert_eq!(row.get(*k).map(String::as_str), Some(*v), "{k} of {row:?}");
-    }
-}
-
-/// The staging tables' counts in the run report add up.
-fn accounting_adds_up(wh: &LocalWh, date: &str) -> BTreeMap<String, serde_json::Value> {
-    let report = wh.report(date);
-    let staging = report["jobs"].as_array().unwrap().iter().find(|j| j["job"] == "staging").expect("staging in the report");
-    let mut out = BTreeMap::new();
-    for t in staging["tables"].as_array().unwrap() {
-        let n = |k: &str| t[k].as_u64().unwrap_or(0);
-        assert_eq!(n("rows_in"), n("rows_out") + n("quarantined") + n("superseded") + n("ignored"), "{t}");
-        out.insert(t["table"].as_str().unwrap().to_string(), t.clone());
-    }
-    out
-}
 
 #[test]
 fn shopify_order_export_fills_orders_lines_customers_and_products() {
@@ -57,7 +24,7 @@ fn shopify_order_export_fills_orders_lines_customers_and_products() {
     ok(&wh.url, &["--config", &cfg, "run", "--date", DATE, "--jobs", "staging"]);
 
     // Orders: Id as order_id, the status rules, UTC timestamps, the latest event as updated_at.
-    let orders = staged(&wh, "orders", "order_id");
+    let orders = staged(&wh, DATE, "orders", "order_id");
     assert_eq!(orders.keys().collect::<Vec<_>>(), ["5550000000001", "5550000000002", "5550000000003", "5550000000004"], "{orders:?}");
     has(
         &orders["5550000000001"],
@@ -108,7 +75,7 @@ fn shopify_order_export_fills_orders_lines_customers_and_products() {
     );
 
     // Customers: by email, names from the billing name, consent from Accepts Marketing.
-    let customers = staged(&wh, "customers", "customer_id");
+    let customers = staged(&wh, DATE, "customers", "customer_id");
     assert_eq!(customers.keys().collect::<Vec<_>>(), ["ann@example.com", "bob@example.com", "cara@example.com", "dev@example.com"], "{customers:?}");
     has(
         &customers["ann@example.com"],
@@ -124,7 +91,7 @@ fn shopify_order_export_fills_orders_lines_customers_and_products() {
     has(&customers["bob@example.com"], &[("marketing_consent", "false"), ("first_name", "Bob"), ("last_name", "Sample")]);
 
     // Products: SKU or name, title, vendor as brand, the latest unit price; no category in the export.
-    let products = staged(&wh, "products", "product_id");
+    let products = staged(&wh, DATE, "products", "product_id");
     assert_eq!(products.len(), 7, "{products:?}");
     has(
         &products["TEE-BLK-M"],
@@ -178,7 +145,7 @@ fn a_sql_source_maps_a_feed_of_any_layout() {
         ),
     );
     ok(&wh.url, &["--config", &cfg, "run", "--date", DATE, "--jobs", "staging"]);
-    let c = staged(&wh, "customers", "customer_id");
+    let c = staged(&wh, DATE, "customers", "customer_id");
     assert_eq!(c.keys().collect::<Vec<_>>(), ["ana@example.com", "ben@example.com"]);
     has(&c["ana@example.com"], &[("first_name", "Ana"), ("marketing_consent", "true"), ("signup_ts", "2023-05-01T07:00:00Z")]);
     has(&c["ben@example.com"], &[("marketing_consent", "false"), ("signup_ts", "2023-05-02T04:00:00Z")]);
@@ -196,36 +163,6 @@ fn a_sql_source_maps_a_feed_of_any_layout() {
     let out = run(&wh.url, &["--config", &cfg, "run", "--date", DATE, "--jobs", "staging"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("[sources.loyalty]") && err.contains("customers"), "{err}");
-}
-
-/// The shop's own customers and products in the own layout, which the events reference.
-fn shop_tables(wh: &LocalWh, date: &str, customer: &str, products: &[&str]) -> String {
-    let dir = wh.path(&format!("raw/customers/dt={date}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("customers.csv"),
-        format!(
-            "customer_id,email,first_name,last_name,country,signup_ts,birth_year,gender,marketing_consent,updated_at\n\
-             {customer},peter@example.com,Peter,Gibbons,US,{date}T08:00:00Z,,,true,{date}T08:00:00Z\n"
-        ),
-    )
-    .unwrap();
-    let dir = wh.path(&format!("raw/products/dt={date}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut csv = String::from("product_id,title,category,brand,price,currency,updated_at\n");
-    for p in products {
-        csv.push_str(&format!("{p},{p},games,Hasbro,18.99,USD,{date}T08:00:00Z\n"));
-    }
-    std::fs::write(dir.join("products.csv"), csv).unwrap();
-    "[sources.shop]\npreset = \"ecomwh\"\noptional = true\n".to_string()
-}
-
-fn gzip_to(src: &Path, dst: &Path) {
-    use std::io::Write;
-    std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
-    let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(dst).unwrap(), flate2::Compression::default());
-    gz.write_all(&std::fs::read(src).unwrap()).unwrap();
-    gz.finish().unwrap();
 }
 
 #[test]

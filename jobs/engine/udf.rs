@@ -34,7 +34,7 @@ pub fn all(tz: chrono_tz::Tz) -> Vec<ScalarUDF> {
 
 /// `feed_timestamp(text)`: a feed's timestamp as RFC 3339 text in UTC, whatever the feed's
 /// way of writing it (RFC 3339, `2024-03-15 10:22:31 -0400` as Shopify's export writes it,
-/// ISO without offset read as UTC, epoch seconds or milliseconds); text it cannot read is
+/// ISO without offset read as UTC, epoch seconds, milliseconds or microseconds); text it cannot read is
 /// returned unchanged, so that staging quarantines it with the value as delivered.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct FeedTimestamp {
@@ -70,12 +70,13 @@ pub fn parse_feed_timestamp(text: &str) -> Option<chrono::DateTime<chrono::Utc>>
             return Some(d.and_utc());
         }
     }
-    // Epoch seconds (10 digits) or milliseconds (13).
+    // Epoch seconds (10 digits), milliseconds (13) or microseconds (16, GA4's).
     if t.chars().all(|c| c.is_ascii_digit()) {
         let n: i64 = t.parse().ok()?;
         return match t.len() {
             9..=10 => DateTime::from_timestamp(n, 0),
             12..=13 => DateTime::from_timestamp_millis(n),
+            15..=16 => DateTime::from_timestamp_micros(n),
             _ => None,
         };
     }

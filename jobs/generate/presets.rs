@@ -20,7 +20,7 @@ use crate::sources::presets::{self, Preset};
 use crate::storage::warehouse::Warehouse;
 
 /// Presets the generator can write.
-pub const WRITABLE: &[&str] = &["shopify_csv", "segment", "rudderstack"];
+pub const WRITABLE: &[&str] = &["shopify_csv", "shopify_json", "woocommerce_json", "segment", "rudderstack"];
 
 /// One kind of file a preset gets per night.
 struct Output {
@@ -40,10 +40,13 @@ fn outputs(preset: &str) -> &'static [Output] {
         Output { sql: "segment_identifies", reads: "identifies", json: true, split_before: None },
         Output { sql: "segment_suppressions", reads: "suppressions", json: true, split_before: None },
     ];
-    if preset == "shopify_csv" {
-        SHOPIFY
-    } else {
-        SPEC
+    const SHOPIFY_JSON: &[Output] = &[Output { sql: "shopify_json", reads: "orders", json: true, split_before: None }];
+    const WOOCOMMERCE_JSON: &[Output] = &[Output { sql: "woocommerce_json", reads: "orders", json: true, split_before: None }];
+    match preset {
+        "shopify_csv" => SHOPIFY,
+        "shopify_json" => SHOPIFY_JSON,
+        "woocommerce_json" => WOOCOMMERCE_JSON,
+        _ => SPEC,
     }
 }
 
@@ -67,7 +70,12 @@ pub async fn generate_in_presets(wh: &Warehouse, cfg: &Config, o: &GenerateOptio
     own_cfg.sources.clear();
     own_cfg.engine = "local".into();
     let engine = Engine::open(&own_cfg, own.clone()).await?;
-    let user_id_is_email = chosen.iter().any(|p| p.name == "shopify_csv");
+    // How the event collector knows a customer: as the shop platform does.
+    let customer_key = match chosen.iter().find(|p| p.tables.contains(&"orders")).map(|p| p.name) {
+        Some("shopify_csv") => "email",
+        Some(_) => "number",
+        None => "id",
+    };
     for date in nights(o) {
         tracing::info!(%date, "staging the sample shop for its feeds");
         crate::pipeline::run_date(&engine, &own_cfg, date, Some(&["staging".to_string()]), false).await?;
@@ -79,7 +87,7 @@ pub async fn generate_in_presets(wh: &Warehouse, cfg: &Config, o: &GenerateOptio
                 }
                 let ps = params([
                     ("run_date", date_param(date)),
-                    ("user_id_is_email", ScalarValue::Boolean(Some(user_id_is_email))),
+                    ("customer_key", ScalarValue::Utf8(Some(customer_key.into()))),
                     ("session_ids", ScalarValue::Boolean(Some(p.name == "rudderstack"))),
                 ]);
                 n = write_files(&engine, wh, p, date, out, &ps, n).await?;
@@ -116,6 +124,7 @@ fn file_path(p: &Preset, date: NaiveDate, n: usize) -> String {
     let dir = crate::sources::expand(p.default_path.rsplit_once('/').map(|(d, _)| d).unwrap_or(""), date, "");
     let name = match p.name {
         "shopify_csv" => format!("orders_export_{}.csv", n + 1),
+        "shopify_json" | "woocommerce_json" => format!("orders-{:05}.jsonl.gz", n + 1),
         // <upload unix time>.<source id>.<uuid>.json.gz, as RudderStack names them.
         "rudderstack" => {
             let unix = date.and_hms_opt(23, 59, 0).map(|t| t.and_utc().timestamp()).unwrap_or_default();

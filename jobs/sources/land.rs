@@ -80,8 +80,19 @@ pub async fn land_sources(rc: &RunContext<'_>, sources: Vec<Source>) -> Result<F
         let mut writer = scratch_writer(&rc.engine.wh, &dir, rc.run_id, feed_schema(&columns));
         rc.progress(&format!("reading source {}", s.name));
         let n = files.len();
-        let l = land_files(&FileSource { store: &loc, names_relative_to: in_wh.then_some(&rc.engine.wh), seq_base: seq_base(i) }, files, &columns, &mut writer)
-            .await?;
+        let l = land_files(
+            &FileSource {
+                store: &loc,
+                names_relative_to: in_wh.then_some(&rc.engine.wh),
+                seq_base: seq_base(i),
+                header: s.preset.header,
+                envelope: s.preset.envelope,
+            },
+            files,
+            &columns,
+            &mut writer,
+        )
+        .await?;
         writer.finish_scratch().await?;
         rc.engine.register_landing(&feed_name(s), &dir).await?;
         tracing::info!(source = %s.name, preset = s.preset.name, files = n, rows = l.rows, "feed read");
@@ -120,7 +131,13 @@ impl Feeds {
                     let (loc, in_wh) = s.open(&rc.engine.wh, rc.cfg)?;
                     let files = s.files_settling(&loc, rc.date, table).await?;
                     let l = land_files(
-                        &FileSource { store: &loc, names_relative_to: in_wh.then_some(&rc.engine.wh), seq_base: seq_base(i) },
+                        &FileSource {
+                            store: &loc,
+                            names_relative_to: in_wh.then_some(&rc.engine.wh),
+                            seq_base: seq_base(i),
+                            header: s.preset.header,
+                            envelope: s.preset.envelope,
+                        },
                         files,
                         &names,
                         &mut writer,

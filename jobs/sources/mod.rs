@@ -40,8 +40,8 @@ struct SourceConfig {
     /// Each night also reads the files of the N days before (a feed that keeps changing a day
     /// for a while, as GA4's export does for 3 days): what they add or change is staged, what
     /// was staged already is superseded.
-    #[serde(default)]
-    settle_days: u32,
+    /// Default: the preset's (3 for GA4, whose export changes a day for up to 3 days).
+    settle_days: Option<u32>,
     /// `sql`: the raw table the user's SQL fills.
     table: Option<String>,
     /// `sql`: csv, jsonl, jsonl.gz or parquet (default: by each file's ending).
@@ -122,8 +122,9 @@ impl Source {
         if gap == 0 || gap > 24 * 60 {
             return Err(bad(format!("session_gap_minutes = {gap} must be 1..1440")));
         }
-        if c.settle_days > 31 {
-            return Err(bad(format!("settle_days = {}: at most 31", c.settle_days)));
+        let settle_days = c.settle_days.unwrap_or(preset.settle_days);
+        if settle_days > 31 {
+            return Err(bad(format!("settle_days = {settle_days}: at most 31")));
         }
         let mut s = Source {
             name: name.to_string(),
@@ -132,7 +133,7 @@ impl Source {
             path,
             optional: c.optional,
             session_gap_minutes: gap,
-            settle_days: c.settle_days,
+            settle_days,
             tables: preset.tables.iter().map(|t| t.to_string()).collect(),
             errors_to: preset.errors_to.to_string(),
             format: preset.format,
@@ -152,7 +153,9 @@ impl Source {
             s.tables = vec![table];
             s.format = match c.format.as_deref() {
                 None => None,
-                Some(f) => Some(RawFormat::from_name(&format!("x.{f}")).ok_or_else(|| bad(format!("format = '{f}': use csv, jsonl, jsonl.gz or parquet")))?),
+                Some(f) => {
+                    Some(RawFormat::from_name(&format!("x.{f}")).ok_or_else(|| bad(format!("format = '{f}': use csv, tsv, jsonl, jsonl.gz or parquet")))?)
+                }
             };
             s.columns = c.columns;
         }

@@ -1,4 +1,5 @@
-//! Reading raw inputs (CSV, JSONL, JSONL.gz, Parquet) into "landing" Parquet files.
+//! Reading raw inputs (CSV, headerless TSV, JSON lines, gzipped or not; Parquet) into
+//! "landing" Parquet files.
 //!
 //! Every raw row becomes one landing row: the asked-for columns as text (NULL when absent),
 //! the row's raw text, a parse error if the row could not be read, and its file and line.
@@ -32,6 +33,9 @@ pub enum RawFormat {
     Jsonl,
     JsonlGz,
     Parquet,
+    /// Tab-separated lines without a header, in the preset's column order (Snowplow's
+    /// enriched events).
+    Tsv,
 }
 
 impl RawFormat {
@@ -45,6 +49,8 @@ impl RawFormat {
             Some(RawFormat::JsonlGz)
         } else if n.ends_with(".parquet") {
             Some(RawFormat::Parquet)
+        } else if n.ends_with(".tsv") || n.ends_with(".tsv.gz") {
+            Some(RawFormat::Tsv)
         } else {
             None
         }
@@ -159,7 +165,9 @@ fn lookup<'a>(map: &'a serde_json::Map<String, serde_json::Value>, name: &str) -
     Some(v)
 }
 
-fn parse_jsonl(reader: impl BufRead, names: &[String], mut rows: Rows, tx: Tx) {
+/// JSON lines; with an `envelope` key, a line that is `{"<envelope>": {...}}` alone (an API's
+/// single-object response) is read as the object inside.
+fn parse_jsonl(reader: impl BufRead, names: &[String], envelope: Option<&str>, mut rows: Rows, tx: Tx) {
     let mut reader = reader;
     let mut buf = Vec::with_capacity(1024);
     let mut line_no = 0u64;
@@ -183,7 +191,14 @@ fn parse_jsonl(reader: impl BufRead, names: &[String], mut rows: Rows, tx: Tx) {
         }
         let raw = String::from_utf8_lossy(&buf);
         match serde_json::from_slice::<serde_json::Value>(&buf) {
-            Ok(serde_json::Value::Object(map)) => {
+            Ok(serde_json::Value::Object(mut map)) => {
+                if let Some(k) = envelope {
+                    if map.len() == 1 && map.get(k).is_some_and(|v| v.is_object()) {
+                        if let Some(serde_json::Value::Object(inner)) = map.remove(k) {
+                            map = inner;
+                        }
+                    }
+                }
                 let texts: Vec<Option<String>> = names.iter().map(|n| lookup(&map, n).and_then(json_text)).collect();
                 let vals: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
                 rows.push(&vals, &raw, None, line_no);
@@ -264,7 +279,49 @@ fn parse_csv(reader: impl Read, names: &[String], mut rows: Rows, tx: Tx) {
     send(&tx, &mut rows);
 }
 
-/// Parse one raw Parquet file: columns cast to text, the row as JSON for its raw text.
+/// Headerless tab-separated lines whose columns are `header`, in order. Fields are not quoted
+/// (Snowplow's enriched format replaces tabs and newlines inside values).
+fn parse_tsv(reader: impl BufRead, header: &[String], names: &[String], mut rows: Rows, tx: Tx) {
+    let mut reader = reader;
+    let index: Vec<Option<usize>> = names.iter().map(|n| header.iter().position(|h| h == n)).collect();
+    let none: Vec<Option<&str>> = vec![None; names.len()];
+    let mut buf = Vec::with_capacity(4096);
+    let mut line_no = 0u64;
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                let _ = tx.blocking_send(Err(Error::Io(e)));
+                return;
+            }
+        }
+        line_no += 1;
+        while matches!(buf.last(), Some(b'\n' | b'\r')) {
+            buf.pop();
+        }
+        if buf.is_empty() {
+            continue;
+        }
+        let raw = String::from_utf8_lossy(&buf);
+        let fields: Vec<&str> = raw.split('\t').collect();
+        if fields.len() != header.len() {
+            let msg = format!("malformed TSV line: {} fields where the format has {}", fields.len(), header.len());
+            rows.push(&none, &raw, Some(&msg), line_no);
+        } else {
+            let vals: Vec<Option<&str>> = index.iter().map(|i| i.map(|i| fields[i]).filter(|v| !v.is_empty())).collect();
+            rows.push(&vals, &raw, None, line_no);
+        }
+        if rows.n >= BATCH_ROWS && !send(&tx, &mut rows) {
+            return;
+        }
+    }
+    send(&tx, &mut rows);
+}
+
+/// Parse one raw Parquet file: columns (or paths into nested ones, `super::nested`) as text,
+/// the row as JSON for its raw text.
 async fn parse_parquet(wh: &Warehouse, meta: &ObjectMeta, names: &[String], mut rows: Rows, tx: Tx) -> Result<()> {
     #[allow(deprecated)]
     let reader = ParquetObjectReader::new(wh.store.clone(), meta.location.clone()).with_file_size(meta.size);
@@ -272,10 +329,7 @@ async fn parse_parquet(wh: &Warehouse, meta: &ObjectMeta, names: &[String], mut 
     let mut line = 0u64;
     while let Some(batch) = stream.next().await {
         let batch = batch?;
-        let texts: Vec<Option<ArrayRef>> = names
-            .iter()
-            .map(|n| batch.column_by_name(n).map(|c| arrow::compute::cast(c, &DataType::Utf8)).transpose())
-            .collect::<std::result::Result<_, _>>()?;
+        let texts: Vec<Option<ArrayRef>> = names.iter().map(|n| super::nested::column_text(&batch, n)).collect::<Result<_>>()?;
         let mut json = Vec::new();
         {
             let mut w = arrow::json::LineDelimitedWriter::new(&mut json);
@@ -321,6 +375,10 @@ pub struct FileSource<'a> {
     pub names_relative_to: Option<&'a Warehouse>,
     /// Added to each file's position, so that rows of several sources keep distinct orders.
     pub seq_base: usize,
+    /// The columns of headerless files (TSV), in order.
+    pub header: &'a [&'a str],
+    /// JSON lines: the key of an API response's envelope around the object.
+    pub envelope: Option<&'a str>,
 }
 
 impl FileSource<'_> {
@@ -389,6 +447,8 @@ fn start_reader(src: &FileSource<'_>, file_seq: usize, meta: &ObjectMeta, format
     let rows = Rows::new(schema.clone(), names.len(), &file_name, src.seq_base + file_seq);
     let (tx, rx) = mpsc::channel::<Result<RecordBatch>>(4);
     let names = names.to_vec();
+    let header: Vec<String> = src.header.iter().map(|h| h.to_string()).collect();
+    let envelope = src.envelope.map(str::to_string);
     let task = match format {
         RawFormat::Parquet => {
             let (wh2, meta2) = (wh.clone(), meta.clone());
@@ -403,7 +463,7 @@ fn start_reader(src: &FileSource<'_>, file_seq: usize, meta: &ObjectMeta, format
             let sync = tokio_util::io::SyncIoBridge::new(reader);
             tokio::task::spawn_blocking(move || {
                 let mut buffered = std::io::BufReader::with_capacity(1 << 20, sync);
-                // Gzipped JSON lines whatever the file's name (Segment's end in .gz).
+                // Gzipped whatever the file's name (Segment's and Snowplow's end in .gz or nothing).
                 let gzipped = match buffered.fill_buf() {
                     Ok(head) => head.starts_with(&[0x1f, 0x8b]),
                     Err(e) => {
@@ -411,13 +471,15 @@ fn start_reader(src: &FileSource<'_>, file_seq: usize, meta: &ObjectMeta, format
                         return;
                     }
                 };
+                let text: Box<dyn BufRead> = if gzipped {
+                    Box::new(std::io::BufReader::with_capacity(1 << 20, flate2::read::MultiGzDecoder::new(buffered)))
+                } else {
+                    Box::new(buffered)
+                };
                 match format {
-                    RawFormat::Csv => parse_csv(buffered, &names, rows, tx),
-                    _ if gzipped => {
-                        let gz = std::io::BufReader::new(flate2::read::MultiGzDecoder::new(buffered));
-                        parse_jsonl(gz, &names, rows, tx)
-                    }
-                    _ => parse_jsonl(buffered, &names, rows, tx),
+                    RawFormat::Csv => parse_csv(text, &names, rows, tx),
+                    RawFormat::Tsv => parse_tsv(text, &header, &names, rows, tx),
+                    _ => parse_jsonl(text, &names, envelope.as_deref(), rows, tx),
                 }
             })
         }
