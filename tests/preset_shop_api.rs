@@ -108,3 +108,44 @@ fn a_shop_read_from_shopify_api_orders_gives_the_marts_of_its_own_layout() {
 fn a_shop_read_from_woocommerce_api_orders_gives_the_marts_of_its_own_layout() {
     same_marts_as_own_layout("woocommerce_json,segment", "woocommerce_json", "purchases_app, purchases_marketplace");
 }
+
+/// Generate the shop's events as `preset` (an analytics export that does not see the email
+/// tool's opens and clicks), run the event jobs on both layouts, compare: the same customer
+/// days of browsing and buying, with the same sessions, views, carts, searches, checkouts and
+/// purchases; the counts that include email events (events, sessions, device sessions, active
+/// hours, last event) are left out.
+fn same_event_marts_as_own_layout(preset: &str) {
+    let wh = local_wh();
+    let last = "2024-02-29";
+    ok(&wh.url, &["generate", "--customers", "800", "--days", "20", "--start", "2024-02-10", "--first-load", "--preset", preset]);
+    assert!(wh.path(&format!("raw/orders/dt={last}")).exists() && !wh.path("raw/events").exists());
+    let cfg = wh.path("_generator/sources.toml").display().to_string();
+    let own = format!("{}/_generator/own", wh.url);
+    ok(&wh.url, &["--config", &cfg, "run", "--date", last, "--jobs", "staging,daily_aggregates"]);
+    ok(&own, &["run", "--date", last, "--jobs", "staging,daily_aggregates"]);
+    // Everything the export wrote is staged or ignored on purpose (GA4's session_start).
+    assert_eq!(count(&wh.url, "SELECT count(*) FROM quarantine.events"), 0);
+    let q = "SELECT event_id, event_ts, customer_id, event_type, product_id, search_query, page_url, device, country FROM staging.events \
+             WHERE event_type NOT IN ('email_open', 'email_click')";
+    let (a, b) = (rows(&wh.url, q, false).len(), rows(&own, q, false).len());
+    assert!(a > 1000 && a == b, "{a} events from the export, {b} in the own layout");
+
+    let browsing = "SELECT customer_id, day, page_views, product_views, searches, add_to_carts, remove_from_carts, checkout_starts, \
+                    purchase_events, view_sessions, cart_sessions, purchase_sessions, cart_purchase_sessions, search_terms \
+                    FROM marts.customer_events_day WHERE page_views + product_views + searches + add_to_carts + checkout_starts + purchase_events > 0";
+    let (a, b) = (rows(&wh.url, browsing, false), rows(&own, browsing, false));
+    assert!(a.len() > 200, "{} customer days", a.len());
+    assert_eq!(a, b);
+    let q = "SELECT * FROM marts.product_day";
+    assert_eq!(rows(&wh.url, q, false), rows(&own, q, false));
+}
+
+#[test]
+fn a_shop_whose_events_come_from_ga4_gives_the_same_browsing_marts() {
+    same_event_marts_as_own_layout("ga4");
+}
+
+#[test]
+fn a_shop_whose_events_come_from_snowplow_gives_the_same_browsing_marts() {
+    same_event_marts_as_own_layout("snowplow");
+}

@@ -31,7 +31,8 @@ pub struct Args {
     /// Write the first N days into day N's partition (a first load), later days one by one
     #[arg(long)]
     pub first_load_days: Option<u32>,
-    /// Write the shop as these feeds write it (shopify_csv, segment, rudderstack; comma-separated),
+    /// Write the shop as these feeds write it (shopify_csv, shopify_json, woocommerce_json,
+    /// segment, rudderstack, ga4, snowplow; comma-separated, one per raw table),
     /// under raw/<preset>/, with the [sources] to read them in _generator/sources.toml
     #[arg(long, value_parser = |s: &str| Ok::<_, String>(super::app::parse_list(s)))]
     pub preset: Option<std::vec::Vec<String>>,

@@ -20,7 +20,7 @@ use crate::sources::presets::{self, Preset};
 use crate::storage::warehouse::Warehouse;
 
 /// Presets the generator can write.
-pub const WRITABLE: &[&str] = &["shopify_csv", "shopify_json", "woocommerce_json", "segment", "rudderstack"];
+pub const WRITABLE: &[&str] = &["shopify_csv", "shopify_json", "woocommerce_json", "segment", "rudderstack", "ga4", "snowplow"];
 
 /// One kind of file a preset gets per night.
 struct Output {
@@ -28,26 +28,44 @@ struct Output {
     sql: &'static str,
     /// The staged table it reads (no file when it is absent).
     reads: &'static str,
-    json: bool,
+    kind: Kind,
     /// A file may end only before a row where this column is set (an order's first line).
     split_before: Option<&'static str>,
 }
 
 fn outputs(preset: &str) -> &'static [Output] {
-    const SHOPIFY: &[Output] = &[Output { sql: "shopify_csv", reads: "orders", json: false, split_before: Some("Id") }];
+    const SHOPIFY: &[Output] = &[Output { sql: "shopify_csv", reads: "orders", kind: Kind::Csv, split_before: Some("Id") }];
     const SPEC: &[Output] = &[
-        Output { sql: "segment", reads: "events", json: true, split_before: None },
-        Output { sql: "segment_identifies", reads: "identifies", json: true, split_before: None },
-        Output { sql: "segment_suppressions", reads: "suppressions", json: true, split_before: None },
+        Output { sql: "segment", reads: "events", kind: Kind::JsonGz, split_before: None },
+        Output { sql: "segment_identifies", reads: "identifies", kind: Kind::JsonGz, split_before: None },
+        Output { sql: "segment_suppressions", reads: "suppressions", kind: Kind::JsonGz, split_before: None },
     ];
-    const SHOPIFY_JSON: &[Output] = &[Output { sql: "shopify_json", reads: "orders", json: true, split_before: None }];
-    const WOOCOMMERCE_JSON: &[Output] = &[Output { sql: "woocommerce_json", reads: "orders", json: true, split_before: None }];
+    const SHOPIFY_JSON: &[Output] = &[Output { sql: "shopify_json", reads: "orders", kind: Kind::JsonGz, split_before: None }];
+    const WOOCOMMERCE_JSON: &[Output] = &[Output { sql: "woocommerce_json", reads: "orders", kind: Kind::JsonGz, split_before: None }];
+    const GA4: &[Output] = &[Output { sql: "ga4", reads: "events", kind: Kind::Parquet, split_before: None }];
+    const SNOWPLOW: &[Output] = &[Output { sql: "snowplow", reads: "events", kind: Kind::TsvGz(presets::SNOWPLOW.header), split_before: None }];
     match preset {
         "shopify_csv" => SHOPIFY,
+        "ga4" => GA4,
+        "snowplow" => SNOWPLOW,
         "shopify_json" => SHOPIFY_JSON,
         "woocommerce_json" => WOOCOMMERCE_JSON,
         _ => SPEC,
     }
+}
+
+/// A file's format.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// CSV with a header.
+    Csv,
+    /// Gzipped JSON lines (records and lists nested).
+    JsonGz,
+    /// Parquet, records and lists as they are.
+    Parquet,
+    /// Gzipped tab-separated lines without a header: these columns in this order (the
+    /// query's columns by name, empty where it has none).
+    TsvGz(&'static [&'static str]),
 }
 
 /// Rows per file at most (files are built in memory before they are stored).
@@ -125,6 +143,10 @@ fn file_path(p: &Preset, date: NaiveDate, n: usize) -> String {
     let name = match p.name {
         "shopify_csv" => format!("orders_export_{}.csv", n + 1),
         "shopify_json" | "woocommerce_json" => format!("orders-{:05}.jsonl.gz", n + 1),
+        // BigQuery's numbering of an export's files.
+        "ga4" => format!("{n:012}.parquet"),
+        // <yyyy-MM-dd-HHmmss>-<uuid>.gz, as Snowplow's S3 loader names them.
+        "snowplow" => format!("{}-235900-00000000-0000-4000-8000-{n:012}.gz", date.format("%Y-%m-%d")),
         // <upload unix time>.<source id>.<uuid>.json.gz, as RudderStack names them.
         "rudderstack" => {
             let unix = date.and_hms_opt(23, 59, 0).map(|t| t.and_utc().timestamp()).unwrap_or_default();
@@ -132,13 +154,17 @@ fn file_path(p: &Preset, date: NaiveDate, n: usize) -> String {
         }
         _ => format!("ecomwh-sample-{n:05}.gz"),
     };
-    format!("raw/{}/{dir}/{name}", p.name)
+    if dir.is_empty() {
+        format!("raw/{}/{name}", p.name)
+    } else {
+        format!("raw/{}/{dir}/{name}", p.name)
+    }
 }
 
 async fn write_files(engine: &Engine, wh: &Warehouse, p: &Preset, date: NaiveDate, out: &Output, ps: &Params, mut n: usize) -> Result<usize> {
     let sql = crate::sqlfiles::sql("generate", out.sql)?;
     let mut stream = engine.query(&sql, ps).await?.execute_stream().await?;
-    let mut file = FileBuf::new(out.json);
+    let mut file = FileBuf::new(out.kind);
     while let Some(b) = stream.next().await {
         let b = b?;
         let mut start = 0;
@@ -160,7 +186,7 @@ async fn write_files(engine: &Engine, wh: &Warehouse, p: &Preset, date: NaiveDat
             if file.rows >= MAX_ROWS_PER_FILE && boundary {
                 put(wh, &file_path(p, date, n), file.finish()?).await?;
                 n += 1;
-                file = FileBuf::new(out.json);
+                file = FileBuf::new(out.kind);
             }
         }
     }
@@ -171,45 +197,108 @@ async fn write_files(engine: &Engine, wh: &Warehouse, p: &Preset, date: NaiveDat
     Ok(n)
 }
 
-/// One file being built: CSV with a header, or gzipped JSON lines.
+/// One file being built.
 struct FileBuf {
+    kind: Kind,
     rows: usize,
     csv: Option<arrow::csv::Writer<Vec<u8>>>,
     json: Option<arrow::json::LineDelimitedWriter<flate2::write::GzEncoder<Vec<u8>>>>,
+    parquet: Option<parquet::arrow::ArrowWriter<Vec<u8>>>,
+    tsv: Option<flate2::write::GzEncoder<Vec<u8>>>,
 }
 
 impl FileBuf {
-    fn new(json: bool) -> FileBuf {
-        if json {
-            let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            FileBuf { rows: 0, csv: None, json: Some(arrow::json::LineDelimitedWriter::new(gz)) }
-        } else {
-            FileBuf { rows: 0, csv: Some(arrow::csv::WriterBuilder::new().with_header(true).build(Vec::new())), json: None }
+    fn new(kind: Kind) -> FileBuf {
+        let gz = || flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let mut f = FileBuf { kind, rows: 0, csv: None, json: None, parquet: None, tsv: None };
+        match kind {
+            Kind::Csv => f.csv = Some(arrow::csv::WriterBuilder::new().with_header(true).build(Vec::new())),
+            Kind::JsonGz => f.json = Some(arrow::json::LineDelimitedWriter::new(gz())),
+            Kind::TsvGz(_) => f.tsv = Some(gz()),
+            Kind::Parquet => {}
         }
+        f
     }
 
     fn write(&mut self, b: &RecordBatch) -> Result<()> {
         self.rows += b.num_rows();
-        if let Some(w) = self.csv.as_mut() {
-            w.write(b)?;
-        }
-        if let Some(w) = self.json.as_mut() {
-            w.write(b)?;
+        match self.kind {
+            Kind::Csv => self.csv.as_mut().map(|w| w.write(b)).transpose().map(|_| ())?,
+            Kind::JsonGz => self.json.as_mut().map(|w| w.write(b)).transpose().map(|_| ())?,
+            Kind::Parquet => {
+                // Plain strings, as an export writes them (the engine may hand out views).
+                let cols: Vec<arrow::array::ArrayRef> =
+                    b.columns().iter().map(|c| arrow::compute::cast(c, &plain(c.data_type()))).collect::<std::result::Result<_, _>>()?;
+                let fields: Vec<arrow::datatypes::Field> =
+                    b.schema().fields().iter().map(|f| arrow::datatypes::Field::new(f.name(), plain(f.data_type()), true)).collect();
+                let b = RecordBatch::try_new(Arc::new(arrow::datatypes::Schema::new(fields)), cols)?;
+                if self.parquet.is_none() {
+                    self.parquet = Some(parquet::arrow::ArrowWriter::try_new(Vec::new(), b.schema(), None)?);
+                }
+                if let Some(w) = self.parquet.as_mut() {
+                    w.write(&b)?;
+                }
+            }
+            Kind::TsvGz(header) => {
+                use std::io::Write;
+                let cols: Vec<Option<arrow::array::ArrayRef>> = header
+                    .iter()
+                    .map(|h| b.column_by_name(h).map(|c| arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8)).transpose())
+                    .collect::<std::result::Result<_, _>>()?;
+                let mut line = String::new();
+                for r in 0..b.num_rows() {
+                    line.clear();
+                    for (k, c) in cols.iter().enumerate() {
+                        if k > 0 {
+                            line.push('\t');
+                        }
+                        if let Some(c) = c.as_ref().filter(|c| c.is_valid(r)) {
+                            let v = arrow::array::AsArray::as_string::<i32>(c.as_ref()).value(r);
+                            line.extend(v.chars().map(|ch| if ch == '\t' || ch == '\n' { ' ' } else { ch }));
+                        }
+                    }
+                    line.push('\n');
+                    if let Some(w) = self.tsv.as_mut() {
+                        w.write_all(line.as_bytes())?;
+                    }
+                }
+            }
         }
         Ok(())
     }
 
     fn finish(self) -> Result<Vec<u8>> {
-        if let Some(w) = self.csv {
-            return Ok(w.into_inner());
-        }
-        match self.json {
-            Some(mut w) => {
-                w.finish()?;
-                Ok(w.into_inner().finish()?)
-            }
-            None => Ok(vec![]),
-        }
+        Ok(match self.kind {
+            Kind::Csv => self.csv.map(|w| w.into_inner()).unwrap_or_default(),
+            Kind::JsonGz => match self.json {
+                Some(mut w) => {
+                    w.finish()?;
+                    w.into_inner().finish()?
+                }
+                None => vec![],
+            },
+            Kind::Parquet => match self.parquet {
+                Some(w) => w.into_inner()?,
+                None => vec![],
+            },
+            Kind::TsvGz(_) => match self.tsv {
+                Some(w) => w.finish()?,
+                None => vec![],
+            },
+        })
+    }
+}
+
+/// `t` with string views as plain strings and every field nullable, nested ones too.
+fn plain(t: &arrow::datatypes::DataType) -> arrow::datatypes::DataType {
+    use arrow::datatypes::{DataType, Field};
+    let field = |f: &Field| Arc::new(Field::new(f.name(), plain(f.data_type()), true));
+    match t {
+        DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
+        DataType::Struct(fs) => DataType::Struct(fs.iter().map(|f| field(f)).collect()),
+        DataType::List(f) => DataType::List(field(f)),
+        DataType::LargeList(f) => DataType::List(field(f)),
+        other => other.clone(),
     }
 }
 
