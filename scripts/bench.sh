@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks against peers, on a release build, in one run each:
 #   scripts/bench.sh staging [--customers N] [--days D]       staging vs DuckDB
-#   scripts/bench.sh feeds [--sizes 100000,1000000] [--days D] staging from Shopify + Segment files vs DuckDB
+#   scripts/bench.sh feeds [--feeds ga4] [--sizes 100000,1000000] [--days D]  staging from Shopify + Segment files (or GA4 Parquet) vs DuckDB
 #   scripts/bench.sh rules [--sizes groceries,100000,1000000]  rules vs pyfim, efficient-apriori, mlxtend
 #   scripts/bench.sh nightly [--customers N] [--days 30,365]   night 30 vs night 365, RFM vs DuckDB
 #   scripts/bench.sh forecast [--series 10000]                 forecasts vs statsforecast

@@ -1,8 +1,10 @@
-"""Benchmark: staging a shop from its feeds (Shopify's order export + a Segment log) against
-DuckDB running the same mapping SQL over the same files, in one run per size. Prints rows per
-second, peak memory and the ratio.
+"""Benchmark: staging a shop from its feeds (by default Shopify's order export + a Segment log;
+`--feeds ga4`: GA4's BigQuery export as nested Parquet, the other tables in ecomwh's own
+layout) against DuckDB running the same mapping SQL over the same files, in one run per size.
+Prints rows per second, peak memory and the ratio.
 
-usage: bench_feeds.py [--sizes 100000,1000000] [--days D] [--bin PATH] [--dir DIR] [--keep]
+usage: bench_feeds.py [--feeds shopify_csv,segment|ga4] [--sizes 100000,1000000] [--days D]
+                      [--bin PATH] [--dir DIR] [--keep]
 The feeds are a first load (all history in one night) made by `ecomwh generate --preset`.
 """
 import argparse
@@ -18,18 +20,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def one(a, customers):
-    wh = os.path.join(a.dir, f"feeds-{customers}-{a.days}")
+    wh = os.path.join(a.dir, f"feeds-{a.feeds.replace(',', '-')}-{customers}-{a.days}")
+    presets = a.feeds.split(",")
     start = "2024-01-01"
     last = (dtm.date.fromisoformat(start) + dtm.timedelta(days=a.days - 1)).isoformat()
     env = dict(os.environ, ECOMWH_LOG="warn")
     if not (a.keep and os.path.exists(os.path.join(wh, "_generator/sources.toml"))):
         shutil.rmtree(wh, ignore_errors=True)
         secs, rss, _ = measure([a.bin, "--warehouse", f"file://{wh}", "generate", "--customers", str(customers), "--days", str(a.days),
-                                "--start", start, "--first-load", "--dirty-rate", "0.001", "--preset", "shopify_csv,segment"], env)
-        print(f"generate {customers:,} customers as shopify_csv + segment: {secs:.1f}s, peak {rss:.0f} MiB", flush=True)
+                                "--start", start, "--first-load", "--dirty-rate", "0.001", "--preset", a.feeds], env)
+        print(f"generate {customers:,} customers as {' + '.join(presets)}: {secs:.1f}s, peak {rss:.0f} MiB", flush=True)
     for d in ("staging", "quarantine", "_state"):
         shutil.rmtree(os.path.join(wh, d), ignore_errors=True)
-    size = sum(os.path.getsize(os.path.join(r, f)) for p in ("raw/shopify_csv", "raw/segment") for r, _, fs in os.walk(os.path.join(wh, p)) for f in fs)
+    size = sum(os.path.getsize(os.path.join(r, f)) for p in presets for r, _, fs in os.walk(os.path.join(wh, "raw", p)) for f in fs)
 
     cfg = os.path.join(wh, "_generator/sources.toml")
     e_secs, e_rss, _ = measure([a.bin, "--warehouse", f"file://{wh}", "--config", cfg, "run", "--date", last, "--jobs", "staging"], env)
@@ -39,9 +42,9 @@ def one(a, customers):
 
     out = os.path.join(a.dir, "duckdb-feeds-out")
     shutil.rmtree(out, ignore_errors=True)
-    d_secs, d_rss, d_out = measure([sys.executable, os.path.join(ROOT, "scripts/bench/duckdb_feeds.py"), wh, last, out])
+    d_secs, d_rss, d_out = measure([sys.executable, os.path.join(ROOT, "scripts/bench/duckdb_feeds.py"), wh, last, out, a.feeds])
     d_rows = int(d_out.strip().splitlines()[-1])
-    print(f"\n{customers:,} customers, {a.days} days: {size / 2**20:,.0f} MiB of feed files, {rows:,} rows "
+    print(f"\n{a.feeds}, {customers:,} customers, {a.days} days: {size / 2**20:,.0f} MiB of feed files, {rows:,} rows "
           f"(DuckDB staged {d_rows:,}: it leaves out the calls a mapping ignores)")
     print(f"{'engine':<8} {'seconds':>8} {'rows/s':>12} {'peak MiB':>9}")
     print(f"{'ecomwh':<8} {e_secs:>8.2f} {rows / e_secs:>12,.0f} {e_rss:>9.0f}")
@@ -51,6 +54,7 @@ def one(a, customers):
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--feeds", default="shopify_csv,segment", help="the presets: shopify_csv,segment or ga4")
     ap.add_argument("--sizes", default="100000,1000000")
     ap.add_argument("--days", type=int, default=90)
     ap.add_argument("--bin", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release/ecomwh"))

@@ -208,7 +208,12 @@ fn ga4_export_parquet_with_nested_records_fills_events() {
     std::fs::create_dir_all(&day).unwrap();
     std::fs::copy(fixture("ga4/events_20210131.parquet"), day.join("000000000000.parquet")).unwrap();
     std::fs::copy(fixture("ga4/damaged_20210131.parquet"), day.join("000000000001.parquet")).unwrap();
-    cfg.push_str(&format!("[sources.ga]\npreset = \"ga4\"\nlocation = \"file://{}\"\n", wh.path("feeds/ga4").display()));
+    let ga = format!("[sources.ga]\npreset = \"ga4\"\nlocation = \"file://{}\"\n", wh.path("feeds/ga4").display());
+    // A preview on a new warehouse whose only source is GA4: nothing staged, customers unknown.
+    let alone = local_wh();
+    let out = ok(&alone.url, &["--config", &write_config(&alone, &ga), "sources", "preview", "--date", date]);
+    assert!(out.contains("ga4 -> events: 2 file(s), 20 row(s)") && out.contains("unknown customer_id"), "{out}");
+    cfg.push_str(&ga);
     let cfg = write_config(&wh, &cfg);
     ok(&wh.url, &["--config", &cfg, "run", "--date", date, "--jobs", "staging"]);
 

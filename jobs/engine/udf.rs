@@ -57,6 +57,17 @@ impl Default for FeedTimestamp {
 pub fn parse_feed_timestamp(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     use chrono::{DateTime, NaiveDateTime, Utc};
     let t = text.trim();
+    // Epoch seconds (10 digits), milliseconds (13) or microseconds (16, GA4's): checked first,
+    // as a whole feed may be written so.
+    if !t.is_empty() && t.bytes().all(|c| c.is_ascii_digit()) {
+        let n: i64 = t.parse().ok()?;
+        return match t.len() {
+            9..=10 => DateTime::from_timestamp(n, 0),
+            12..=13 => DateTime::from_timestamp_millis(n),
+            15..=16 => DateTime::from_timestamp_micros(n),
+            _ => None,
+        };
+    }
     if let Ok(d) = DateTime::parse_from_rfc3339(t) {
         return Some(d.with_timezone(&Utc));
     }
@@ -69,16 +80,6 @@ pub fn parse_feed_timestamp(text: &str) -> Option<chrono::DateTime<chrono::Utc>>
         if let Ok(d) = NaiveDateTime::parse_from_str(t, f) {
             return Some(d.and_utc());
         }
-    }
-    // Epoch seconds (10 digits), milliseconds (13) or microseconds (16, GA4's).
-    if t.chars().all(|c| c.is_ascii_digit()) {
-        let n: i64 = t.parse().ok()?;
-        return match t.len() {
-            9..=10 => DateTime::from_timestamp(n, 0),
-            12..=13 => DateTime::from_timestamp_millis(n),
-            15..=16 => DateTime::from_timestamp_micros(n),
-            _ => None,
-        };
     }
     None
 }
@@ -98,13 +99,15 @@ impl ScalarUDFImpl for FeedTimestamp {
         let input = arrow::compute::cast(&input, &DataType::Utf8)?;
         let input = input.as_string::<i32>();
         let mut out = arrow::array::StringBuilder::with_capacity(input.len(), input.len() * 20);
+        // The format parsed once, not per row.
+        let format: Vec<chrono::format::Item<'_>> = chrono::format::StrftimeItems::new("%Y-%m-%dT%H:%M:%S%.fZ").collect();
         for v in input.iter() {
             match v {
                 None => out.append_null(),
                 Some(s) => match parse_feed_timestamp(s) {
                     Some(t) => {
                         // Written into the builder's buffer: no string per row.
-                        let _ = write!(out, "{}", t.format("%Y-%m-%dT%H:%M:%S%.fZ"));
+                        let _ = write!(out, "{}", t.format_with_items(format.iter()));
                         out.append_value("");
                     }
                     None => out.append_value(s),

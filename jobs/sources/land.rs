@@ -80,14 +80,10 @@ pub async fn land_sources(rc: &RunContext<'_>, sources: Vec<Source>) -> Result<F
         let mut writer = scratch_writer(&rc.engine.wh, &dir, rc.run_id, feed_schema(&columns));
         rc.progress(&format!("reading source {}", s.name));
         let n = files.len();
+        // A headerless file's columns: the preset's, or (a `sql` source's TSV) its own `columns`.
+        let header: Vec<&str> = if s.preset.header.is_empty() { columns.iter().map(String::as_str).collect() } else { s.preset.header.to_vec() };
         let l = land_files(
-            &FileSource {
-                store: &loc,
-                names_relative_to: in_wh.then_some(&rc.engine.wh),
-                seq_base: seq_base(i),
-                header: s.preset.header,
-                envelope: s.preset.envelope,
-            },
+            &FileSource { store: &loc, names_relative_to: in_wh.then_some(&rc.engine.wh), seq_base: seq_base(i), header: &header, envelope: s.preset.envelope },
             files,
             &columns,
             &mut writer,

@@ -44,7 +44,8 @@ struct SourceConfig {
     settle_days: Option<u32>,
     /// `sql`: the raw table the user's SQL fills.
     table: Option<String>,
-    /// `sql`: csv, jsonl, jsonl.gz or parquet (default: by each file's ending).
+    /// `sql`: csv, tsv (no header: `columns` in order), jsonl, jsonl.gz or parquet (default: by
+    /// each file's ending).
     format: Option<String>,
     /// `sql`: the SQL file (relative to the config file) that reads `feed`.
     sql: Option<String>,
@@ -157,6 +158,9 @@ impl Source {
                     Some(RawFormat::from_name(&format!("x.{f}")).ok_or_else(|| bad(format!("format = '{f}': use csv, tsv, jsonl, jsonl.gz or parquet")))?)
                 }
             };
+            if s.format == Some(RawFormat::Tsv) && c.columns.is_none() {
+                return Err(bad("format = 'tsv' has no header: name its columns in order with columns = [...]".into()));
+            }
             s.columns = c.columns;
         }
         Ok(s)

@@ -121,7 +121,10 @@ async fn run(rc: &RunContext<'_>, all: Vec<Source>, only: Option<&str>, limit: u
         }
         // References read only the key; rates are read by value.
         let cols: Vec<&str> = if contract.changes_only { contract.staged_names() } else { contract.key.iter().map(|k| k.as_str()).collect() };
-        if !staged_tonight.is_empty() && (contract.key.len() == 1 || contract.changes_only) {
+        // A table nothing fills and nothing staged yet is empty, as in a run (an events-only
+        // source on a new warehouse: its customers are unknown).
+        let empty = staged_tonight.is_empty() && !rc.engine.has_table("staging", table) && contract.key.len() == 1;
+        if (!staged_tonight.is_empty() && (contract.key.len() == 1 || contract.changes_only)) || empty {
             overlay(rc, table, &cols, &staged_tonight).await?;
         }
     }
@@ -143,6 +146,9 @@ async fn overlay(rc: &RunContext<'_>, table: &str, cols: &[&str], classified: &[
         let name = format!("preview_{table}_{i}");
         rc.engine.register_landing(&name, dir).await?;
         parts.push(format!("SELECT {list}, CAST($run_date AS DATE) AS dt FROM landing.{name} WHERE _reason IS NULL"));
+    }
+    if parts.is_empty() {
+        parts.push(format!("SELECT {list}, CAST(NULL AS DATE) AS dt FROM (SELECT CAST(NULL AS VARCHAR) AS \"{}\") WHERE false", cols.join("")));
     }
     let p = params([("run_date", date_param(rc.date))]);
     let (_, dir) = rc.scratch_query(&format!("overlay_{table}"), &parts.join(" UNION ALL "), &p).await?;

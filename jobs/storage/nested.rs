@@ -55,6 +55,12 @@ fn steps(path: &str) -> Option<Vec<Step<'_>>> {
     Some(out)
 }
 
+/// The top-level column a path starts from.
+pub fn root(path: &str) -> &str {
+    let end = path.find(['.', '[']).unwrap_or(path.len());
+    &path[..end]
+}
+
 /// The text of `name` for every row of `batch`; None when the file has no such column or path.
 pub fn column_text(batch: &RecordBatch, name: &str) -> Result<Option<ArrayRef>> {
     if let Some(c) = batch.column_by_name(name) {
@@ -189,5 +195,8 @@ mod tests {
         assert_eq!(steps("a[]"), None);
         assert_eq!(steps("a[1"), None);
         assert_eq!(steps("[1]"), None);
+        assert_eq!(root("items[0].item_id"), "items");
+        assert_eq!(root("geo.country"), "geo");
+        assert_eq!(root("event_name"), "event_name");
     }
 }

@@ -49,10 +49,22 @@ pub struct PartitionWriter {
     /// The owner of a slice of a partition several jobs fill (see [`Self::slice`]), and whether
     /// a partition written whole by an older version is kept beside it.
     slice: Option<(String, bool)>,
+    /// Scratch files (`set_dir`): written for this run only.
+    scratch: bool,
 }
 
-fn writer_props() -> WriterProperties {
-    WriterProperties::builder().set_compression(Compression::SNAPPY).set_max_row_group_row_count(Some(256 * 1024)).build()
+fn writer_props(scratch: bool) -> WriterProperties {
+    let b = WriterProperties::builder().set_max_row_group_row_count(Some(256 * 1024));
+    if scratch {
+        // Read once or twice in the same run: write fast. No dictionaries (their hashing costs
+        // more than they save) but for the file name, the same on every row of a file.
+        b.set_compression(Compression::LZ4_RAW)
+            .set_dictionary_enabled(false)
+            .set_column_dictionary_enabled(parquet::schema::types::ColumnPath::from("_file"), true)
+            .build()
+    } else {
+        b.set_compression(Compression::SNAPPY).build()
+    }
 }
 
 impl PartitionWriter {
@@ -73,6 +85,7 @@ impl PartitionWriter {
             rows: 0,
             built_with: None,
             slice: None,
+            scratch: false,
         }
     }
 
@@ -100,7 +113,7 @@ impl PartitionWriter {
         };
         let path = self.wh.path(&format!("{}/{}", self.write_dir, name));
         let sink = BufWriter::with_capacity(self.wh.store.clone(), path, 8 << 20);
-        let w = AsyncArrowWriter::try_new(sink, self.schema.clone(), Some(writer_props()))?;
+        let w = AsyncArrowWriter::try_new(sink, self.schema.clone(), Some(writer_props(self.scratch)))?;
         self.files.push(name);
         self.current = Some((w, 0));
         Ok(())
@@ -138,6 +151,7 @@ impl PartitionWriter {
     /// Write somewhere else than the partition's own folder (scratch files).
     pub fn set_dir(&mut self, rel_dir: &str) {
         self.write_dir = rel_dir.trim_matches('/').to_string();
+        self.scratch = true;
     }
 
     /// Close the files of a scratch writer (nothing is committed).

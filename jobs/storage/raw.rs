@@ -320,24 +320,29 @@ fn parse_tsv(reader: impl BufRead, header: &[String], names: &[String], mut rows
     send(&tx, &mut rows);
 }
 
-/// Parse one raw Parquet file: columns (or paths into nested ones, `super::nested`) as text,
-/// the row as JSON for its raw text.
+/// Parse one raw Parquet file: columns (or paths into nested ones, `super::nested`) as text.
+/// Only the columns the names reach are read. A row's raw text is the JSON object of the values
+/// read (its file and row number locate the whole row; a nested export's rows are large).
 async fn parse_parquet(wh: &Warehouse, meta: &ObjectMeta, names: &[String], mut rows: Rows, tx: Tx) -> Result<()> {
     #[allow(deprecated)]
     let reader = ParquetObjectReader::new(wh.store.clone(), meta.location.clone()).with_file_size(meta.size);
-    let mut stream = ParquetRecordBatchStreamBuilder::new(reader).await?.with_batch_size(BATCH_ROWS).build()?;
+    let builder = ParquetRecordBatchStreamBuilder::new(reader).await?.with_batch_size(BATCH_ROWS);
+    let roots: Vec<usize> = builder
+        .schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| names.iter().any(|n| n == f.name() || super::nested::root(n) == f.name()))
+        .map(|(i, _)| i)
+        .collect();
+    let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), roots);
+    let mut stream = builder.with_projection(mask).build()?;
+    let keys: Vec<String> = names.iter().map(|n| serde_json::Value::String(n.clone()).to_string()).collect();
     let mut line = 0u64;
+    let mut raw = String::new();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         let texts: Vec<Option<ArrayRef>> = names.iter().map(|n| super::nested::column_text(&batch, n)).collect::<Result<_>>()?;
-        let mut json = Vec::new();
-        {
-            let mut w = arrow::json::LineDelimitedWriter::new(&mut json);
-            w.write(&batch)?;
-            w.finish()?;
-        }
-        let json = String::from_utf8_lossy(&json).into_owned();
-        let mut lines = json.lines();
         for r in 0..batch.num_rows() {
             line += 1;
             let vals: Vec<Option<&str>> = texts
@@ -349,7 +354,21 @@ async fn parse_parquet(wh: &Warehouse, meta: &ObjectMeta, names: &[String], mut 
                     })
                 })
                 .collect();
-            rows.push(&vals, lines.next().unwrap_or(""), None, line);
+            raw.clear();
+            raw.push('{');
+            for (k, (key, v)) in keys.iter().zip(&vals).enumerate() {
+                if k > 0 {
+                    raw.push(',');
+                }
+                raw.push_str(key);
+                raw.push(':');
+                match v {
+                    Some(v) => raw.push_str(&serde_json::to_string(v).unwrap_or_default()),
+                    None => raw.push_str("null"),
+                }
+            }
+            raw.push('}');
+            rows.push(&vals, &raw, None, line);
         }
         if let Some(b) = rows.take()? {
             if tx.send(Ok(b)).await.is_err() {

@@ -59,4 +59,3 @@ SELECT
   END AS items,
   CAST(_batch_index AS BIGINT) AS batch_event_index
 FROM batched
-ORDER BY event_timestamp, user_pseudo_id, batch_event_index

@@ -72,4 +72,3 @@ SELECT
   CASE WHEN event_type IN ('page_view', 'search') THEN 'jsonschema' ELSE 'jsonschema' END AS event_format,
   CASE WHEN event_type = 'page_view' THEN '1-0-0' WHEN event_type = 'search' THEN '1-0-0' ELSE '1-0-2' END AS event_version
 FROM e
-ORDER BY event_ts, event_id

@@ -2,7 +2,7 @@
 -- States', 'Bosnia & Herzegovina', 'Myanmar (Burma)') and ISO 3166-1's names, lower-cased and
 -- with straight apostrophes, to ISO 3166-1 alpha-2 codes. Made from CLDR 46 (babel 2.17.0) and
 -- ISO 3166-1 (pycountry 24.6.1) plus common older names (Turkey, Swaziland, Burma, ...).
-SELECT column1 AS country_name, column2 AS country_code FROM (VALUES
+SELECT country_name, country_code FROM (VALUES
   ('afghanistan', 'AF'),
   ('albania', 'AL'),
   ('algeria', 'DZ'),
@@ -472,4 +472,4 @@ SELECT column1 AS country_name, column2 AS country_code FROM (VALUES
   ('zambia', 'ZM'),
   ('zimbabwe', 'ZW'),
   ('åland islands', 'AX')
-)
+) AS t(country_name, country_code)
