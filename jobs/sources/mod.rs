@@ -241,8 +241,9 @@ impl Source {
             let name = m.location.filename().unwrap_or_default().to_string();
             let format = match (self.format, RawFormat::from_name(&name)) {
                 (Some(f), _) => f,
-                (None, Some(f)) => f,
-                (None, None) => {
+                // Headerless TSV only where the source says so (its columns are not in the file).
+                (None, Some(f)) if f != RawFormat::Tsv => f,
+                (None, _) => {
                     return Err(Error::MissingInput(format!(
                         "[sources.{}] {}: unknown file type (expected .csv, .jsonl, .jsonl.gz or .parquet); \
                          move it away or rename it with a leading '_' to skip it",

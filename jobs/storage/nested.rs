@@ -111,7 +111,7 @@ fn pick<O: OffsetSizeTrait>(list: &GenericListArray<O>, step: &Step<'_>, mask: O
         Step::Index(k) => (0..list.len())
             .map(|r| {
                 let (a, b) = (offsets[r].as_usize(), offsets[r + 1].as_usize());
-                (valid(r) && a + k < b).then_some((a + k) as u64)
+                (valid(r) && *k < b - a).then(|| (a + k) as u64)
             })
             .collect(),
         Step::Key(key) => {
@@ -138,11 +138,20 @@ fn pick<O: OffsetSizeTrait>(list: &GenericListArray<O>, step: &Step<'_>, mask: O
     Ok(arrow::compute::take(values.as_ref(), &idx, None)?)
 }
 
-/// A key/value record's value as text: a record's first non-null member, else the value.
+/// A key/value record's value as text: a record's first non-null `*_value` member (GA4's
+/// string_value, int_value, float_value, double_value; not user_properties' set_timestamp_micros),
+/// or any member when none is so named; else the value itself.
 fn first_member(v: ArrayRef) -> Result<ArrayRef> {
-    let DataType::Struct(_) = v.data_type() else { return leaf_text(v, None) };
+    let DataType::Struct(fields) = v.data_type() else { return leaf_text(v, None) };
     let s = v.as_struct();
-    let texts: Vec<ArrayRef> = s.columns().iter().map(|c| leaf_text(c.clone(), None)).collect::<Result<_>>()?;
+    let typed = fields.iter().any(|f| f.name().ends_with("_value"));
+    let texts: Vec<ArrayRef> = s
+        .columns()
+        .iter()
+        .zip(fields.iter())
+        .filter(|(_, f)| !typed || f.name().ends_with("_value"))
+        .map(|(c, _)| leaf_text(c.clone(), None))
+        .collect::<Result<_>>()?;
     let out: StringArray = (0..s.len())
         .map(|r| {
             if s.is_null(r) {

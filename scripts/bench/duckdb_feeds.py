@@ -87,7 +87,11 @@ def main():
             f"CAST(_p_{k}.double_value AS VARCHAR)) AS \"event_params[{k}]\"" for k in GA4_PARAMS)
         con.execute(f"""CREATE VIEW feed_ga4 AS
             SELECT CAST(event_timestamp AS VARCHAR) AS event_timestamp, event_name, user_id, user_pseudo_id,
-                   CAST({opt("batch_event_index", "batch_event_index")} AS VARCHAR) AS batch_event_index, {texts},
+                   CAST({opt("batch_event_index", "batch_event_index")} AS VARCHAR) AS batch_event_index,
+                   CAST({opt("batch_page_id", "batch_page_id")} AS VARCHAR) AS batch_page_id,
+                   CAST({opt("batch_ordering_id", "batch_ordering_id")} AS VARCHAR) AS batch_ordering_id,
+                   CAST({opt("event_bundle_sequence_id", "event_bundle_sequence_id")} AS VARCHAR) AS event_bundle_sequence_id,
+                   CAST({opt("stream_id", "stream_id")} AS VARCHAR) AS stream_id, {texts},
                    {opt("items", "items[1].item_id")} AS "items[0].item_id", CAST({opt("items", "to_json(items)")} AS VARCHAR) AS items,
                    {opt("ecommerce", "ecommerce.transaction_id")} AS "ecommerce.transaction_id",
                    device.category AS "device.category", device.operating_system AS "device.operating_system", geo.country AS "geo.country",

@@ -4,7 +4,8 @@
 -- types; every other event (session_start, first_visit, scroll, user_engagement, ...) is
 -- counted as ignored by name.
 -- - The export has no event id: one is made from user_pseudo_id, event_timestamp (µs, UTC),
---   event_name and batch_event_index (events sent together share a timestamp).
+--   event_name, batch_event_index (events sent together share a timestamp), and the batch's
+--   page and request, upload bundle and stream when the export has them.
 -- - A session is the visitor's ga_session_id (the session's start, unique per visitor only,
 --   https://support.google.com/analytics/answer/9191807); an event without one (rare) gets
 --   the visitor's half hour.
@@ -28,7 +29,8 @@ WITH e AS (
 ),
 countries AS ({{> countries}})
 SELECT
-  md5(concat_ws('|', coalesce(_visitor, ''), coalesce("event_timestamp", ''), coalesce("event_name", ''), coalesce("batch_event_index", ''))) AS event_id,
+  md5(concat_ws('|', coalesce(_visitor, ''), coalesce("event_timestamp", ''), coalesce("event_name", ''), coalesce("batch_event_index", ''),
+    coalesce("batch_page_id", ''), coalesce("batch_ordering_id", ''), coalesce("event_bundle_sequence_id", ''), coalesce("stream_id", ''))) AS event_id,
   feed_timestamp("event_timestamp") AS event_ts,
   _user AS customer_id,
   _visitor AS anonymous_id,
@@ -37,7 +39,8 @@ SELECT
       'h' || CAST(CAST(try_cast("event_timestamp" AS BIGINT) / 1800000000 AS BIGINT) AS VARCHAR))
   END AS session_id,
   _event_type AS event_type,
-  CASE WHEN _event_type IN ('product_view', 'add_to_cart', 'remove_from_cart') THEN nullif(trim("items[0].item_id"), '') END AS product_id,
+  -- The export writes "(not set)" where an item field has no value.
+  CASE WHEN _event_type IN ('product_view', 'add_to_cart', 'remove_from_cart') THEN nullif(nullif(trim("items[0].item_id"), ''), '(not set)') END AS product_id,
   CASE WHEN _event_type = 'search' THEN "event_params[search_term]" END AS search_query,
   "event_params[page_location]" AS page_url,
   "event_params[page_referrer]" AS referrer,
@@ -49,9 +52,9 @@ SELECT
   END AS country,
   -- What was bought: the transaction and the items, as the export has them.
   CASE WHEN _event_type = 'purchase' THEN
-    '{"transaction_id":' || coalesce('"' || nullif("ecommerce.transaction_id", '(not set)') || '"', 'null') ||
-    ',"value":' || coalesce("event_params[value]", 'null') ||
-    ',"currency":' || coalesce('"' || "event_params[currency]" || '"', 'null') ||
+    '{"transaction_id":' || coalesce('"' || replace(replace(nullif("ecommerce.transaction_id", '(not set)'), '\', '\\'), '"', '\"') || '"', 'null') ||
+    ',"value":' || coalesce(CAST(try_cast("event_params[value]" AS DOUBLE) AS VARCHAR), 'null') ||
+    ',"currency":' || coalesce('"' || replace(replace("event_params[currency]", '\', '\\'), '"', '\"') || '"', 'null') ||
     ',"items":' || coalesce("items", '[]') || '}'
   END AS properties,
   CASE WHEN _event_type IS NULL THEN coalesce("event_name", '(no event_name)') END AS _ignored,

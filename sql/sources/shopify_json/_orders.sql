@@ -1,5 +1,6 @@
 -- The Admin API Order objects of the feed (https://shopify.dev/docs/api/admin-rest/latest/resources/order),
--- with what several mappings read. All amounts are the shop currency's (`shop_money`).
+-- with what several mappings read. Amounts are the shop currency's (orders.sql says how refunds
+-- are).
 SELECT
   *,
   nullif(trim(CAST("id" AS VARCHAR)), '') AS _order,

@@ -2,7 +2,13 @@
 -- product is the SKU, else the line's name (as in shopify_csv); `price` is the unit price
 -- before discounts and the discount is the line's `discount_allocations` (Shopify's
 -- recommended replacement for `total_discount`, which this reads when they are absent).
-WITH o AS ({{> orders}}),
+WITH o AS (
+  -- The lines of an order's latest version tonight (webhooks may arrive out of order).
+  SELECT * FROM (
+    SELECT *, row_number() OVER (PARTITION BY _order ORDER BY _updated DESC NULLS LAST, _seq DESC) AS _version
+    FROM ({{> orders}})
+  ) WHERE _version = 1
+),
 l AS (
   SELECT *, json_get_json("line_items", _k) AS _li
   FROM (SELECT *, unnest(range(0, CAST(coalesce(json_length("line_items"), 0) AS BIGINT))) AS _k FROM o)

@@ -7,7 +7,8 @@
 -- actions and checkout steps, transaction items, ...) is counted as ignored by name.
 -- - The time is derived_tstamp (the device's time corrected by the collector's), else
 --   collector_tstamp; a line whose collector_tstamp is unreadable is quarantined.
--- - The visitor is the first-party cookie (domain_userid); the session its domain_sessionid.
+-- - The visitor is the first-party cookie (domain_userid), else the collector's cookie
+--   (network_userid); the session its domain_sessionid, else the visitor and session index.
 -- - The device and OS come from the YAUAA entity when the pipeline adds it, else the user agent.
 WITH e AS (
   SELECT *,
@@ -62,7 +63,8 @@ SELECT
   END AS event_ts,
   nullif(trim("user_id"), '') AS customer_id,
   coalesce("domain_userid", "network_userid") AS anonymous_id,
-  coalesce("domain_sessionid", "domain_userid" || ':' || "domain_sessionidx") AS session_id,
+  -- Server-side trackers set no first-party cookie: the collector's network_userid then.
+  coalesce("domain_sessionid", coalesce("domain_userid", "network_userid") || ':' || coalesce("domain_sessionidx", '0')) AS session_id,
   _event_type AS event_type,
   CASE WHEN _event_type IN ('product_view', 'add_to_cart', 'remove_from_cart') THEN _product END AS product_id,
   CASE WHEN _event_type = 'search' THEN

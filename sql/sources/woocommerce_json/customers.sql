@@ -4,7 +4,9 @@
 -- consent on orders: none (load a consent plugin's export with a `sql` source).
 WITH o AS ({{> orders}}),
 firsts AS (
-  SELECT _customer AS fid, min(_created) AS first_order FROM o WHERE _customer IS NOT NULL GROUP BY _customer
+  SELECT _customer AS fid, min(_created) AS first_order FROM o
+  WHERE _customer IS NOT NULL AND _status NOT IN ('checkout-draft', 'trash')
+  GROUP BY _customer
 ),
 c AS (
   SELECT o.*, firsts.first_order,

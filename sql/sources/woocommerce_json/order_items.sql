@@ -2,7 +2,13 @@
 -- the SKU, else the product id (a variation's own id when it has one). `subtotal` is the
 -- line before discounts and `total` after: the unit price is subtotal / quantity, the
 -- discount their difference.
-WITH o AS ({{> orders}}),
+WITH o AS (
+  -- The lines of an order's latest version tonight.
+  SELECT * FROM (
+    SELECT *, row_number() OVER (PARTITION BY _order ORDER BY _updated DESC NULLS LAST, _seq DESC) AS _version
+    FROM ({{> orders}})
+  ) WHERE _version = 1
+),
 l AS (
   SELECT *, json_get_json("line_items", _k) AS _li
   FROM (SELECT *, unnest(range(0, CAST(coalesce(json_length("line_items"), 0) AS BIGINT))) AS _k FROM o WHERE _status NOT IN ('checkout-draft', 'trash'))
