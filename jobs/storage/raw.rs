@@ -165,13 +165,11 @@ fn lookup<'a>(map: &'a serde_json::Map<String, serde_json::Value>, name: &str) -
     Some(v)
 }
 
-/// JSON lines; with an `envelope` key, a line that is `{"<envelope>": {...}}` alone (an API's
-/// single-object response) is read as the object inside.
-fn parse_jsonl(reader: impl BufRead, names: &[String], envelope: Option<&str>, mut rows: Rows, tx: Tx) {
-    let mut reader = reader;
-    let mut buf = Vec::with_capacity(1024);
+/// Each line of `reader` with its number (end of line removed, empty lines skipped) into `f`;
+/// batches are sent as they fill. A read error is sent and ends the file.
+fn each_line(mut reader: impl BufRead, mut rows: Rows, tx: Tx, mut f: impl FnMut(&[u8], u64, &mut Rows)) {
+    let mut buf = Vec::with_capacity(4096);
     let mut line_no = 0u64;
-    let none: Vec<Option<&str>> = vec![None; names.len()];
     loop {
         buf.clear();
         match reader.read_until(b'\n', &mut buf) {
@@ -186,11 +184,27 @@ fn parse_jsonl(reader: impl BufRead, names: &[String], envelope: Option<&str>, m
         while matches!(buf.last(), Some(b'\n' | b'\r')) {
             buf.pop();
         }
-        if buf.iter().all(|b| b.is_ascii_whitespace()) {
+        if buf.is_empty() {
             continue;
         }
-        let raw = String::from_utf8_lossy(&buf);
-        match serde_json::from_slice::<serde_json::Value>(&buf) {
+        f(&buf, line_no, &mut rows);
+        if rows.n >= BATCH_ROWS && !send(&tx, &mut rows) {
+            return;
+        }
+    }
+    send(&tx, &mut rows);
+}
+
+/// JSON lines; with an `envelope` key, a line that is `{"<envelope>": {...}}` alone (an API's
+/// single-object response) is read as the object inside.
+fn parse_jsonl(reader: impl BufRead, names: &[String], envelope: Option<&str>, rows: Rows, tx: Tx) {
+    let none: Vec<Option<&str>> = vec![None; names.len()];
+    each_line(reader, rows, tx, |buf, line_no, rows| {
+        if buf.iter().all(|b| b.is_ascii_whitespace()) {
+            return;
+        }
+        let raw = String::from_utf8_lossy(buf);
+        match serde_json::from_slice::<serde_json::Value>(buf) {
             Ok(serde_json::Value::Object(mut map)) => {
                 if let Some(k) = envelope {
                     if map.len() == 1 && map.get(k).is_some_and(|v| v.is_object()) {
@@ -209,11 +223,7 @@ fn parse_jsonl(reader: impl BufRead, names: &[String], envelope: Option<&str>, m
                 rows.push(&none, &raw, Some(&msg), line_no)
             }
         }
-        if rows.n >= BATCH_ROWS && !send(&tx, &mut rows) {
-            return;
-        }
-    }
-    send(&tx, &mut rows);
+    });
 }
 
 fn parse_csv(reader: impl Read, names: &[String], mut rows: Rows, tx: Tx) {
@@ -281,30 +291,11 @@ fn parse_csv(reader: impl Read, names: &[String], mut rows: Rows, tx: Tx) {
 
 /// Headerless tab-separated lines whose columns are `header`, in order. Fields are not quoted
 /// (Snowplow's enriched format replaces tabs and newlines inside values).
-fn parse_tsv(reader: impl BufRead, header: &[String], names: &[String], mut rows: Rows, tx: Tx) {
-    let mut reader = reader;
+fn parse_tsv(reader: impl BufRead, header: &[String], names: &[String], rows: Rows, tx: Tx) {
     let index: Vec<Option<usize>> = names.iter().map(|n| header.iter().position(|h| h == n)).collect();
     let none: Vec<Option<&str>> = vec![None; names.len()];
-    let mut buf = Vec::with_capacity(4096);
-    let mut line_no = 0u64;
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
-                let _ = tx.blocking_send(Err(Error::Io(e)));
-                return;
-            }
-        }
-        line_no += 1;
-        while matches!(buf.last(), Some(b'\n' | b'\r')) {
-            buf.pop();
-        }
-        if buf.is_empty() {
-            continue;
-        }
-        let raw = String::from_utf8_lossy(&buf);
+    each_line(reader, rows, tx, |buf, line_no, rows| {
+        let raw = String::from_utf8_lossy(buf);
         let fields: Vec<&str> = raw.split('\t').collect();
         if fields.len() != header.len() {
             let msg = format!("malformed TSV line: {} fields where the format has {}", fields.len(), header.len());
@@ -313,11 +304,7 @@ fn parse_tsv(reader: impl BufRead, header: &[String], names: &[String], mut rows
             let vals: Vec<Option<&str>> = index.iter().map(|i| i.map(|i| fields[i]).filter(|v| !v.is_empty())).collect();
             rows.push(&vals, &raw, None, line_no);
         }
-        if rows.n >= BATCH_ROWS && !send(&tx, &mut rows) {
-            return;
-        }
-    }
-    send(&tx, &mut rows);
+    });
 }
 
 /// Parse one raw Parquet file: columns (or paths into nested ones, `super::nested`) as text.
