@@ -5,7 +5,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 
 /// Raw tables in the order staging processes them (references point backwards).
-pub const RAW_TABLES: &[&str] = &["customers", "products", "fx_rates", "orders", "order_items", "events", "suppressions", "identifies"];
+pub const RAW_TABLES: &[&str] = &["customers", "products", "fx_rates", "orders", "order_items", "events", "suppressions", "identifies", "reviews"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +41,9 @@ pub struct ColumnContract {
     pub values: Vec<String>,
     /// Staged table whose key this column references.
     pub references: Option<String>,
+    /// Read to resolve another column, never staged (an email that finds its customer).
+    #[serde(default)]
+    pub lookup_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -116,7 +119,7 @@ impl RawContract {
 
     /// The columns of the staged table: the raw ones, then those staging adds.
     pub fn staged_names(&self) -> Vec<&str> {
-        self.columns.iter().chain(&self.staged).map(|c| c.name.as_str()).collect()
+        self.columns.iter().filter(|c| !c.lookup_only).chain(&self.staged).map(|c| c.name.as_str()).collect()
     }
 }
 

@@ -8,9 +8,10 @@
 #   scripts/bench.sh export [--customers 1700000]              1M-member sync to the Mailchimp emulator
 #   scripts/bench.sh recs [--customers 100000]                 recall@10 of recommendations vs popularity
 #   scripts/bench.sh cluster [--customers 100000] [--days 30]  one night: local vs Ballista standalone vs 2 executors
+#   scripts/bench.sh reviews [--n 200000]                      VADER sentiment vs vaderSentiment (texts/s, same scores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-what=${1:?usage: scripts/bench.sh staging|feeds|rules|nightly|forecast|export|recs|cluster [options]}
+what=${1:?usage: scripts/bench.sh staging|feeds|rules|nightly|forecast|export|recs|cluster|reviews [options]}
 shift
 . scripts/pyenv.sh
 if [ "$what" = forecast ]; then

@@ -13,6 +13,7 @@ mod jobs;
 mod mine;
 mod report;
 mod run;
+mod sentiment;
 mod sources;
 mod sql;
 mod tables;
@@ -55,6 +56,7 @@ pub enum Command {
     Tables(tables::Args),
     Jobs(jobs::Args),
     Mine(mine::Args),
+    Sentiment(sentiment::Args),
     Forecast(forecast::Args),
     Report(report::Args),
     Export(export::Args),
@@ -101,6 +103,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Tables(a) => tables::run(&app, a).await,
         Command::Jobs(a) => jobs::run(&app, a).await,
         Command::Mine(a) => mine::run(&app, a).await,
+        Command::Sentiment(a) => sentiment::run(&app, a).await,
         Command::Forecast(a) => forecast::run(&app, a).await,
         Command::Report(a) => report::run(&app, a).await,
         Command::Export(a) => export::run(&app, a).await,

@@ -26,6 +26,8 @@ pub struct JobsConfig {
     pub churn_scores: ChurnConfig,
     #[serde(default)]
     pub recommendations: RecommendationsConfig,
+    #[serde(default)]
+    pub reviews: super::ReviewsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

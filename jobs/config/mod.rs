@@ -9,9 +9,11 @@ use crate::error::{Error, Result};
 
 mod audiences;
 mod job_settings;
+mod review_settings;
 
 pub use audiences::*;
 pub use job_settings::*;
+pub use review_settings::*;
 
 pub const DEFAULT_CONFIG_FILE: &str = "ecomwh.toml";
 pub const DEFAULT_WAREHOUSE: &str = "file://./warehouse";
@@ -108,6 +110,7 @@ fn default_formats() -> BTreeMap<String, String> {
         ("suppressions", "csv"),
         ("identifies", "jsonl"),
         ("fx_rates", "csv"),
+        ("reviews", "jsonl"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -242,6 +245,7 @@ impl Config {
         self.jobs.daily_aggregates.check()?;
         self.jobs.association_rules.check()?;
         self.jobs.churn_scores.check()?;
+        self.jobs.reviews.check()?;
         self.jobs.recommendations.check()?;
         self.jobs.rfm_segments.check()?;
         self.jobs.sales_forecast.check()?;
@@ -311,9 +315,9 @@ mod tests {
     }
 
     #[test]
-    fn the_example_config_parses_with_two_audiences_one_with_a_holdout() {
+    fn the_example_config_parses_with_three_audiences_one_with_a_holdout() {
         let cfg = full(EXAMPLE).expect("examples/ecomwh.toml parses");
-        assert_eq!(cfg.audiences.len(), 2);
+        assert_eq!(cfg.audiences.len(), 3);
         assert!(cfg.audiences.iter().any(|a| a.holdout_pct > 0.0) && cfg.audiences.iter().any(|a| a.holdout_pct == 0.0));
         assert!(cfg.audiences.iter().all(|a| a.destinations == ["files"]));
         assert!(cfg.destinations.contains_key("files"));

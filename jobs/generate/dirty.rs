@@ -55,6 +55,7 @@ fn plan(table: &str) -> Plan {
         "events" => p("event_id", "event_ts", None, None, Some("customer_id"), Some("product_id")),
         "identifies" => p("event_id", "ts", None, None, None, None),
         "fx_rates" => p("currency", "date", None, None, None, None),
+        "reviews" => p("review_id", "created_at", None, None, None, None),
         _ => p("email", "ts", None, None, None, None),
     }
 }

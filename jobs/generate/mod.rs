@@ -10,6 +10,7 @@ mod dirty;
 pub mod model;
 pub mod presets;
 mod real_world;
+mod reviews;
 mod rows;
 mod sink;
 
@@ -24,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::schemas::{raw_contract, RAW_TABLES};
 use crate::storage::warehouse::Warehouse;
 use model::{seasonality, time_of_day, weighted, Catalogue, Customer, CATEGORIES, COUNTRIES, SEARCH_TERMS};
-use rows::{event_row, order_row};
+use rows::{event_row, order_row, partial_refund};
 use sink::{Damage, TableSink};
 
 #[derive(Debug, Clone)]
@@ -97,15 +98,8 @@ struct Order {
     /// Refunded so far (cents), by a partial refund.
     refunded: i64,
     currency: String,
-}
-
-/// Half the refunds of shipped orders are partial (an item sent back, a goodwill credit): a
-/// quarter, half or three quarters of the goods' value, the order staying shipped. Chosen by
-/// the order id, not drawn from the shop's random stream, so everything else stays as it was.
-fn partial_refund(o: &Order) -> Option<i64> {
-    let h = o.id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
-    let goods = o.total - o.shipping;
-    (h % 2 == 0 && goods > 0).then(|| goods * (1 + ((h >> 8) % 3) as i64) / 4)
+    /// Catalogue indexes of its lines (what its customer may review).
+    products: Vec<usize>,
 }
 
 const REFERRERS: [&str; 5] = ["google", "direct", "newsletter", "instagram", "partner"];
@@ -222,6 +216,7 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
     let mut unsent: BTreeMap<usize, Vec<Option<String>>> = BTreeMap::new();
     let mut late_rows: BTreeMap<i64, Vec<Vec<Option<String>>>> = BTreeMap::new();
     let mut world = ChaCha8Rng::seed_from_u64(o.seed ^ 0x7ea1_0001);
+    let mut reviews = reviews::Reviews::new(o.seed, &cat, days);
 
     for day in 0..days {
         let date = o.start + Duration::days(day);
@@ -412,9 +407,13 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
                 },
                 _ => Status::Refunded,
             };
+            let was = ord.status;
             ord.status = next;
             let at = midnight + time_of_day(&mut rng) as i64;
             let c = &customers[ord.customer];
+            if was == Status::Paid && next == Status::Shipped {
+                reviews.shipped(day, &ord.products, c, COUNTRIES[c.country].0 == "DE");
+            }
             d.emit("orders", order_row(&ord, c, ts(ord.ts, c.country), ts(at, c.country))).await?;
             let later = match next {
                 Status::Paid => Some(rng.gen_range(1..4)),
@@ -424,6 +423,10 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
             if let Some(k) = later {
                 pending.entry(day + k).or_default().push(ord);
             }
+        }
+
+        for row in reviews.rows(day, &cat, &|secs| shop_ts(midnight + secs)) {
+            d.emit("reviews", row).await?;
         }
 
         // New orders, their funnel sessions, browsing, email engagement.
@@ -578,7 +581,8 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
             let net = gross - discount;
             let shipping = if free || net >= local(5000) { 0 } else { local(499) };
             let status = if rng.gen_bool(0.1) { Status::Placed } else { Status::Paid };
-            let ord = Order { id: oid, customer: ci, ts: last_t, status, total: net + shipping, discount, shipping, refunded: 0, currency };
+            let ord =
+                Order { id: oid, customer: ci, ts: last_t, status, total: net + shipping, discount, shipping, refunded: 0, currency, products: basket.clone() };
             d.emit("orders", order_row(&ord, c, ts(ord.ts, country), ts(last_t, country))).await?;
             let next_in = if status == Status::Placed { 1 } else { rng.gen_range(1..4) };
             pending.entry(day + next_in).or_default().push(ord);
@@ -628,7 +632,13 @@ pub async fn generate(wh: &Warehouse, o: &GenerateOptions) -> Result<GenerateSum
         }
     }
     let summary_json = serde_json::to_vec_pretty(&summary).map_err(|source| Error::Json { what: "summary".into(), source })?;
-    for (name, body) in [("dirty_rows.csv", ledger.join("\n").into_bytes()), ("affinities.csv", aff.into_bytes()), ("summary.json", summary_json)] {
+    let planted = serde_json::to_vec_pretty(&reviews.planted(&cat, o.start)).map_err(|source| Error::Json { what: "planted reviews".into(), source })?;
+    for (name, body) in [
+        ("dirty_rows.csv", ledger.join("\n").into_bytes()),
+        ("affinities.csv", aff.into_bytes()),
+        ("summary.json", summary_json),
+        ("planted_reviews.json", planted),
+    ] {
         let p = wh.path(&format!("_generator/{name}"));
         wh.store.put(&p, PutPayload::from(body)).await.map_err(|e| Error::storage(p.to_string(), e))?;
     }

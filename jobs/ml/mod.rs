@@ -8,4 +8,6 @@ pub mod forecast;
 pub mod fpgrowth;
 pub mod kmeans;
 pub mod recs;
+pub mod review_text;
 pub mod rules;
+pub mod vader;

@@ -22,6 +22,7 @@ macro_rules! registry {
 registry! {
     staging::Staging,
     daily_aggregates::DailyAggregates,
+    reviews::Reviews,
     user_profiles::UserProfiles,
     rfm_segments::RfmSegments,
     association_rules::AssociationRules,

@@ -34,7 +34,8 @@ pub struct Preset {
 }
 
 /// Every preset: add one line here and its SQL files to add a preset.
-const PRESETS: &[&Preset] = &[&ECOMWH, &SHOPIFY_CSV, &SHOPIFY_JSON, &WOOCOMMERCE_JSON, &SEGMENT, &RUDDERSTACK, &GA4, &SNOWPLOW, &ECB, &SQL];
+const PRESETS: &[&Preset] =
+    &[&ECOMWH, &SHOPIFY_CSV, &SHOPIFY_JSON, &WOOCOMMERCE_JSON, &SEGMENT, &RUDDERSTACK, &GA4, &SNOWPLOW, &ECB, &JUDGEME_CSV, &WOOCOMMERCE_REVIEWS, &SQL];
 
 pub fn find(name: &str) -> Option<&'static Preset> {
     PRESETS.iter().copied().find(|p| p.name == name)
@@ -461,6 +462,56 @@ pub const ECB: Preset = Preset {
     errors_to: "fx_rates",
     documented_at: "https://www.ecb.europa.eu/stats/policy_and_exchange_rates/euro_reference_exchange_rates/html/index.en.html",
     sql_dir: "ecb",
+    header: &[],
+    envelope: None,
+    settle_days: 0,
+};
+
+/// Judge.me's reviews CSV (the dashboard's export; an import file, with fewer of the same
+/// columns, reads too): a row per review, matched by header name. The file has no review id:
+/// the mapping derives one.
+pub const JUDGEME_CSV: Preset = Preset {
+    name: "judgeme_csv",
+    format: Some(RawFormat::Csv),
+    columns: &[
+        "title",
+        "body",
+        "rating",
+        "review_date",
+        "source",
+        "curated",
+        "reviewer_name",
+        "reviewer_email",
+        "product_id",
+        "product_handle",
+        "reply",
+        "reply_date",
+        "picture_urls",
+        "ip_address",
+        "location",
+        "metaobject_handle",
+    ],
+    default_path: "{date}/*.csv",
+    tables: &["reviews"],
+    errors_to: "reviews",
+    documented_at: "https://judge.me/help/en/",
+    sql_dir: "judgeme_csv",
+    header: &[],
+    envelope: None,
+    settle_days: 0,
+};
+
+/// WooCommerce's REST API v3 product reviews (`/wp-json/wc/v3/products/reviews`) as JSON lines,
+/// one review object per line, as an integration stores the API's pages.
+pub const WOOCOMMERCE_REVIEWS: Preset = Preset {
+    name: "woocommerce_reviews",
+    format: Some(RawFormat::Jsonl),
+    columns: &["id", "date_created_gmt", "product_id", "status", "reviewer_email", "review", "rating"],
+    default_path: "{date}/*",
+    tables: &["reviews"],
+    errors_to: "reviews",
+    documented_at: "https://woocommerce.github.io/woocommerce-rest-api-docs/#product-reviews",
+    sql_dir: "woocommerce_reviews",
     header: &[],
     envelope: None,
     settle_days: 0,

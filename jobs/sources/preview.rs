@@ -92,7 +92,7 @@ async fn run(rc: &RunContext<'_>, all: Vec<Source>, only: Option<&str>, limit: u
                     }
                 }
             }
-            let cols: Vec<String> = contract.columns.iter().map(|c| format!("\"{}\"", c.name)).collect();
+            let cols: Vec<String> = contract.columns.iter().filter(|c| !c.lookup_only).map(|c| format!("\"{}\"", c.name)).collect();
             let sample =
                 rc.engine.query(&format!("SELECT {} FROM {c} WHERE _reason IS NULL ORDER BY _seq LIMIT {limit}", cols.join(", ")), &p).await?.collect().await?;
             let sample_quarantined = rc
@@ -119,8 +119,11 @@ async fn run(rc: &RunContext<'_>, all: Vec<Source>, only: Option<&str>, limit: u
                 sample_quarantined,
             });
         }
-        // References read only the key; rates are read by value.
-        let cols: Vec<&str> = if contract.changes_only { contract.staged_names() } else { contract.key.iter().map(|k| k.as_str()).collect() };
+        // References read only the key (reviews find customers by email too); rates are read by value.
+        let mut cols: Vec<&str> = if contract.changes_only { contract.staged_names() } else { contract.key.iter().map(|k| k.as_str()).collect() };
+        if *table == "customers" {
+            cols.extend(["email", "updated_at"]);
+        }
         // A table nothing fills and nothing staged yet is empty, as in a run (an events-only
         // source on a new warehouse: its customers are unknown).
         let empty = staged_tonight.is_empty() && !rc.engine.has_table("staging", table) && contract.key.len() == 1;

@@ -2,7 +2,8 @@
 -- tonight's rows of the customers in landing.scope (landing.profiles_fresh, from
 -- user_profiles.sql), where a customer in scope without whole_row keeps the previous night's
 -- preferences (their inputs were not read); plus the previous row ($prev_dt) of everyone out
--- of scope, with its day counts moved on to the run date.
+-- of scope, with its day counts moved on to the run date. Review columns are added after
+-- (user_profiles.rs), from tonight's reviews.
 SELECT f.* REPLACE (
          CASE WHEN s.whole_row THEN f.top_category_1 ELSE p.top_category_1 END AS top_category_1,
          CASE WHEN s.whole_row THEN f.top_category_1_share ELSE p.top_category_1_share END AS top_category_1_share,
@@ -21,7 +22,7 @@ LEFT JOIN (
   WHERE dt = $prev_dt AND customer_id IN (SELECT customer_id FROM landing.scope WHERE NOT whole_row)
 ) p ON p.customer_id = f.customer_id
 UNION ALL
-SELECT * EXCLUDE (dt) REPLACE (
+SELECT * EXCLUDE (dt, reviews_written, mean_rating_given, last_review_sentiment, last_review_date) REPLACE (
          CAST($run_date - signup_date AS BIGINT) AS tenure_days,
          CAST($run_date - last_visit_date AS BIGINT) AS days_since_last_visit)
 FROM marts.user_profiles p

@@ -126,6 +126,37 @@ pub fn render(data: &Value) -> String {
         section(&mut body, "section-sales", "Sales, last 30 days", &format!("{kpis}{}", chart("chart-sales")));
     }
 
+    if let Some(w) = data["reviews"].as_array() {
+        let n: u64 = w.iter().map(|r| r["reviews"].as_u64().unwrap_or(0)).sum();
+        let mut t = String::from("<table><tr><th>product</th><th>reviews (window)</th><th>rating</th><th>rating trend</th><th>negative</th><th>negative trend</th><th>what they say</th></tr>");
+        for r in data["review_trends"].as_array().into_iter().flatten() {
+            t.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{:.2}</td><td>{:+.2}</td><td>{}</td><td>{:+.0} pt</td><td>{}</td></tr>",
+                escape(r["product_id"].as_str().unwrap_or("")),
+                int(r["reviews_window"].as_u64().unwrap_or(0)),
+                num(&r["rating_mean_window"]),
+                num(&r["rating_trend"]),
+                pct(num(&r["negative_share"])),
+                num(&r["negative_share_trend"]) * 100.0,
+                escape(&r["top_negative_phrases"].as_array().map(|a| a.iter().take(4).filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default()),
+            ));
+        }
+        t.push_str("</table>");
+        let complaints: Vec<String> = data["complaints"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| format!("{} ({})", escape(c["phrase"].as_str().unwrap_or("")), int(c["negative_reviews"].as_u64().unwrap_or(0))))
+            .collect();
+        let body_text = format!(
+            "<p>{} published reviews in the last 26 weeks.</p>{}<h3>Products whose reviews turned most negative</h3>{t}<h3>Top complaint phrases</h3><p>{}</p>",
+            int(n),
+            chart("chart-reviews"),
+            if complaints.is_empty() { "None yet.".to_string() } else { complaints.join(" · ") }
+        );
+        section(&mut body, "section-reviews", "Reviews", &body_text);
+    }
+
     if let Some(r) = data["rules"].as_array() {
         let mut t = String::from("<table><tr><th>customers who buy</th><th>also buy</th><th>support</th><th>confidence</th><th>lift</th><th>baskets</th></tr>");
         for x in r.iter().take(15) {
@@ -355,6 +386,13 @@ const SCRIPT: &str = r#"
       { type: 'line', label: 'conversion, holdout', data: a.map(x => conv(x.audience, 'holdout_conversion_rate')), borderColor: '#e8590c', showLine: false, pointRadius: 6, yAxisID: 'y1' }] },
     options: { plugins: { title: { display: true, text: 'Members per audience, and conversion since the cohort' } },
       scales: { y: { ticks: { callback: v => nf.format(v) } }, y1: { position: 'right', min: 0, grid: { drawOnChartArea: false }, ticks: { callback: v => pct.format(v) } } } } });
+  const rv = data.reviews || [];
+  make('chart-reviews', { data: { labels: rv.map(x => x.week), datasets: [
+      { type: 'bar', label: 'reviews', data: rv.map(x => x.reviews), backgroundColor: '#91a7ff', yAxisID: 'y' },
+      { type: 'line', label: 'mean rating', data: rv.map(x => x.rating), borderColor: '#2b8a3e', yAxisID: 'y1' },
+      { type: 'line', label: 'negative share (x5)', data: rv.map(x => x.negative_share * 5), borderColor: '#e03131', yAxisID: 'y1' }] },
+    options: { plugins: { title: { display: true, text: 'Reviews per week: rating and negative share' } },
+      scales: { y: { ticks: { callback: v => nf.format(v) } }, y1: { position: 'right', min: 0, max: 5, grid: { drawOnChartArea: false } } } } });
   const quality = (data.models || []).filter(x => /^(auc|recall_at_\d+|precision_at_\d+|hit_rate_at_\d+)$/.test(x.metric));
   make('chart-models', { type: 'bar', data: { labels: quality.map(x => x.model + ': ' + x.metric), datasets: [{ label: 'value', data: quality.map(x => x.value), backgroundColor: '#91a7ff' }] },
     options: { indexAxis: 'y', plugins: { title: { display: true, text: 'Quality on held-out data' }, legend: { display: false } }, scales: { x: { min: 0, max: 1 } } } });

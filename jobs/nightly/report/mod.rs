@@ -29,7 +29,7 @@ impl Job for Report {
 
     /// The page shows these jobs' tables.
     fn depends_on(&self) -> &'static [&'static str] {
-        &["staging", "rfm_segments", "association_rules", "sales_forecast", "recommendations", "churn_scores", "clv", "audiences"]
+        &["staging", "rfm_segments", "association_rules", "sales_forecast", "recommendations", "churn_scores", "clv", "audiences", "reviews"]
     }
 
     fn settings(&self, cfg: &crate::config::Config) -> Result<serde_json::Value> {
@@ -193,6 +193,25 @@ pub async fn build(engine: &Engine, date: chrono::NaiveDate, current: &[JobRepor
                        FROM (SELECT *, row_number() OVER (PARTITION BY audience, destination ORDER BY dt DESC, started_at DESC) AS rn \
                              FROM marts.export_runs WHERE dt <= $run_date) WHERE rn = 1 ORDER BY audience, destination";
             data.insert("exports".into(), Value::Array(rows(engine, sql, &p).await?));
+        }
+    }
+    if engine.has_table("marts", "product_reviews") {
+        let sql = "SELECT CAST(CAST(date_trunc('week', created_at) AS DATE) AS VARCHAR) AS week, count(*) AS reviews, avg(CAST(rating AS DOUBLE)) AS rating, \
+                   avg(CASE WHEN sentiment = 'negative' THEN 1.0 ELSE 0.0 END) AS negative_share, \
+                   avg(CASE WHEN sentiment = 'positive' THEN 1.0 ELSE 0.0 END) AS positive_share \
+                   FROM marts.review_sentiment WHERE dt = $run_date AND status = 'published' AND CAST(created_at AS DATE) > $run_date - INTERVAL '182' DAY \
+                   GROUP BY 1 ORDER BY 1";
+        let weeks = rows(engine, sql, &p).await?;
+        if !weeks.is_empty() {
+            data.insert("reviews".into(), Value::Array(weeks));
+            let sql = "SELECT product_id, reviews_window, rating_mean_window, rating_trend, negative_share, negative_share_trend, top_negative_phrases \
+                       FROM marts.product_reviews WHERE dt = $run_date AND reviews_window >= 3 AND negative_share_trend IS NOT NULL \
+                       ORDER BY negative_share_trend DESC, product_id LIMIT 10";
+            data.insert("review_trends".into(), Value::Array(rows(engine, sql, &p).await?));
+            let sql = "SELECT phrase, sum(negative_reviews) AS negative_reviews FROM marts.review_phrases \
+                       WHERE dt = $run_date AND scope = 'category' AND kind = 'phrase' AND polarity = 'negative' \
+                       GROUP BY phrase ORDER BY 2 DESC, 1 LIMIT 15";
+            data.insert("complaints".into(), Value::Array(rows(engine, sql, &p).await?));
         }
     }
     if engine.has_table("marts", "model_metrics") {
