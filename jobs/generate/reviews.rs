@@ -1,6 +1,6 @@
 //! The sample shop's product reviews, written a few days after an order ships. Two planted
-//! problems for tests to find: the most popular product starts arriving late halfway through
-//! the history (delivery complaints, 1-2 stars), and the first fashion product runs small
+//! problems for tests to find: the catalogue's first product (one of its best sellers) starts
+//! arriving late halfway through the history (delivery complaints, 1-2 stars), and the first fashion product runs small
 //! all along (size complaints, 2-3 stars). A few reviews are edited later, some hidden, some
 //! carry only an email, some only a rating, and German customers sometimes write in German.
 //! Drawn from their own random stream, so the rest of the shop is the same with or without them.

@@ -94,7 +94,9 @@ impl TextModel {
 }
 
 /// Fit by AdaGrad over the rows in their given order (deterministic), `epochs` passes, an L2
-/// penalty `l2` per row. Classes are weighted to balance them, as negative reviews are few.
+/// penalty `l2` per row. Classes are weighted to balance them, as negative reviews are few; the
+/// intercept is then moved back by the weights' log ratio, so predictions are probabilities at
+/// the data's own class balance.
 pub fn fit(rows: &[Vec<(u32, f32)>], labels: &[bool], epochs: usize, l2: f64) -> TextModel {
     let pos = labels.iter().filter(|l| **l).count().max(1) as f64;
     let neg = (labels.len() as f64 - pos).max(1.0);
@@ -118,7 +120,7 @@ pub fn fit(rows: &[Vec<(u32, f32)>], labels: &[bool], epochs: usize, l2: f64) ->
             }
         }
     }
-    TextModel { bias, weights: w.into_iter().enumerate().filter(|(_, v)| *v != 0.0).map(|(k, v)| (k as u32, v)).collect() }
+    TextModel { bias: bias - (w_pos / w_neg).ln(), weights: w.into_iter().enumerate().filter(|(_, v)| *v != 0.0).map(|(k, v)| (k as u32, v)).collect() }
 }
 
 const STOPWORDS: &[&str] = &[
@@ -176,9 +178,17 @@ impl Counts {
 
 /// Log-odds of each phrase in `neg` against `pos`, shrunk towards `prior` (all reviews' counts,
 /// scaled to `prior_weight` phrases): z = delta / sd. Phrases seen in fewer than `min_count`
-/// reviews of the group they describe are left out. Returns (negative phrases by z descending,
-/// positive phrases by z ascending), `top` of each.
-pub fn distinct_phrases(neg: &Counts, pos: &Counts, prior: &Counts, prior_weight: f64, min_count: u64, top: usize) -> (Vec<Distinct>, Vec<Distinct>) {
+/// reviews of the group they describe, or with |z| below `min_z`, are left out. Returns
+/// (negative phrases by z descending, positive phrases by z ascending), `top` of each.
+pub fn distinct_phrases(
+    neg: &Counts,
+    pos: &Counts,
+    prior: &Counts,
+    prior_weight: f64,
+    min_count: u64,
+    min_z: f64,
+    top: usize,
+) -> (Vec<Distinct>, Vec<Distinct>) {
     let a0 = prior_weight;
     let prior_total = prior.total.max(1) as f64;
     let mut all: Vec<Distinct> = vec![];
@@ -197,7 +207,7 @@ pub fn distinct_phrases(neg: &Counts, pos: &Counts, prior: &Counts, prior_weight
     }
     let by = |neg_side: bool| {
         let mut v: Vec<Distinct> =
-            all.iter().filter(|d| if neg_side { d.z > 0.0 && d.negative >= min_count } else { d.z < 0.0 && d.positive >= min_count }).cloned().collect();
+            all.iter().filter(|d| if neg_side { d.z > min_z && d.negative >= min_count } else { d.z < -min_z && d.positive >= min_count }).cloned().collect();
         v.sort_by(|a, b| {
             let (x, y) = if neg_side { (b.z, a.z) } else { (a.z, b.z) };
             x.total_cmp(&y).then_with(|| a.phrase.cmp(&b.phrase))
@@ -249,7 +259,7 @@ mod tests {
             pos.add(&phrases(t));
             all.add(&phrases(t));
         }
-        let (n, p) = distinct_phrases(&neg, &pos, &all, 100.0, 2, 3);
+        let (n, p) = distinct_phrases(&neg, &pos, &all, 100.0, 2, 0.0, 3);
         assert_eq!(n[0].phrase, "late");
         assert_eq!(n[0].negative, 3);
         assert!(p.iter().any(|d| d.phrase == "good"), "{p:?}");

@@ -151,7 +151,8 @@ async fn overlay(rc: &RunContext<'_>, table: &str, cols: &[&str], classified: &[
         parts.push(format!("SELECT {list}, CAST($run_date AS DATE) AS dt FROM landing.{name} WHERE _reason IS NULL"));
     }
     if parts.is_empty() {
-        parts.push(format!("SELECT {list}, CAST(NULL AS DATE) AS dt FROM (SELECT CAST(NULL AS VARCHAR) AS \"{}\") WHERE false", cols.join("")));
+        let nulls = cols.iter().map(|c| format!("CAST(NULL AS VARCHAR) AS \"{c}\"")).collect::<Vec<_>>().join(", ");
+        parts.push(format!("SELECT {nulls}, CAST(NULL AS DATE) AS dt WHERE false"));
     }
     let p = params([("run_date", date_param(rc.date))]);
     let (_, dir) = rc.scratch_query(&format!("overlay_{table}"), &parts.join(" UNION ALL "), &p).await?;

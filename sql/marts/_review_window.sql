@@ -9,5 +9,5 @@ WITH products AS (
 SELECT r.product_id, p.category, r.rating, r.text
 FROM marts.review_sentiment r
 LEFT JOIN products p ON p.product_id = r.product_id
-WHERE r.dt = $run_date AND r.status = 'published' AND r.text <> '' AND CAST(r.created_at AS DATE) > $window_start
+WHERE r.dt = $run_date AND r.status = 'published' AND r.text <> '' AND shop_date(r.created_at) > $window_start
 ORDER BY r.product_id, r.review_id

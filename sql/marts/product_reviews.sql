@@ -3,7 +3,7 @@
 -- ($window_start, run date] against the window before ($prev_window_start, $window_start]:
 -- rating and sentiment shares and their trends, the top phrases of marts.review_phrases.
 WITH r AS (
-  SELECT product_id, rating, sentiment, vader_compound, created_at, CAST(created_at AS DATE) AS day
+  SELECT product_id, rating, sentiment, vader_compound, created_at, shop_date(created_at) AS day
   FROM marts.review_sentiment
   WHERE dt = $run_date AND status = 'published'
 ),

@@ -103,7 +103,7 @@ pub fn ledger(path: &Path) -> Vec<[String; 5]> {
         .collect()
 }
 
-pub const RAW_TABLES: &[&str] = &["customers", "products", "fx_rates", "orders", "order_items", "events", "suppressions", "identifies"];
+pub const RAW_TABLES: &[&str] = &["customers", "products", "fx_rates", "orders", "order_items", "events", "suppressions", "identifies", "reviews"];
 
 /// The dt=YYYY-MM-DD inside a raw file path.
 pub fn dt_of(file: &str) -> String {

@@ -196,10 +196,10 @@ pub async fn build(engine: &Engine, date: chrono::NaiveDate, current: &[JobRepor
         }
     }
     if engine.has_table("marts", "product_reviews") {
-        let sql = "SELECT CAST(CAST(date_trunc('week', created_at) AS DATE) AS VARCHAR) AS week, count(*) AS reviews, avg(CAST(rating AS DOUBLE)) AS rating, \
+        let sql = "SELECT CAST(CAST(date_trunc('week', shop_date(created_at)) AS DATE) AS VARCHAR) AS week, count(*) AS reviews, avg(CAST(rating AS DOUBLE)) AS rating, \
                    avg(CASE WHEN sentiment = 'negative' THEN 1.0 ELSE 0.0 END) AS negative_share, \
                    avg(CASE WHEN sentiment = 'positive' THEN 1.0 ELSE 0.0 END) AS positive_share \
-                   FROM marts.review_sentiment WHERE dt = $run_date AND status = 'published' AND CAST(created_at AS DATE) > $run_date - INTERVAL '182' DAY \
+                   FROM marts.review_sentiment WHERE dt = $run_date AND status = 'published' AND shop_date(created_at) > $run_date - INTERVAL '182' DAY \
                    GROUP BY 1 ORDER BY 1";
         let weeks = rows(engine, sql, &p).await?;
         if !weeks.is_empty() {

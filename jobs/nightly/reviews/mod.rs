@@ -7,12 +7,12 @@
 //! (the latest fifth of the reviews with text held out); that night scores every review's
 //! model_score again, the lexicon's scores still carried over.
 //!
-//! Sentiment rule: a review without text takes its rating's (1-2 negative, 3 neutral, 4-5
-//! positive). Otherwise, when the model beat the lexicon on the held-out reviews (AUC for
-//! "rating <= 2"), the model decides negative (model_score >= 0.5) and the lexicon positive or
-//! neutral (compound >= 0.05); else the lexicon alone decides with VADER's usual thresholds
-//! (compound >= 0.05 positive, <= -0.05 negative).
-
+//! Sentiment rule (`sentiment_source` says which part decided): a review without text takes its
+//! rating's sentiment (1-2 negative, 3 neutral, 4-5 positive). With the model in use (it beat
+//! the lexicon on the held-out reviews, AUC for "rating <= 2"), model_score >= 0.5 is negative.
+//! Otherwise, when the lexicon finds no sentiment word (pos = neg = 0: another language, or words
+//! it lacks), the rating decides; else the lexicon: compound >= 0.05 positive, and without the
+//! model <= -0.05 negative (VADER's usual thresholds), else neutral.
 mod model;
 mod products;
 mod rows;
@@ -124,15 +124,21 @@ impl Job for Reviews {
 #[cfg(test)]
 mod tests {
     use super::rows::sentiment;
+    use crate::ml::vader::Scores;
 
     #[test]
     fn the_rule_for_text_rating_lexicon_and_model() {
-        assert_eq!(sentiment(1, false, 0.0, None), "negative");
-        assert_eq!(sentiment(3, false, 0.0, Some(0.9)), "neutral");
-        assert_eq!(sentiment(5, true, -0.6, None), "negative");
-        assert_eq!(sentiment(5, true, 0.0, None), "neutral");
-        assert_eq!(sentiment(5, true, 0.6, Some(0.7)), "negative");
-        assert_eq!(sentiment(2, true, 0.6, Some(0.2)), "positive");
-        assert_eq!(sentiment(2, true, -0.6, Some(0.2)), "neutral");
+        let v = |compound: f64, pos: f64, neg: f64| Scores { neg, neu: 1.0 - pos - neg, pos, compound };
+        let silent = v(0.0, 0.0, 0.0);
+        assert_eq!(sentiment(1, false, &silent, None), ("negative", "rating"));
+        assert_eq!(sentiment(3, false, &silent, Some(0.9)), ("neutral", "rating"));
+        assert_eq!(sentiment(5, true, &v(-0.6, 0.0, 0.4), None), ("negative", "lexicon"));
+        assert_eq!(sentiment(5, true, &v(0.0, 0.2, 0.2), None), ("neutral", "lexicon"));
+        assert_eq!(sentiment(5, true, &v(0.6, 0.4, 0.0), Some(0.7)), ("negative", "model"));
+        assert_eq!(sentiment(2, true, &v(0.6, 0.4, 0.0), Some(0.2)), ("positive", "lexicon"));
+        assert_eq!(sentiment(2, true, &v(-0.6, 0.0, 0.4), Some(0.2)), ("neutral", "lexicon"));
+        // "Sehr gut, gerne wieder." says nothing to the English lexicon: the stars decide.
+        assert_eq!(sentiment(5, true, &silent, Some(0.1)), ("positive", "rating"));
+        assert_eq!(sentiment(2, true, &silent, None), ("negative", "rating"));
     }
 }

@@ -29,11 +29,12 @@ pub struct Model {
     pub in_use: bool,
 }
 
-/// Train on the older four fifths of the rated reviews with text (by created_at), evaluate on
+/// Train on the older four fifths of the published reviews with text (by created_at), evaluate on
 /// the newest fifth against the lexicon (AUC of -compound), then refit on all of them. None
 /// when there are too few reviews or only one class. Returns the model and its metrics.
 pub fn train(reviews: &[Review], scored: &[Scored], min_reviews: u32) -> (Option<Model>, Vec<(String, f64)>) {
-    let mut idx: Vec<usize> = (0..reviews.len()).filter(|&i| !reviews[i].text.trim().is_empty()).collect();
+    // Hidden reviews (spam, awaiting moderation) teach nothing about the shop's customers.
+    let mut idx: Vec<usize> = (0..reviews.len()).filter(|&i| reviews[i].status == "published" && !reviews[i].text.trim().is_empty()).collect();
     idx.sort_by(|&a, &b| (reviews[a].created_at, &reviews[a].id).cmp(&(reviews[b].created_at, &reviews[b].id)));
     let label = |i: usize| reviews[i].rating <= 2;
     let negatives = idx.iter().filter(|&&i| label(i)).count();

@@ -19,8 +19,10 @@ use crate::sqlfiles;
 
 /// Weight of the shop's phrase counts in each product's and category's log-odds (in phrases).
 const PRIOR_WEIGHT: f64 = 500.0;
-/// A phrase must be in this many reviews of the side it describes.
+/// A phrase must be in this many reviews of the side it describes, and set it apart at about
+/// 95% confidence (|z| of at least 1.96).
 const MIN_REVIEWS: u64 = 2;
+const MIN_Z: f64 = 1.96;
 
 /// One scope's reviews: phrases of its negative and positive ones, aspect mentions.
 #[derive(Default)]
@@ -114,7 +116,7 @@ pub async fn build(rc: &RunContext<'_>, cfg: &ReviewsConfig) -> Result<(u64, u64
     }
     let mut o = Out::default();
     for ((scope, id), s) in &scopes {
-        let (neg, pos) = distinct_phrases(&s.neg, &s.pos, &shop, PRIOR_WEIGHT, MIN_REVIEWS, cfg.top_phrases as usize);
+        let (neg, pos) = distinct_phrases(&s.neg, &s.pos, &shop, PRIOR_WEIGHT, MIN_REVIEWS, MIN_Z, cfg.top_phrases as usize);
         for (polarity, list) in [("negative", neg), ("positive", pos)] {
             for (k, d) in list.into_iter().enumerate() {
                 o.push(scope, id, "phrase", Some(polarity), k as i64 + 1, d.phrase, Some(d.z), d.negative as i64, d.positive as i64, s.reviews);

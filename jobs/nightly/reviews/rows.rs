@@ -34,17 +34,21 @@ pub struct Scored {
     pub features: Vec<(u32, f32)>,
     pub model_score: Option<f64>,
     pub sentiment: &'static str,
+    /// What decided the sentiment: rating, model or lexicon.
+    pub source: &'static str,
     rating: i64,
     has_text: bool,
 }
 
 impl Scored {
-    /// With the model's score (when there is a model) and the sentiment rule applied; `in_use`:
-    /// the model decides negative sentiment.
+    /// With the model's score (when there is a model and text) and the sentiment rule applied;
+    /// `in_use`: the model decides negative sentiment.
     pub fn labelled(mut self, model: Option<&TextModel>, in_use: bool) -> Scored {
-        self.model_score = model.map(|m| m.predict(&self.features));
+        self.model_score = model.filter(|_| self.has_text).map(|m| m.predict(&self.features));
         let decisive = self.model_score.filter(|_| in_use);
-        self.sentiment = sentiment(self.rating, self.has_text, self.vader.compound, decisive);
+        let (sentiment, source) = sentiment(self.rating, self.has_text, &self.vader, decisive);
+        self.sentiment = sentiment;
+        self.source = source;
         self.features = vec![];
         self
     }
@@ -121,9 +125,10 @@ pub fn score(reviews: &[Review], carried: &HashMap<String, (String, Scores)>) ->
             let fresh = kept.is_none();
             let s = Scored {
                 vader: kept.unwrap_or_else(|| vader.polarity_scores(&r.text)),
-                features: crate::ml::review_text::features(&r.text),
+                features: if r.text.trim().is_empty() { vec![] } else { crate::ml::review_text::features(&r.text) },
                 model_score: None,
                 sentiment: "neutral",
+                source: "rating",
                 rating: r.rating,
                 has_text: !r.text.trim().is_empty(),
             };
@@ -152,6 +157,7 @@ pub fn schema() -> SchemaRef {
         Field::new("vader_neg", DataType::Float64, false),
         Field::new("model_score", DataType::Float64, true),
         Field::new("sentiment", DataType::Utf8, false),
+        Field::new("sentiment_source", DataType::Utf8, false),
     ]))
 }
 
@@ -177,25 +183,28 @@ pub fn batch(reviews: &[Review], scored: &[Scored]) -> Result<RecordBatch> {
             f(|x| x.vader.neg),
             Arc::new(scored.iter().map(|x| x.model_score).collect::<Float64Array>()),
             Arc::new(scored.iter().map(|x| Some(x.sentiment)).collect::<StringArray>()),
+            Arc::new(scored.iter().map(|x| Some(x.source)).collect::<StringArray>()),
         ],
     )?)
 }
 
-/// A review's sentiment from its scores (see the module's rule).
-pub fn sentiment(rating: i64, has_text: bool, compound: f64, model_score: Option<f64>) -> &'static str {
+/// A review's sentiment and what decided it (see the module's rule).
+pub fn sentiment(rating: i64, has_text: bool, vader: &Scores, model_score: Option<f64>) -> (&'static str, &'static str) {
+    let by_rating = |r: i64| match r {
+        ..=2 => "negative",
+        3 => "neutral",
+        _ => "positive",
+    };
     if !has_text {
-        return match rating {
-            ..=2 => "negative",
-            3 => "neutral",
-            _ => "positive",
-        };
+        return (by_rating(rating), "rating");
     }
+    let silent = vader.pos == 0.0 && vader.neg == 0.0;
     match model_score {
-        Some(p) if p >= 0.5 => "negative",
-        Some(_) if compound >= 0.05 => "positive",
-        Some(_) => "neutral",
-        None if compound >= 0.05 => "positive",
-        None if compound <= -0.05 => "negative",
-        None => "neutral",
+        Some(p) if p >= 0.5 => ("negative", "model"),
+        _ if silent => (by_rating(rating), "rating"),
+        Some(_) => (if vader.compound >= 0.05 { "positive" } else { "neutral" }, "lexicon"),
+        None if vader.compound >= 0.05 => ("positive", "lexicon"),
+        None if vader.compound <= -0.05 => ("negative", "lexicon"),
+        None => ("neutral", "lexicon"),
     }
 }

@@ -4,7 +4,8 @@
 -- The API gives no modification date: updated_at = created_at, so of two versions of a review in
 -- one night the later line (or file) wins. Status: approved is published; hold (awaiting
 -- moderation), spam, and unspam / untrash (restore actions whose resulting state the object does
--- not say) are hidden; trash is left out, counted as ignored; anything else is quarantined by the
+-- not say) and trash (a review the shop deleted, restorable: staged so that its earlier approved
+-- version stops counting) are hidden; anything else is quarantined by the
 -- status check. Rating 0 is WooCommerce's review without stars (ratings 0 to 5): left out,
 -- counted as `unrated`. A product id 0 is no product (quarantined as missing). The body is `review`
 -- (HTML, wpautop's paragraphs in the view context) as plain text: tags removed, the common
@@ -46,9 +47,9 @@ SELECT
   CASE _status
     WHEN 'approved' THEN 'published'
     WHEN 'hold' THEN 'hidden' WHEN 'spam' THEN 'hidden'
-    WHEN 'unspam' THEN 'hidden' WHEN 'untrash' THEN 'hidden'
+    WHEN 'unspam' THEN 'hidden' WHEN 'untrash' THEN 'hidden' WHEN 'trash' THEN 'hidden'
     ELSE "status"
   END AS status,
-  CASE WHEN _status = 'trash' THEN 'trash' WHEN trim("rating") = '0' THEN 'unrated' END AS _ignored,
+  CASE WHEN trim("rating") = '0' THEN 'unrated' END AS _ignored,
   _raw, _error, _file, _line, _seq
 FROM t
