@@ -100,8 +100,8 @@ impl Job for Reviews {
         let sql = match (inc.prev(), since) {
             (Some(prev), s) if s == prev => format!(
                 "SELECT * FROM landing.review_scored UNION ALL \
-                 SELECT * EXCLUDE (dt) FROM marts.review_sentiment WHERE dt = DATE '{prev}' \
-                 AND review_id NOT IN (SELECT review_id FROM landing.review_scored) ORDER BY review_id"
+                 SELECT * EXCLUDE (dt) FROM marts.review_sentiment p WHERE p.dt = DATE '{prev}' \
+                 AND NOT EXISTS (SELECT 1 FROM landing.review_scored s WHERE s.review_id = p.review_id) ORDER BY review_id"
             ),
             _ => "SELECT * FROM landing.review_scored ORDER BY review_id".to_string(),
         };
