@@ -70,12 +70,12 @@ fn the_report_renders_every_section_in_a_browser() {
     let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:?}");
     assert!(dom.contains("data-ready=\"true\""), "the report script did not finish");
-    for id in ["chart-run-jobs", "chart-run-history", "chart-quarantine", "chart-sales", "chart-rules", "chart-segments", "chart-forecast"] {
+    for id in ["chart-run-jobs", "chart-run-history", "chart-quarantine", "chart-sales", "chart-rules", "chart-segments", "chart-forecast", "chart-reviews"] {
         let at = dom.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("{id} missing"));
         let tag_end = at + dom[at..].find('>').unwrap();
         assert!(dom[at..tag_end].contains("data-drawn=\"true\""), "{id} was not drawn");
     }
-    for section in ["section-run", "section-quarantine", "section-sales", "section-rules", "section-segments", "section-forecast"] {
+    for section in ["section-run", "section-quarantine", "section-sales", "section-rules", "section-segments", "section-forecast", "section-reviews"] {
         assert!(dom.contains(&format!("id=\"{section}\"")), "{section} missing");
     }
     // Numbers for people: thousands separators and money.
@@ -134,6 +134,12 @@ fn the_demo_builds_every_table_exports_files_and_reports_every_section() {
     assert!(count(&url, "SELECT count(*) FROM audience_members WHERE audience = 'win_back' AND holdout") > 0);
     assert!(count(&url, "SELECT count(*) FROM audience_uplift WHERE audience = 'win_back' AND holdout_members > 0 AND conversion_diff IS NOT NULL") > 0);
 
+    // Reviews reach audiences: customers whose latest review is negative.
+    assert!(count(&url, "SELECT count(*) FROM audience_members WHERE audience = 'unhappy_reviewers'") > 0);
+    for t in ["marts.review_sentiment", "marts.product_reviews", "marts.review_phrases", "marts.review_model"] {
+        assert!(names.iter().any(|n| n == t), "{t} missing from {names:?}");
+    }
+
     // Exported files, pointed at in the summary.
     let last = (chrono::Utc::now().date_naive() - chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
     let csv = dir.path().join(format!("warehouse/exports/files/win_back/dt={last}"));
@@ -149,7 +155,7 @@ fn the_demo_builds_every_table_exports_files_and_reports_every_section() {
     let (dom, log) = load(&page, None);
     let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:?}");
-    for id in ["run-jobs", "run-history", "quarantine", "sales", "rules", "segments", "forecast", "audiences", "models"] {
+    for id in ["run-jobs", "run-history", "quarantine", "sales", "rules", "segments", "forecast", "reviews", "audiences", "models"] {
         let id = format!("chart-{id}");
         let at = dom.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("{id} missing"));
         let tag_end = at + dom[at..].find('>').unwrap();
