@@ -41,9 +41,9 @@ pub struct ColumnContract {
     pub values: Vec<String>,
     /// Staged table whose key this column references.
     pub references: Option<String>,
-    /// Read to resolve another column, never staged (an email that finds its customer).
-    #[serde(default)]
-    pub lookup_only: bool,
+    /// A staged table this column finds its row in, by the column of the same name; read for
+    /// that, never staged (an email that finds its customer).
+    pub lookup: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -119,7 +119,7 @@ impl RawContract {
 
     /// The columns of the staged table: the raw ones, then those staging adds.
     pub fn staged_names(&self) -> Vec<&str> {
-        self.columns.iter().filter(|c| !c.lookup_only).chain(&self.staged).map(|c| c.name.as_str()).collect()
+        self.columns.iter().filter(|c| c.lookup.is_none()).chain(&self.staged).map(|c| c.name.as_str()).collect()
     }
 }
 
@@ -164,9 +164,13 @@ mod tests {
                 assert!(crate::sqlfiles::sql("staging", &c.table).unwrap().contains(&col.name), "{}.{} is not computed", c.table, col.name);
             }
             for col in &c.columns {
+                let pos = |t: &str| RAW_TABLES.iter().position(|x| *x == t).unwrap();
                 if let Some(r) = &col.references {
-                    let pos = |t: &str| RAW_TABLES.iter().position(|x| *x == t).unwrap();
                     assert!(pos(r) < pos(&c.table), "{} references a later table", c.table);
+                }
+                if let Some(t) = &col.lookup {
+                    assert!(pos(t) < pos(&c.table), "{} looks up a later table", c.table);
+                    assert!(raw_contract(t).unwrap().column_names().contains(&col.name.as_str()), "{t} has no column {}", col.name);
                 }
             }
         }

@@ -10,20 +10,6 @@ use std::collections::BTreeMap;
 use common::feeds::*;
 use common::*;
 
-/// Quarantined rows of `table` on `date` as "<file> <line> <reason>", sorted.
-fn quarantined(wh: &LocalWh, table: &str, date: &str) -> Vec<String> {
-    let mut v: Vec<String> = sql(&wh.url, &format!("SELECT source_file, line_no, reason FROM quarantine.{table} WHERE dt = '{date}'"))
-        .into_iter()
-        .map(|r| format!("{} {} {}", r["source_file"].rsplit('/').next().unwrap_or(""), r["line_no"], r["reason"]))
-        .collect();
-    v.sort();
-    v
-}
-
-fn keys(rows: &BTreeMap<String, BTreeMap<String, String>>) -> Vec<&str> {
-    rows.keys().map(String::as_str).collect()
-}
-
 #[test]
 fn shopify_api_orders_fill_orders_lines_customers_and_products() {
     let wh = local_wh();

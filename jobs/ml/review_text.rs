@@ -97,7 +97,7 @@ impl TextModel {
 /// penalty `l2` per row. Classes are weighted to balance them, as negative reviews are few; the
 /// intercept is then moved back by the weights' log ratio, so predictions are probabilities at
 /// the data's own class balance.
-pub fn fit(rows: &[Vec<(u32, f32)>], labels: &[bool], epochs: usize, l2: f64) -> TextModel {
+pub fn fit(rows: &[&[(u32, f32)]], labels: &[bool], epochs: usize, l2: f64) -> TextModel {
     let pos = labels.iter().filter(|l| **l).count().max(1) as f64;
     let neg = (labels.len() as f64 - pos).max(1.0);
     let (w_pos, w_neg) = (labels.len() as f64 / (2.0 * pos), labels.len() as f64 / (2.0 * neg));
@@ -112,7 +112,7 @@ pub fn fit(rows: &[Vec<(u32, f32)>], labels: &[bool], epochs: usize, l2: f64) ->
             let err = (p - if y { 1.0 } else { 0.0 }) * if y { w_pos } else { w_neg };
             b2 += err * err;
             bias -= rate * err / b2.sqrt();
-            for (k, v) in x {
+            for (k, v) in x.iter() {
                 let k = *k as usize;
                 let g = err * *v as f64 + l2 * w[k];
                 g2[k] += g * g;
@@ -242,7 +242,8 @@ mod tests {
     fn the_model_learns_a_word_it_was_not_told_about() {
         let texts = ["runs small", "arrived late", "love it", "great value", "too small sadly", "very late parcel", "works great", "love the colour"];
         let labels = [true, true, false, false, true, true, false, false];
-        let rows: Vec<_> = texts.iter().map(|t| features(t)).collect();
+        let owned: Vec<_> = texts.iter().map(|t| features(t)).collect();
+        let rows: Vec<&[(u32, f32)]> = owned.iter().map(Vec::as_slice).collect();
         let m = fit(&rows, &labels, 30, 1e-6);
         assert!(m.predict(&features("small")) > 0.5 && m.predict(&features("great")) < 0.5);
         assert_eq!(m, fit(&rows, &labels, 30, 1e-6), "deterministic");

@@ -58,6 +58,9 @@ async fn run(rc: &RunContext<'_>, all: Vec<Source>, only: Option<&str>, limit: u
     let p = params([("run_date", date_param(rc.date))]);
     let feeds = super::land::land_sources(rc, all).await?;
     let mut out = vec![];
+    // (table, column) pairs that later tables look rows up by (reviews find customers by email).
+    let lookups: Vec<(String, String)> =
+        crate::schemas::raw_contracts()?.into_iter().flat_map(|c| c.columns.into_iter().filter_map(|col| col.lookup.map(|t| (t, col.name)))).collect();
     // In staging order, each table's mapped rows join what is staged already, so that later
     // tables' references see the night's customers and products.
     for table in RAW_TABLES {
@@ -92,7 +95,7 @@ async fn run(rc: &RunContext<'_>, all: Vec<Source>, only: Option<&str>, limit: u
                     }
                 }
             }
-            let cols: Vec<String> = contract.columns.iter().filter(|c| !c.lookup_only).map(|c| format!("\"{}\"", c.name)).collect();
+            let cols: Vec<String> = contract.columns.iter().filter(|c| c.lookup.is_none()).map(|c| format!("\"{}\"", c.name)).collect();
             let sample =
                 rc.engine.query(&format!("SELECT {} FROM {c} WHERE _reason IS NULL ORDER BY _seq LIMIT {limit}", cols.join(", ")), &p).await?.collect().await?;
             let sample_quarantined = rc
@@ -119,10 +122,12 @@ async fn run(rc: &RunContext<'_>, all: Vec<Source>, only: Option<&str>, limit: u
                 sample_quarantined,
             });
         }
-        // References read only the key (reviews find customers by email too); rates are read by value.
+        // References read only the key, lookups their column and the latest version; rates are
+        // read by value.
         let mut cols: Vec<&str> = if contract.changes_only { contract.staged_names() } else { contract.key.iter().map(|k| k.as_str()).collect() };
-        if *table == "customers" {
-            cols.extend(["email", "updated_at"]);
+        cols.extend(lookups.iter().filter(|(t, _)| t == table).map(|(_, c)| c.as_str()));
+        if cols.len() > contract.key.len() && !contract.changes_only {
+            cols.extend(contract.version.as_deref());
         }
         // A table nothing fills and nothing staged yet is empty, as in a run (an events-only
         // source on a new warehouse: its customers are unknown).

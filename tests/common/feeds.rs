@@ -73,3 +73,18 @@ pub fn gzip_to(src: &Path, dst: &Path) {
     gz.write_all(&std::fs::read(src).unwrap()).unwrap();
     gz.finish().unwrap();
 }
+
+/// Quarantined rows of `table` on `date` as "<file> <line> <reason>", sorted.
+pub fn quarantined(wh: &LocalWh, table: &str, date: &str) -> Vec<String> {
+    let mut v: Vec<String> = sql(&wh.url, &format!("SELECT source_file, line_no, reason FROM quarantine.{table} WHERE dt = '{date}'"))
+        .into_iter()
+        .map(|r| format!("{} {} {}", r["source_file"].rsplit('/').next().unwrap_or(""), r["line_no"], r["reason"]))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The keys of rows from [`staged`].
+pub fn keys(rows: &BTreeMap<String, BTreeMap<String, String>>) -> Vec<&str> {
+    rows.keys().map(String::as_str).collect()
+}

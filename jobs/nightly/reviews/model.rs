@@ -45,7 +45,7 @@ pub fn train(reviews: &[Review], scored: &[Scored], min_reviews: u32) -> (Option
     }
     let cut = idx.len() * 4 / 5;
     let (train, held) = idx.split_at(cut);
-    let rows = |ix: &[usize]| ix.iter().map(|&i| scored[i].features.clone()).collect::<Vec<_>>();
+    let rows = |ix: &[usize]| ix.iter().map(|&i| scored[i].features.as_slice()).collect::<Vec<_>>();
     let labels = |ix: &[usize]| ix.iter().map(|&i| label(i)).collect::<Vec<_>>();
     let first = fit(&rows(train), &labels(train), EPOCHS, L2);
     let held_labels = labels(held);
