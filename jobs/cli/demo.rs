@@ -112,7 +112,7 @@ pub async fn run(app: &super::app::App, a: Args) -> Result<()> {
             println!("  {f}");
         }
     }
-    println!("\nthree queries to start with (ecomwh sql \"...\", or cargo run -q -- sql \"...\"):");
+    println!("\nqueries to start with (ecomwh sql \"...\", or cargo run -q -- sql \"...\"):");
     println!("  who to win back:   SELECT segment, customers, round(revenue_share, 3) AS revenue_share FROM rfm_segment_summary WHERE dt = '{last}' ORDER BY customers DESC");
     println!("  bought together:   SELECT antecedent_names, consequent_names, round(lift, 1) AS lift FROM association_rules WHERE dt = '{last}' ORDER BY lift DESC LIMIT 5");
     println!("  what they complain about: SELECT product_id, reviews_window, round(negative_share_trend, 2) AS trend, top_negative_phrases FROM product_reviews WHERE dt = '{last}' AND reviews_window >= 5 ORDER BY negative_share_trend DESC LIMIT 5");
