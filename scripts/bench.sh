@@ -16,7 +16,7 @@ shift
 . scripts/pyenv.sh
 if [ "$what" = forecast ]; then
   # statsforecast pins pandas < 3: a virtualenv of its own.
-  ensure_venv bench-forecast scripts/requirements-bench-forecast.txt scripts/constraints-bench-forecast.txt
+  ensure_venv forecast scripts/requirements-bench-forecast.txt scripts/constraints-bench-forecast.txt
 else
   ensure_venv bench scripts/requirements-bench.txt scripts/constraints-bench.txt
 fi

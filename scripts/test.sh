@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 set -e
 ensure_venv test scripts/requirements-test.txt scripts/constraints-test.txt
 export ECOMWH_TEST_PYTHON="$VENV_PY"
+# statsforecast, the reference the Theta and ARIMA ports are compared with (pandas < 3: its own).
+ensure_venv forecast scripts/requirements-bench-forecast.txt scripts/constraints-bench-forecast.txt
+export ECOMWH_FORECAST_PYTHON="$VENV_PY"
 ensure_venv airflow scripts/requirements-airflow.txt scripts/constraints-airflow.txt
 AIRFLOW_PY="$VENV_PY"
 

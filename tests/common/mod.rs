@@ -112,21 +112,31 @@ pub fn dt_of(file: &str) -> String {
 
 /// Python with the test tools (moto, duckdb), installed by scripts/test.sh.
 pub fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("ECOMWH_TEST_PYTHON") {
+    venv_python("ECOMWH_TEST_PYTHON", "venv-test-", "moto, duckdb and mlxtend")
+}
+
+/// Python with statsforecast (the forecasting reference), installed by scripts/test.sh.
+pub fn forecast_python() -> PathBuf {
+    venv_python("ECOMWH_FORECAST_PYTHON", "venv-forecast-", "statsforecast")
+}
+
+/// The interpreter `env` names, else the virtualenv scripts/test.sh made last (under
+/// ~/.cache/ecomwh) whose name starts with `prefix`, for `cargo test` alone.
+fn venv_python(env: &str, prefix: &str, what: &str) -> PathBuf {
+    if let Ok(p) = std::env::var(env) {
         return PathBuf::from(p);
     }
-    // The virtualenv scripts/test.sh made last (under ~/.cache/ecomwh), for `cargo test` alone.
     let cache =
         std::env::var("ECOMWH_CACHE").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/ecomwh"));
     let newest = std::fs::read_dir(&cache).ok().and_then(|entries| {
         entries
             .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().starts_with("venv-test-"))
+            .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
             .map(|e| e.path().join("bin/python"))
             .filter(|p| p.exists())
             .max_by_key(|p| std::fs::symlink_metadata(p).and_then(|m| m.modified()).ok())
     });
-    newest.unwrap_or_else(|| panic!("no Python with moto, duckdb and mlxtend: run scripts/test.sh once (it makes the virtualenv and sets ECOMWH_TEST_PYTHON)"))
+    newest.unwrap_or_else(|| panic!("no Python with {what}: run scripts/test.sh once (it makes the virtualenv and sets {env})"))
 }
 
 pub fn script(name: &str) -> PathBuf {

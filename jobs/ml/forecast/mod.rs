@@ -10,6 +10,7 @@ pub mod ets;
 pub mod naive;
 pub mod optim;
 pub mod regression;
+pub mod theta;
 
 pub use backtest::{forecast_chosen, forecast_series, BacktestOptions, Bands, ModelScore, SeriesForecast, COMBINATION};
 pub use calendar::{Calendar, Grain};
