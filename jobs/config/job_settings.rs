@@ -334,9 +334,15 @@ pub struct SalesForecastConfig {
     pub series: Vec<String>,
     /// Backtest windows of `horizon` periods at the end of history.
     pub backtest_folds: usize,
-    /// Candidate models (seasonal_naive is always one: the fallback for short series); with
-    /// both ets and regression their mean is a candidate too.
+    /// Candidate models (seasonal_naive is always one: the fallback for short series); the
+    /// means of ets and theta, and of ets and regression, are candidates too.
     pub models: Vec<String>,
+    /// How a series' candidate is chosen: "robust" (the mean of ets and theta unless another
+    /// candidate's backtest MASE is lower by more than `choice_margin` and lower in most
+    /// windows) or "lowest" (the lowest backtest MASE).
+    pub choice: String,
+    /// The share by which a candidate must beat the combination under "robust".
+    pub choice_margin: f64,
     /// History the models see, in days before the run date.
     pub history_days: u32,
     /// Top products are ranked by revenue over the last N days.
@@ -353,12 +359,14 @@ impl SalesForecastConfig {
     /// Everything that decides which model a series gets (not how often it is decided).
     pub fn choice_settings(&self) -> String {
         format!(
-            "{} {} {:?} {} {:?} {} {} {:?}",
+            "{} {} {:?} {} {:?} {} {} {} {} {:?}",
             self.grain.name(),
             self.horizon,
             self.series,
             self.backtest_folds,
             self.models,
+            self.choice,
+            self.choice_margin,
             self.history_days,
             self.top_products_days,
             self.holidays
@@ -374,6 +382,8 @@ impl Default for SalesForecastConfig {
             series: vec!["total".into(), "category".into(), "top_products:50".into()],
             backtest_folds: 3,
             models: crate::ml::forecast::MODEL_NAMES.iter().map(|m| m.to_string()).collect(),
+            choice: "robust".into(),
+            choice_margin: 0.05,
             history_days: 1095,
             top_products_days: 90,
             holidays: vec![],
@@ -391,6 +401,14 @@ pub struct SeriesSelection {
 }
 
 impl SalesForecastConfig {
+    pub fn choice_rule(&self) -> Result<crate::ml::forecast::Selection> {
+        if !(0.0..1.0).contains(&self.choice_margin) {
+            return Err(Error::Config(format!("[jobs.sales_forecast] choice_margin = {} must be in [0, 1)", self.choice_margin)));
+        }
+        crate::ml::forecast::Selection::parse(&self.choice, self.choice_margin)
+            .ok_or_else(|| Error::Config(format!("[jobs.sales_forecast] choice = \"{}\": use \"robust\" or \"lowest\"", self.choice)))
+    }
+
     pub fn selection(&self) -> Result<SeriesSelection> {
         let mut sel = SeriesSelection::default();
         for s in &self.series {
@@ -433,6 +451,7 @@ impl SalesForecastConfig {
         if let Err(e) = crate::ml::forecast::models_named(&self.models) {
             return bad(format!("models: {e}"));
         }
+        self.choice_rule()?;
         self.selection().map(|_| ())
     }
 }

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use crate::engine::{date32, date_param, params};
 use crate::error::{Error, Result};
-use crate::ml::forecast::{forecast_series, BacktestOptions, Bands, Calendar, Grain, Model, ModelScore, SeriesForecast, COMBINATION};
+use crate::ml::forecast::{forecast_series, known_model, BacktestOptions, Bands, Calendar, Grain, Model, ModelScore, SeriesForecast, COMBINATIONS};
 use crate::runtime::incremental::Incremental;
 use crate::runtime::run_report::TableStats;
 use crate::runtime::{Job, RunContext};
@@ -282,7 +282,6 @@ async fn stored_choices(rc: &RunContext<'_>, dt: NaiveDate, every_days: u32) -> 
     }
     let sql = format!("SELECT {} FROM marts.forecast_backtest WHERE dt = $dt", COLUMNS.join(", "));
     let batches = rc.engine.query(&sql, &params([("dt", date_param(dt))])).await?.collect().await?;
-    let known = |name: &str| crate::ml::forecast::MODEL_NAMES.iter().copied().chain([COMBINATION]).find(|m| *m == name);
     let mut all: HashMap<(String, String), (Vec<ModelScore>, Option<Choice>)> = HashMap::new();
     for b in &batches {
         let text = |i: usize| arrow::compute::cast(b.column(i), &DataType::Utf8);
@@ -301,7 +300,7 @@ async fn stored_choices(rc: &RunContext<'_>, dt: NaiveDate, every_days: u32) -> 
         let trained = arrow::compute::cast(b.column(18), &DataType::Date32)?;
         let trained = trained.as_primitive::<Date32Type>();
         for r in 0..b.num_rows() {
-            let Some(name) = known(model.value(r)) else { continue };
+            let Some(name) = known_model(model.value(r)) else { continue };
             let is_chosen = !chosen.is_null(r) && chosen.value(r);
             let score = ModelScore {
                 model: name,
@@ -333,7 +332,7 @@ async fn stored_choices(rc: &RunContext<'_>, dt: NaiveDate, every_days: u32) -> 
         .filter_map(|(k, (mut scores, c))| {
             let mut c = c.filter(|c| c.folds > 0 && age(c) > 0 && age(c) < every_days as i64)?;
             // The order they were scored in: the candidates, then their combination.
-            scores.sort_by_key(|s| (s.model == COMBINATION, crate::ml::forecast::MODEL_NAMES.iter().position(|m| *m == s.model)));
+            scores.sort_by_key(|s| (COMBINATIONS.iter().position(|c| *c == s.model), crate::ml::forecast::MODEL_NAMES.iter().position(|m| *m == s.model)));
             c.scores = scores;
             Some((k, c))
         })
@@ -498,7 +497,7 @@ impl Job for SalesForecast {
             tracing::warn!("no complete {} with sales before {}: the forecast tables are empty", grain.name(), rc.dt());
         }
         let t1 = std::time::Instant::now();
-        let o = BacktestOptions { horizon: cfg.horizon, folds: cfg.backtest_folds, nonnegative: true };
+        let o = BacktestOptions { horizon: cfg.horizon, folds: cfg.backtest_folds, nonnegative: true, selection: cfg.choice_rule()? };
         let (holidays, pb) = (cfg.holidays.clone(), rc.progress.clone());
         let models = crate::ml::forecast::models_named(&cfg.models).map_err(|e| Error::Config(format!("[jobs.sales_forecast] {e}")))?;
         let fp = crate::runtime::incremental::fingerprint(&["sales_forecast"], &[cfg.choice_settings()])?;

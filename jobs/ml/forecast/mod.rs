@@ -1,7 +1,7 @@
 //! Sales forecasting with no I/O: candidate models (seasonal naive, Croston-SBA for
-//! intermittent sales, ETS chosen by AICc, a regression on trend, season and retail peaks, the
-//! mean of the last two), rolling-origin backtests, the choice of model per series by MASE,
-//! and 80%/95% intervals from backtest errors.
+//! intermittent sales, Theta as AutoTheta fits it, ETS chosen by AICc, a regression on trend,
+//! season and retail peaks, and equal-weight combinations of them), rolling-origin backtests,
+//! the choice of model per series, and 80%/95% intervals from backtest errors.
 
 pub mod backtest;
 pub mod calendar;
@@ -10,10 +10,12 @@ pub mod ets;
 pub mod naive;
 pub mod optim;
 pub mod regression;
+pub mod select;
 pub mod theta;
 
-pub use backtest::{forecast_chosen, forecast_series, BacktestOptions, Bands, ModelScore, SeriesForecast, COMBINATION};
+pub use backtest::{forecast_chosen, forecast_series, BacktestOptions, Bands, ModelScore, SeriesForecast};
 pub use calendar::{Calendar, Grain};
+pub use select::{Selection, COMBINATIONS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ForecastError {
@@ -43,15 +45,20 @@ pub trait Model: Send + Sync {
 }
 
 /// The models a setting can name, in order of preference on ties (simplest first).
-pub const MODEL_NAMES: [&str; 4] = ["seasonal_naive", "croston", "regression", "ets"];
+pub const MODEL_NAMES: [&str; 5] = ["seasonal_naive", "croston", "theta", "regression", "ets"];
 
 /// The candidate models, in order of preference on ties (simplest first).
 pub fn default_models() -> Vec<Box<dyn Model>> {
-    vec![Box::new(naive::SeasonalNaive), Box::new(croston::Croston), Box::new(regression::Regression), Box::new(ets::Ets)]
+    vec![Box::new(naive::SeasonalNaive), Box::new(croston::Croston), Box::new(theta::Theta), Box::new(regression::Regression), Box::new(ets::Ets)]
+}
+
+/// The static name of a model or combination a stored choice names, if it still exists.
+pub fn known_model(name: &str) -> Option<&'static str> {
+    MODEL_NAMES.iter().chain(COMBINATIONS.iter()).copied().find(|m| *m == name)
 }
 
 /// The named models (seasonal naive is always one: it is the fallback for short series).
-/// With both ets and regression, their combination is scored too.
+/// The combinations of named models are scored too.
 pub fn models_named(names: &[String]) -> Result<Vec<Box<dyn Model>>, String> {
     if let Some(bad) = names.iter().find(|n| !MODEL_NAMES.contains(&n.as_str())) {
         return Err(format!("unknown model '{bad}': use {}", MODEL_NAMES.join(", ")));

@@ -208,13 +208,24 @@ impl ThetaFit {
 
 /// AutoTheta: `kinds` are the models tried (all four when empty).
 pub fn auto_theta(y: &[f64], m: usize, kinds: &[Kind]) -> Result<ThetaFit, ForecastError> {
+    fit_theta(y, m, kinds, None)
+}
+
+/// AutoTheta with the season decided beforehand when `season` is given: Some(None) for no
+/// decomposition, Some(Some(multiplicative)) for one (still additive when the data forbid
+/// multiplying). A refit of an earlier choice keeps its form this way.
+pub fn fit_theta(y: &[f64], m: usize, kinds: &[Kind], season_form: Option<Option<bool>>) -> Result<ThetaFit, ForecastError> {
     if y.iter().any(|v| !v.is_finite()) {
         return Err(ForecastError::model("theta", "the series has missing or infinite values"));
     }
     let mut adjusted = y.to_vec();
     let mut season = None;
-    if seasonal(y, m) {
-        let mut mul = y.iter().all(|v| *v > 0.0);
+    let (decompose, want_mul) = match season_form {
+        None => (seasonal(y, m), true),
+        Some(form) => (form.is_some() && m >= 2 && y.len() >= 2 * m, form.unwrap_or(false)),
+    };
+    if decompose {
+        let mut mul = want_mul && y.iter().all(|v| *v > 0.0);
         let mut s = season_indices(y, m, mul);
         if mul && s.iter().any(|v| *v < 0.01) {
             mul = false;
@@ -245,10 +256,19 @@ impl Model for Theta {
         "theta"
     }
 
-    /// The hint (an earlier fold's spec) keeps that fold's model kind.
+    /// The hint (an earlier fit's spec) keeps that fit's model kind and season form.
     fn fit_predict(&self, y: &[f64], cal: &Calendar, h: usize, hint: Option<&str>) -> Result<Fitted, ForecastError> {
         let kinds: Vec<Kind> = hint.and_then(|s| s.strip_prefix("Theta(")).and_then(|s| s.split(')').next()).and_then(Kind::parse).into_iter().collect();
-        let fit = auto_theta(y, cal.grain.season_length(), &kinds)?;
+        let form = hint.filter(|_| !kinds.is_empty()).map(|s| {
+            if s.contains(" multiplicative season") {
+                Some(true)
+            } else if s.contains(" additive season") {
+                Some(false)
+            } else {
+                None
+            }
+        });
+        let fit = fit_theta(y, cal.grain.season_length(), &kinds, form)?;
         Ok(Fitted { point: fit.forecast(h), spec: fit.spec() })
     }
 }
