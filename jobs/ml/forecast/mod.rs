@@ -3,6 +3,7 @@
 //! season and retail peaks, and equal-weight combinations of them), rolling-origin backtests,
 //! the choice of model per series, and 80%/95% intervals from backtest errors.
 
+pub mod arima;
 pub mod backtest;
 pub mod calendar;
 pub mod croston;
