@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long, default_value_t = 3)]
     pub folds: usize,
     /// Candidate models, comma-separated (seasonal_naive is always one: the fallback)
-    #[arg(long, default_value = "seasonal_naive,croston,theta,regression,ets")]
+    #[arg(long, default_value = "seasonal_naive,croston,theta,regression,arima,ets")]
     pub models: String,
     /// How each series' candidate is chosen: robust (the mean of ets and theta unless another
     /// is clearly and consistently better) or lowest (the lowest backtest MASE)

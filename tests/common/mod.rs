@@ -317,3 +317,25 @@ pub mod raw_header {
         "event_id,event_ts,customer_id,anonymous_id,session_id,event_type,product_id,search_query,page_url,referrer,device,os,country,properties";
     pub const IDENTIFIES: &str = "event_id,ts,anonymous_id,customer_id";
 }
+
+/// Rows as `rows` prints them ("k=v k=v ..."), equal except that numbers may differ by `rel`
+/// (relative): a model fitted by numerical optimisation turns last-bit differences of its input
+/// (sums in another order) into differences in the seventh digit.
+pub fn assert_rows_close(a: &[String], b: &[String], rel: f64, what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}");
+    for (x, y) in a.iter().zip(b) {
+        let (xs, ys): (Vec<&str>, Vec<&str>) = (x.split(' ').collect(), y.split(' ').collect());
+        let same = xs.len() == ys.len()
+            && xs.iter().zip(&ys).all(|(p, q)| {
+                p == q
+                    || match (p.split_once('='), q.split_once('=')) {
+                        (Some((kp, vp)), Some((kq, vq))) if kp == kq => match (vp.parse::<f64>(), vq.parse::<f64>()) {
+                            (Ok(u), Ok(v)) => (u - v).abs() <= rel * u.abs().max(v.abs()).max(1.0),
+                            _ => false,
+                        },
+                        _ => false,
+                    }
+            });
+        assert!(same, "{what}:\n  {x}\n  {y}");
+    }
+}

@@ -46,11 +46,18 @@ pub trait Model: Send + Sync {
 }
 
 /// The models a setting can name, in order of preference on ties (simplest first).
-pub const MODEL_NAMES: [&str; 5] = ["seasonal_naive", "croston", "theta", "regression", "ets"];
+pub const MODEL_NAMES: [&str; 6] = ["seasonal_naive", "croston", "theta", "regression", "arima", "ets"];
 
 /// The candidate models, in order of preference on ties (simplest first).
 pub fn default_models() -> Vec<Box<dyn Model>> {
-    vec![Box::new(naive::SeasonalNaive), Box::new(croston::Croston), Box::new(theta::Theta), Box::new(regression::Regression), Box::new(ets::Ets)]
+    vec![
+        Box::new(naive::SeasonalNaive),
+        Box::new(croston::Croston),
+        Box::new(theta::Theta),
+        Box::new(regression::Regression),
+        Box::new(arima::Arima),
+        Box::new(ets::Ets),
+    ]
 }
 
 /// The static name of a model or combination a stored choice names, if it still exists.

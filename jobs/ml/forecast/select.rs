@@ -6,7 +6,7 @@
 /// Equal-weight combinations scored next to the single models: `+`-joined members, each the
 /// mean of its members' forecasts. The first one whose members all fit is the robust rule's
 /// base; `ets+regression` is kept for choices stored by earlier versions.
-pub const COMBINATIONS: [&str; 2] = ["ets+theta", "ets+regression"];
+pub const COMBINATIONS: [&str; 4] = ["ets+theta+arima", "ets+arima", "ets+theta", "ets+regression"];
 
 /// The members of a combination; None for a single model.
 pub fn members(name: &str) -> Option<Vec<&str>> {

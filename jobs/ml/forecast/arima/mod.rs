@@ -215,9 +215,11 @@ impl Model for Arima {
 
     /// The hint (an earlier fold's spec) is refitted as is, without a search; if it no longer
     /// fits (a shorter fold), the search runs.
+    /// Long histories search by conditional sum of squares as R's auto.arima does by default
+    /// (n > 150 or m > 12): a backtest fits every series several times.
     fn fit_predict(&self, y: &[f64], cal: &Calendar, h: usize, hint: Option<&str>) -> Result<Fitted, ForecastError> {
-        let opts = ArimaOptions::for_model();
         let m = cal.grain.season_length();
+        let opts = ArimaOptions { approximation: y.len() > 150 || m > 12, ..ArimaOptions::for_model() };
         let hinted = hint.and_then(parse_spec).and_then(|(order, hm, constant)| fit_order(y, hm.unwrap_or(m), order, constant, &opts).ok());
         let fit = match hinted {
             Some(f) => f,
