@@ -41,10 +41,11 @@ pub struct Candidate<'a> {
     pub folds: Vec<Option<f64>>,
 }
 
-fn lowest(c: &[Candidate]) -> Option<usize> {
+/// The lowest scored candidate, leaving out the one named `skip`.
+fn lowest(c: &[Candidate], skip: Option<&str>) -> Option<usize> {
     let mut best: Option<usize> = None;
     for (i, x) in c.iter().enumerate() {
-        let Some(k) = x.key else { continue };
+        let Some(k) = x.key.filter(|_| Some(x.name) != skip) else { continue };
         // Candidates come simplest first: a tie keeps the earlier one.
         if best.and_then(|b| c[b].key).is_none_or(|bk| k < bk) {
             best = Some(i);
@@ -61,13 +62,11 @@ const BENCHMARK: &str = "seasonal_naive";
 
 /// The index of the candidate to forecast with.
 pub fn choose(c: &[Candidate], rule: Selection) -> Option<usize> {
-    let first = lowest(c)?;
+    let first = lowest(c, None)?;
     let Selection::Robust { margin } = rule else { return Some(first) };
     let base = COMBINATIONS.iter().chain(["ets"].iter()).find_map(|b| c.iter().position(|x| x.name == *b && x.key.is_some()));
     let Some(base) = base else { return Some(first) };
-    let challengers: Vec<Candidate> =
-        c.iter().map(|x| Candidate { name: x.name, key: x.key.filter(|_| x.name != BENCHMARK), folds: x.folds.clone() }).collect();
-    let best = lowest(&challengers).unwrap_or(base);
+    let best = lowest(c, Some(BENCHMARK)).unwrap_or(base);
     let (bk, ck) = (c[base].key.unwrap_or(f64::INFINITY), c[best].key.unwrap_or(f64::INFINITY));
     let pairs: Vec<(f64, f64)> = c[best].folds.iter().zip(&c[base].folds).filter_map(|(a, b)| Some(((*a)?, (*b)?))).collect();
     let wins = pairs.iter().filter(|(a, b)| a < b).count();

@@ -1,7 +1,7 @@
 //! The exact Gaussian likelihood of an ARIMA in state-space form (R's `ARIMA_Like`, as
 //! statsforecast's `arima.cpp` has it) and the Kalman forecast.
 
-use super::kernels::get_q0;
+use super::kernels::{get_q0, ma_coef};
 use super::unitroot::pairwise_sum;
 
 /// The Kalman filter of `arima.cpp`: returns (ssq, sumlog, nu) and, with `resid`, the
@@ -148,15 +148,7 @@ fn filter(
 #[inline(always)]
 fn predict_stationary(phi: &[f64], theta: &[f64], r: usize, pm: &[f64], pnew: &mut [f64]) {
     let (p, q) = (phi.len(), theta.len());
-    let coef = |k: usize| {
-        if k == 0 {
-            1.0
-        } else if k - 1 < q {
-            theta[k - 1]
-        } else {
-            0.0
-        }
-    };
+    let coef = |k: usize| ma_coef(theta, k);
     for j in 0..r {
         let vj = coef(j);
         for i in 0..r {

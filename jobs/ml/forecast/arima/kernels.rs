@@ -74,26 +74,23 @@ pub fn invpartrans(p: usize, phi: &[f64], out: &mut [f64]) {
 
 /// AR and seasonal AR blocks of `x` mapped back from `partrans` space.
 pub fn invtrans(x: &[f64], a: &Arma) -> Vec<f64> {
-    let mut y = x.to_vec();
-    if a.p > 0 {
-        invpartrans(a.p, x, &mut y);
-    }
-    let v = a.p + a.q;
-    if a.sp > 0 {
-        invpartrans(a.sp, &x[v..], &mut y[v..]);
-    }
-    y
+    ar_blocks(x, a, invpartrans)
 }
 
 /// AR and seasonal AR blocks of `x` mapped through `partrans`.
 pub fn undopars(x: &[f64], a: &Arma) -> Vec<f64> {
+    ar_blocks(x, a, partrans)
+}
+
+/// `x` with its AR block (first `p`) and seasonal AR block (after the MA block) mapped by `f`.
+fn ar_blocks(x: &[f64], a: &Arma, f: fn(usize, &[f64], &mut [f64])) -> Vec<f64> {
     let mut out = x.to_vec();
     if a.p > 0 {
-        partrans(a.p, x, &mut out);
+        f(a.p, x, &mut out);
     }
     let v = a.p + a.q;
     if a.sp > 0 {
-        partrans(a.sp, &x[v..], &mut out[v..]);
+        f(a.sp, &x[v..], &mut out[v..]);
     }
     out
 }
@@ -236,6 +233,15 @@ fn inclu2(xnext: &[f64], xrow: &mut [f64], mut ynext: f64, d: &mut [f64], rbar: 
     }
 }
 
+/// Element k of the state's noise loading R = [1, theta_1, .., theta_q, 0, ..].
+#[inline(always)]
+pub fn ma_coef(theta: &[f64], k: usize) -> f64 {
+    match k {
+        0 => 1.0,
+        _ => theta.get(k - 1).copied().unwrap_or(0.0),
+    }
+}
+
 /// Stationary covariance of the ARMA state (Gardner, Harvey and Phillips 1980), r x r with
 /// r = max(p, q + 1), row-major (it is symmetric).
 pub fn get_q0(phi: &[f64], theta: &[f64]) -> Vec<f64> {
@@ -260,15 +266,7 @@ fn q0(phi: &[f64], theta: &[f64]) -> Vec<f64> {
     let np = r * (r + 1) / 2;
     let nrbar = np * (np - 1) / 2;
     let mut res = vec![0.0; r * r];
-    let coef = |k: usize| {
-        if k == 0 {
-            1.0
-        } else if k - 1 < q {
-            theta[k - 1]
-        } else {
-            0.0
-        }
-    };
+    let coef = |k: usize| ma_coef(theta, k);
     let mut v = Vec::with_capacity(np);
     for j in 0..r {
         for i in j..r {
