@@ -43,6 +43,14 @@ pub enum Error {
     #[error("concurrent commit to {table} dt={dt}: another run published it first; rerun this date")]
     CommitConflict { table: String, dt: String },
 
+    /// A table's Delta log could not be read or written.
+    #[error("table {table}: {source}")]
+    Delta {
+        table: String,
+        #[source]
+        source: Box<deltalake_core::DeltaTableError>,
+    },
+
     #[error("query failed: {0}")]
     Query(#[from] datafusion::error::DataFusionError),
 
@@ -112,13 +120,21 @@ pub fn fail_point(name: &str) -> Result<()> {
     }
 }
 
-/// Test hook: stop for a while at a named point when `ECOMWH_PAUSE_AT` names it, so a test
-/// can kill the process exactly there. Announced on stderr.
+/// Test hook: stop at a named point when `ECOMWH_PAUSE_AT` names it, so a test can kill the
+/// process exactly there, or line two processes up (they go on once the file
+/// `ECOMWH_PAUSE_UNTIL` exists; else after 10 minutes). Announced on stderr.
 pub fn pause_point(name: &str) {
     if let Ok(v) = std::env::var("ECOMWH_PAUSE_AT") {
         if v.split(',').any(|p| p.trim() == name) {
             eprintln!("ecomwh: paused at {name}");
-            std::thread::sleep(std::time::Duration::from_secs(600));
+            let until = std::env::var_os("ECOMWH_PAUSE_UNTIL").map(std::path::PathBuf::from);
+            let t0 = std::time::Instant::now();
+            while t0.elapsed() < std::time::Duration::from_secs(600) {
+                if until.as_ref().is_some_and(|f| f.exists()) {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
         }
     }
 }

@@ -279,7 +279,8 @@ fn model_jobs_run_concurrently_keep_every_models_metrics() {
         let counts: Vec<u64> = got.iter().map(|r| r["n"].parse().unwrap()).collect();
         // The same rows every round: a rerun replaces a job's rows, it never adds to them.
         assert_eq!(rows_per_model.get_or_insert(counts.clone()), &counts, "round {round}");
-        // Only the committed files are left in the folder (each job's replaced files deleted).
+        // After a vacuum only the committed files are left in the folder: one per job.
+        ok(&wh.url, &["vacuum", "--retain-hours", "0"]);
         let files = std::fs::read_dir(wh.path(&format!("marts/model_metrics/dt={LAST}"))).unwrap().count();
         assert_eq!(files, 3, "round {round}: one file per job");
     }

@@ -6,33 +6,8 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
+use common::s3::*;
 use common::*;
-
-fn s3_cmd(endpoint: &str, wh: &str, args: &[&str]) -> Command {
-    let mut c = cmd(wh, args);
-    s3_env(&mut c, endpoint);
-    c
-}
-
-fn s3_ok(endpoint: &str, wh: &str, args: &[&str]) -> String {
-    let out = s3_cmd(endpoint, wh, args).output().unwrap();
-    assert!(out.status.success(), "ecomwh {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn s3_count(endpoint: &str, wh: &str, q: &str) -> u64 {
-    let text = s3_ok(endpoint, wh, &["sql", q, "--format", "csv"]);
-    text.lines().nth(1).unwrap().parse().unwrap()
-}
-
-fn py(endpoint: &str, args: &[&str]) -> String {
-    let mut c = Command::new(python());
-    c.args(args);
-    s3_env(&mut c, endpoint);
-    let out = c.output().unwrap();
-    assert!(out.status.success(), "python {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
 
 #[test]
 fn pipeline_on_s3_with_atomic_commits_and_duckdb_readback() {
@@ -65,14 +40,18 @@ fn pipeline_on_s3_with_atomic_commits_and_duckdb_readback() {
     assert_eq!(s3_count(ep, wh, "SELECT count(*) FROM quarantine.customers WHERE dt = '2025-02-03'"), old_q);
     assert_eq!(s3_count(ep, wh, "SELECT count(*) FROM staging.orders WHERE dt = '2025-02-03'"), old);
 
-    // The next good run commits and removes the orphans.
+    // The next good run commits; the replaced file and the orphan stay (time travel) until a
+    // vacuum removes them.
     s3_ok(ep, wh, &["run", "--date", "2025-02-03"]);
+    let keys = py(ep, &[script("s3_admin.py").to_str().unwrap(), "list", "shop", folder]);
+    assert_eq!(keys.lines().count(), 3, "{keys}");
+    s3_ok(ep, wh, &["vacuum", "--retain-hours", "0"]);
     let keys = py(ep, &[script("s3_admin.py").to_str().unwrap(), "list", "shop", folder]);
     assert_eq!(keys.lines().count(), 1, "{keys}");
     assert_eq!(s3_count(ep, wh, "SELECT count(*) FROM quarantine.customers WHERE dt = '2025-02-03'"), old_q);
     assert_eq!(s3_count(ep, wh, "SELECT count(*) FROM staging.orders WHERE dt = '2025-02-03'"), old);
 
-    // DuckDB reads the published tables from S3 with Hive partitioning.
+    // DuckDB reads the published Delta tables from S3 (delta_scan).
     let out = py(ep, &[script("duckdb_readback.py").to_str().unwrap(), wh, "staging/orders", "staging/customers", "quarantine/orders"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["staging/orders"]["rows"].as_u64(), Some(orders));

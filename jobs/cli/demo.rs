@@ -96,7 +96,7 @@ pub async fn run(app: &super::app::App, a: Args) -> Result<()> {
         print!("\nthe last night:\n{}", r.summary());
     }
     println!("\ntables built:");
-    super::tables::run(app, super::tables::Args { partitions: false }).await?;
+    super::tables::run(app, super::tables::Args { partitions: false, as_of: vec![] }).await?;
 
     println!("\nwarehouse: {} (run reports under _state/runs/)", wh.url);
     if cfg.jobs.report.enabled {

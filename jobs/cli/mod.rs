@@ -10,6 +10,7 @@ mod export;
 mod forecast;
 mod generate;
 mod jobs;
+mod migrate;
 mod mine;
 mod report;
 mod run;
@@ -17,6 +18,7 @@ mod sentiment;
 mod sources;
 mod sql;
 mod tables;
+mod vacuum;
 
 use std::path::PathBuf;
 
@@ -54,6 +56,8 @@ pub enum Command {
     Backfill(backfill::Args),
     Sql(sql::Args),
     Tables(tables::Args),
+    Vacuum(vacuum::Args),
+    Migrate(migrate::Args),
     Jobs(jobs::Args),
     Mine(mine::Args),
     Sentiment(sentiment::Args),
@@ -101,6 +105,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Backfill(a) => backfill::run(&app, a).await,
         Command::Sql(a) => sql::run(&app, a).await,
         Command::Tables(a) => tables::run(&app, a).await,
+        Command::Vacuum(a) => vacuum::run(&app, a).await,
+        Command::Migrate(a) => migrate::run(&app, a).await,
         Command::Jobs(a) => jobs::run(&app, a).await,
         Command::Mine(a) => mine::run(&app, a).await,
         Command::Sentiment(a) => sentiment::run(&app, a).await,

@@ -24,5 +24,9 @@ pub async fn run(app: &super::app::App, a: Args) -> Result<()> {
     let engine = app.engine().await?;
     let report = crate::pipeline::run_date(&engine, &app.cfg, a.date, a.jobs.as_deref(), a.full_refresh).await?;
     print!("{}", report.summary());
+    if app.cfg.tables.vacuum_after_run {
+        let done = crate::storage::maintain::vacuum(&engine.wh, app.cfg.tables.retain_hours, false).await?;
+        println!("vacuum: {} files deleted", done.iter().map(|v| v.files).sum::<usize>());
+    }
     Ok(())
 }

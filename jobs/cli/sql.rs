@@ -10,10 +10,16 @@ pub struct Args {
     pub query: String,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Read a table as it was: TABLE@VERSION or TABLE@TIME (2026-12-01T03:00:00Z), repeatable
+    #[arg(long, value_name = "TABLE@WHEN", value_parser = crate::storage::delta::parse_table_as_of)]
+    pub as_of: Vec<(String, String, crate::storage::delta::AsOf)>,
 }
 
 pub async fn run(app: &super::app::App, a: Args) -> Result<()> {
     let engine = app.engine().await?;
+    for (layer, table, at) in a.as_of {
+        engine.as_of(&layer, &table, at).await?;
+    }
     let df = engine.query_readonly(&a.query).await?;
     let batches = df.collect().await?;
     let stdout = std::io::stdout();

@@ -48,6 +48,9 @@ pub struct Config {
     /// Object store settings; environment variables fill what is missing.
     #[serde(default)]
     pub storage: StorageConfig,
+    /// The published tables (Delta Lake): how long replaced files are kept.
+    #[serde(default)]
+    pub tables: TablesConfig,
     #[serde(default)]
     pub generate: GenerateConfig,
     #[serde(default)]
@@ -64,6 +67,29 @@ pub struct Config {
     /// The folder of the config file: paths in it (a source's `sql`) are relative to it.
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
+}
+
+/// `[tables]`: maintenance of the Delta tables.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TablesConfig {
+    /// Replaced files are kept this long, so snapshots this old can be read (time travel);
+    /// `ecomwh vacuum` deletes older ones.
+    #[serde(default = "default_retain_hours")]
+    pub retain_hours: u32,
+    /// Vacuum every table at the end of each `ecomwh run` (else only `ecomwh vacuum` does).
+    #[serde(default)]
+    pub vacuum_after_run: bool,
+}
+
+impl Default for TablesConfig {
+    fn default() -> Self {
+        TablesConfig { retain_hours: default_retain_hours(), vacuum_after_run: false }
+    }
+}
+
+fn default_retain_hours() -> u32 {
+    168
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

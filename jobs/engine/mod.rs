@@ -27,6 +27,7 @@ use datafusion::prelude::{SQLOptions, SessionContext};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::storage::delta::AsOf;
 use crate::storage::manifest::{Manifests, LAYERS};
 use crate::storage::warehouse::Warehouse;
 
@@ -99,6 +100,18 @@ impl Engine {
             self.register(&layer, &table).await?;
         }
         Ok(())
+    }
+
+    /// Read `<layer>.<table>` as it was at an older snapshot, for the rest of this session.
+    pub async fn as_of(&self, layer: &str, table: &str, at: AsOf) -> Result<()> {
+        if !self.kind.is_local() {
+            return Err(Error::Usage("time travel (--as-of) needs the local engine: add --engine local".into()));
+        }
+        let old = Manifests::load_table(&self.wh, layer, table, at).await?;
+        let m = old.get(layer, table).ok_or_else(|| Error::Usage(format!("{layer}.{table}: no such table")))?;
+        tracing::info!(table = %format!("{layer}.{table}"), version = m.version, "reading an older snapshot");
+        self.manifests.put_table(m);
+        self.register(layer, table).await
     }
 
     fn schema(&self, name: &str) -> Result<Arc<dyn SchemaProvider>> {

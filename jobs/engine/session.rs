@@ -54,9 +54,9 @@ pub(crate) fn for_ballista(config: SessionConfig) -> SessionConfig {
 
 /// How the warehouse store is shown to queries.
 pub(crate) enum View {
-    /// The manifests this process keeps current as it commits.
+    /// The tables' snapshots this process keeps current as it commits.
     Shared(Manifests),
-    /// A cluster process: each listing of a table rereads its manifest, since the client commits.
+    /// A cluster process: each listing of a table rereads its Delta log, since the client commits.
     #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
     Live,
 }
@@ -67,8 +67,8 @@ pub(crate) fn runtime(cfg: &Config, wh: &Warehouse, view: View) -> Result<Arc<Ru
     // Listings must be fresh: a run commits partitions that its next job reads.
     let caches = CacheManagerConfig { list_files_cache_limit: 0, list_files_cache: None, ..Default::default() };
     let runtime = RuntimeEnvBuilder::new().with_memory_pool(Arc::new(FairSpillPool::new(pool_bytes))).with_cache_manager(caches).build_arc()?;
+    // Every store, local folders too: replaced files stay in the partition folders until a vacuum.
     let read_store: Arc<dyn ObjectStore> = match view {
-        _ if wh.is_local() => wh.store.clone(),
         View::Shared(m) => Arc::new(visible::CommittedView::new(wh.store.clone(), wh.root.as_ref(), m)),
         View::Live => Arc::new(visible::CommittedView::live(wh.clone())),
     };

@@ -1,8 +1,9 @@
 //! An object store view that shows readers only committed partition files.
 //!
-//! On object stores a run writes its files into the partition folder before it commits
-//! (there is no rename). This wrapper hides every file of `<layer>/<table>/dt=<dt>/` that
-//! the table manifest does not list, so queries see each partition whole or not at all.
+//! A run writes its files into the partition folder before it commits, and replaced files
+//! stay there for time travel until a vacuum. This wrapper hides every file of
+//! `<layer>/<table>/dt=<dt>/` that the table's Delta snapshot does not list, and the Delta
+//! log itself, so queries see each partition whole or not at all.
 
 use std::fmt;
 use std::ops::Range;
@@ -18,6 +19,7 @@ use object_store::{
     RenameOptions, Result,
 };
 
+use crate::storage::delta::AsOf;
 use crate::storage::manifest::{Manifests, LAYERS};
 use crate::storage::warehouse::Warehouse;
 
@@ -26,7 +28,7 @@ pub struct CommittedView {
     inner: Arc<dyn ObjectStore>,
     root: String,
     manifests: Manifests,
-    /// Set in cluster processes: every listing of a table first rereads its manifest.
+    /// Set in cluster processes: every listing of a table first rereads its snapshot.
     live: Option<Warehouse>,
 }
 
@@ -34,6 +36,8 @@ pub struct CommittedView {
 enum Place<'a> {
     /// Not a table file: always visible.
     Other,
+    /// Inside a table folder but not in a partition (the Delta log): never data.
+    TableMeta,
     /// `<layer>/<table>/dt=<dt>` folder or a file in it.
     Partition { layer: &'a str, table: &'a str, dt: &'a str, file: Option<&'a str> },
 }
@@ -50,7 +54,7 @@ impl CommittedView {
         v
     }
 
-    /// The view to filter one listing with. In live mode the manifests are read for it (each
+    /// The view to filter one listing with. In live mode the snapshots are read for it (each
     /// listing its own copy, so concurrent plans never see each other's half-refreshed state):
     /// the table's own when the prefix is inside one, else all of them.
     async fn for_listing(&self, prefix: Option<&Path>) -> Result<CommittedView> {
@@ -64,7 +68,7 @@ impl CommittedView {
             let mut parts = rel.split('/');
             match (parts.next(), parts.next()) {
                 (Some(layer), Some(table)) if LAYERS.contains(&layer) && !table.is_empty() => {
-                    Manifests::load_table(wh, layer, table).await.map_err(to_store)?
+                    Manifests::load_table(wh, layer, table, AsOf::Latest).await.map_err(to_store)?
                 }
                 (Some(layer), _) if LAYERS.contains(&layer) => Manifests::load(wh).await.map_err(to_store)?,
                 _ => return Ok(self.clone()),
@@ -87,13 +91,14 @@ impl CommittedView {
         if parts.len() < 3 || !LAYERS.contains(&parts[0]) {
             return Place::Other;
         }
-        let Some(dt) = parts[2].strip_prefix("dt=") else { return Place::Other };
+        let Some(dt) = parts[2].strip_prefix("dt=") else { return Place::TableMeta };
         Place::Partition { layer: parts[0], table: parts[1], dt, file: parts.get(3).copied() }
     }
 
     fn visible(&self, p: &str) -> bool {
         match self.place(p) {
             Place::Other => true,
+            Place::TableMeta => false,
             Place::Partition { layer, table, dt, file } => self.manifests.is_visible(layer, table, dt, file),
         }
     }

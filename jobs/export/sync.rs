@@ -342,7 +342,7 @@ fn failure_row(cx: &SyncCtx, sender: &Sender, op: &str, customer_id: String, f: 
 
 fn progress(done: usize, total: usize, what: &str) {
     let step = (total / 10).max(1);
-    if done % step == 0 || done == total {
+    if done.is_multiple_of(step) || done == total {
         tracing::info!(done, total, "{what}");
     }
 }

@@ -14,14 +14,14 @@ pub fn hash(s: &str, salt: u64) -> u64 {
 /// Nights (1 or 2) a new customer's row arrives after their signup; None for most.
 pub fn late_nights(customer_id: &str) -> Option<i64> {
     let h = hash(customer_id, 0x1a7e);
-    (h % 12 == 0).then(|| 1 + ((h >> 12) % 2) as i64)
+    h.is_multiple_of(12).then(|| 1 + ((h >> 12) % 2) as i64)
 }
 
 /// Days before signup (1 or 2) on which the future customer browsed anonymously; None for
 /// about half of them.
 pub fn browsed_before(customer_id: &str) -> Option<i64> {
     let h = hash(customer_id, 0xb40e);
-    (h % 2 == 0).then(|| 1 + ((h >> 9) % 2) as i64)
+    h.is_multiple_of(2).then(|| 1 + ((h >> 9) % 2) as i64)
 }
 
 /// The generated exchange rates: three currencies around their usual levels per euro, quoted

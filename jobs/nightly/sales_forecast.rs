@@ -232,7 +232,7 @@ pub fn forecast_all(
             let r = forecast_series(&s.values, &cal, models, o);
             let d = done.fetch_add(1, Ordering::Relaxed) + 1;
             if let Some(p) = progress {
-                if d % 10 == 0 || d == total {
+                if d.is_multiple_of(10) || d == total {
                     p.set_message(format!("sales_forecast: {d}/{total} series"));
                 }
             }

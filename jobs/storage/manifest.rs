@@ -1,100 +1,57 @@
-//! Table manifests: the committed files of every partition of a table.
+//! The committed partitions of every table, read from the tables' Delta logs.
 //!
-//! One JSON object per table at `_state/tables/<layer>/<table>.json`. A partition is
-//! committed by replacing its entry with a conditional put (If-Match on the manifest's
-//! ETag), so two writers can never both win and a reader never sees half a partition.
+//! [`Manifests`] is what ecomwh's readers (the committed-file view), incremental jobs and
+//! commands consult: per table, each partition's files, rows, run id and build. The Delta log
+//! is the truth; this is its in-process picture, refreshed on every commit of this process.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
-use serde::{Deserialize, Serialize};
-
+use super::delta::{self, AsOf, NewFile, Publish};
 use super::warehouse::Warehouse;
 use crate::error::{Error, Result};
 
-pub const LAYERS: &[&str] = &["staging", "quarantine", "marts"];
+pub use super::snapshot::{PartitionEntry, Slice, TableManifest, LAYERS};
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct TableManifest {
-    pub layer: String,
-    pub table: String,
-    /// dt (YYYY-MM-DD) -> committed partition
-    pub partitions: BTreeMap<String, PartitionEntry>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct PartitionEntry {
-    /// File names inside `<layer>/<table>/dt=<dt>/`.
-    pub files: Vec<String>,
-    pub rows: u64,
-    pub run_id: String,
-    pub committed_at: String,
-    /// What an incrementally built partition was computed with (its SQL and settings): the
-    /// next night carries its rows over only when this still matches.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub built_with: Option<String>,
-    /// A partition that several jobs fill, each its own slice (`marts.model_metrics`): the
-    /// owner (job) -> its files. `files` and `rows` are then the union of the slices.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub slices: BTreeMap<String, Slice>,
-}
-
-/// One owner's part of a sliced partition.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct Slice {
-    pub files: Vec<String>,
-    pub rows: u64,
-    pub run_id: String,
-    pub committed_at: String,
-}
-
-/// All manifests of a warehouse, shared by the writers and the listing filter.
+/// All tables of a warehouse, shared by the writers and the listing filter.
 #[derive(Debug, Clone, Default)]
 pub struct Manifests {
     inner: Arc<RwLock<HashMap<String, TableManifest>>>,
 }
 
-fn manifest_rel(layer: &str, table: &str) -> String {
-    format!("_state/tables/{layer}/{table}.json")
-}
-
-fn is_conflict(e: &object_store::Error) -> bool {
-    matches!(e, object_store::Error::Precondition { .. } | object_store::Error::AlreadyExists { .. })
-}
-
 impl Manifests {
-    /// Read every manifest under `_state/tables/`.
+    /// Read every table's current snapshot.
     pub async fn load(wh: &Warehouse) -> Result<Manifests> {
-        use futures::TryStreamExt;
-        let prefix = wh.path("_state/tables");
-        let metas: Vec<_> = wh.store.list(Some(&prefix)).try_collect().await.map_err(|e| Error::storage(prefix.to_string(), e))?;
+        refuse_old_layout(wh).await?;
         let mut map = HashMap::new();
-        for meta in metas {
-            if !meta.location.as_ref().ends_with(".json") {
-                continue;
-            }
-            let (m, _) = read_manifest(wh, &meta.location).await?;
-            if let Some(m) = m {
-                map.insert(format!("{}/{}", m.layer, m.table), m);
+        for (layer, table) in delta::list_tables(wh, LAYERS).await? {
+            if let Some(t) = delta::open(wh, &layer, &table, AsOf::Latest).await? {
+                map.insert(format!("{layer}/{table}"), delta::manifest(&t, &layer, &table)?);
             }
         }
         Ok(Manifests { inner: Arc::new(RwLock::new(map)) })
     }
 
-    /// One table's manifest, read now (for a process that reads what another one commits).
-    pub async fn load_table(wh: &Warehouse, layer: &str, table: &str) -> Result<Manifests> {
-        let (m, _) = read_manifest(wh, &wh.path(&manifest_rel(layer, table))).await?;
-        let map = m.into_iter().map(|m| (format!("{layer}/{table}"), m)).collect();
-        Ok(Manifests { inner: Arc::new(RwLock::new(map)) })
+    /// One table's snapshot, read now (for a process that reads what another one commits), or
+    /// an older one (time travel).
+    pub async fn load_table(wh: &Warehouse, layer: &str, table: &str, at: AsOf) -> Result<Manifests> {
+        let m = Manifests::default();
+        if let Some(t) = delta::open(wh, layer, table, at).await? {
+            m.put_local(delta::manifest(&t, layer, table)?);
+        }
+        Ok(m)
+    }
+
+    /// Put another snapshot of one table in this view (time travel).
+    pub fn put_table(&self, m: TableManifest) {
+        self.put_local(m);
     }
 
     pub fn get(&self, layer: &str, table: &str) -> Option<TableManifest> {
         self.inner.read().ok()?.get(&format!("{layer}/{table}")).cloned()
     }
 
-    /// Every table that has a manifest, as (layer, table).
+    /// Every table, as (layer, table).
     pub fn tables(&self) -> Vec<(String, String)> {
         let mut v: Vec<_> = self.inner.read().map(|m| m.values().map(|t| (t.layer.clone(), t.table.clone())).collect()).unwrap_or_default();
         v.sort();
@@ -118,122 +75,43 @@ impl Manifests {
         }
     }
 
-    /// Commit one partition: replace its entry in the table manifest atomically.
-    /// Returns the entry it replaced, whose files the caller may now delete.
-    pub async fn commit(&self, wh: &Warehouse, layer: &str, table: &str, dt: &str, entry: PartitionEntry) -> Result<Option<PartitionEntry>> {
-        self.update(wh, layer, table, dt, |_| entry.clone()).await
-    }
-
-    /// Replace one owner's slice of a partition atomically, keeping the other owners' slices:
-    /// jobs that fill the same partition concurrently never lose each other's rows. A
-    /// partition written whole by an older version becomes the slice `_legacy` when
-    /// `keep_legacy` (rows that are added to, like export runs), else it is replaced. Returns
-    /// the files no longer listed, which the caller may now delete.
-    pub async fn commit_slice(&self, wh: &Warehouse, layer: &str, table: &str, dt: &str, owner: &str, slice: Slice, keep_legacy: bool) -> Result<Vec<String>> {
-        let mut listed = vec![];
-        let previous = self
-            .update(wh, layer, table, dt, |current| {
-                let mut slices = current.map(|c| c.slices.clone()).unwrap_or_default();
-                if let Some(c) = current.filter(|c| c.slices.is_empty() && !c.files.is_empty()) {
-                    if keep_legacy {
-                        let legacy = Slice { files: c.files.clone(), rows: c.rows, run_id: c.run_id.clone(), committed_at: c.committed_at.clone() };
-                        slices.insert("_legacy".to_string(), legacy);
-                    } else {
-                        tracing::warn!(table = %format!("{layer}.{table}"), %dt,
-                            "this partition was written whole by an older version: it is replaced; rerun the date's other jobs that write it");
-                    }
-                }
-                slices.insert(owner.to_string(), slice.clone());
-                let entry = PartitionEntry {
-                    files: slices.values().flat_map(|s| s.files.iter().cloned()).collect(),
-                    rows: slices.values().map(|s| s.rows).sum(),
-                    run_id: slice.run_id.clone(),
-                    committed_at: slice.committed_at.clone(),
-                    built_with: None,
-                    slices,
-                };
-                listed = entry.files.clone();
-                entry
-            })
-            .await?;
-        Ok(previous.map(|p| p.files.into_iter().filter(|f| !listed.contains(f)).collect()).unwrap_or_default())
-    }
-
-    /// Read-modify-write of one partition's entry: a conditional put on object stores (retried
-    /// when another writer got there first), a file lock on a local folder.
-    async fn update<F>(&self, wh: &Warehouse, layer: &str, table: &str, dt: &str, mut next: F) -> Result<Option<PartitionEntry>>
-    where
-        F: FnMut(Option<&PartitionEntry>) -> PartitionEntry,
-    {
-        let path = wh.path(&manifest_rel(layer, table));
-        // A local folder has no conditional puts: serialise read-modify-write with a file lock.
-        let _lock = match wh.local_path(&manifest_rel(layer, table)) {
-            Some(p) => Some(LocalLock::acquire(&p.with_extension("lock"))?),
-            None => None,
+    /// Commit one partition (or one owner's slice of it) as one Delta version, then refresh
+    /// this view of the table. Returns the files the commit removed from the snapshot.
+    pub async fn commit(&self, wh: &Warehouse, p: &Publish<'_>, files: &[NewFile]) -> Result<Vec<String>> {
+        let (committed, removed) = delta::commit(wh, p, files).await?;
+        let committed = match committed {
+            Some(m) => Some(m),
+            None => delta::open(wh, p.layer, p.table, AsOf::Latest).await?.map(|t| delta::manifest(&t, p.layer, p.table)).transpose()?,
         };
-        for _attempt in 0..20 {
-            let (current, version) = read_manifest(wh, &path).await?;
-            let mut m = current.unwrap_or_else(|| TableManifest { layer: layer.to_string(), table: table.to_string(), partitions: BTreeMap::new() });
-            let entry = next(m.partitions.get(dt));
-            let previous = m.partitions.insert(dt.to_string(), entry);
-            let body = serde_json::to_vec_pretty(&m).map_err(|source| Error::Json { what: "manifest".into(), source })?;
-            let mode = match (wh.is_local(), version) {
-                (true, _) => PutMode::Overwrite,
-                (false, Some(v)) => PutMode::Update(v),
-                (false, None) => PutMode::Create,
-            };
-            let opts = PutOptions { mode, ..Default::default() };
-            match wh.store.put_opts(&path, PutPayload::from(body), opts).await {
-                Ok(_) => {
-                    self.put_local(m);
-                    return Ok(previous);
-                }
-                Err(e) if is_conflict(&e) => {
-                    tracing::debug!(%layer, %table, %dt, "manifest changed under us; retrying");
-                    continue;
-                }
-                Err(e) => return Err(Error::storage(path.to_string(), e)),
+        if let Some(m) = committed {
+            self.put_local(m);
+        }
+        Ok(removed)
+    }
+}
+
+/// A warehouse written by a version before Delta tables keeps JSON manifests under
+/// `_state/tables/`: its tables must be converted before they are read or written.
+async fn refuse_old_layout(wh: &Warehouse) -> Result<()> {
+    use futures::StreamExt;
+    let old = wh.path("_state/tables");
+    let mut listed = wh.store.list(Some(&old));
+    let mut found = false;
+    while let Some(m) = listed.next().await {
+        match m {
+            Ok(m) if m.location.as_ref().ends_with(".json") => {
+                found = true;
+                break;
             }
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(Error::storage(old.to_string(), e)),
         }
-        Err(Error::CommitConflict { table: format!("{layer}.{table}"), dt: dt.to_string() })
     }
-}
-
-/// An exclusive `flock` on a lock file, released when dropped.
-struct LocalLock(std::fs::File);
-
-impl LocalLock {
-    fn acquire(path: &std::path::Path) -> Result<LocalLock> {
-        use std::os::unix::io::AsRawFd;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
-        // SAFETY: a valid open file descriptor; flock has no other preconditions.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(Error::Io(std::io::Error::last_os_error()));
-        }
-        Ok(LocalLock(f))
+    if !found {
+        return Ok(());
     }
-}
-
-impl Drop for LocalLock {
-    fn drop(&mut self) {
-        use std::os::unix::io::AsRawFd;
-        // SAFETY: the descriptor is still open; unlocking cannot fail in a way we could act on.
-        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
-    }
-}
-
-async fn read_manifest(wh: &Warehouse, path: &Path) -> Result<(Option<TableManifest>, Option<UpdateVersion>)> {
-    match wh.store.get(path).await {
-        Ok(r) => {
-            let version = UpdateVersion { e_tag: r.meta.e_tag.clone(), version: r.meta.version.clone() };
-            let bytes = r.bytes().await.map_err(|e| Error::storage(path.to_string(), e))?;
-            let m: TableManifest = serde_json::from_slice(&bytes).map_err(|source| Error::Json { what: path.to_string(), source })?;
-            Ok((Some(m), Some(version)))
-        }
-        Err(object_store::Error::NotFound { .. }) => Ok((None, None)),
-        Err(e) => Err(Error::storage(path.to_string(), e)),
-    }
+    Err(Error::Usage(format!(
+        "{} holds tables in the layout of an older ecomwh (manifests under _state/tables/): run `ecomwh migrate` once to convert them to Delta tables",
+        wh.url
+    )))
 }

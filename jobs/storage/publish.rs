@@ -1,25 +1,23 @@
 //! Atomic publishing of one table partition.
 //!
-//! Local folder: files are written under `_tmp/<run_id>/...`, then the partition folder is
-//! swapped in with one `rename` (RENAME_EXCHANGE when an old one exists), so every reader,
-//! ecomwh or DuckDB, sees the old partition or the new one, never a mix.
-//! Object stores (no rename): files are written into the partition folder under names that
-//! carry the run id; the partition switches when the table manifest is replaced by a
-//! conditional put; ecomwh's readers list only committed files. Superseded and orphaned
-//! files are deleted after the commit.
+//! Files are written into the partition folder under names that carry the run id; the
+//! partition switches in one Delta commit (see [`super::delta`]), so every Delta reader, and
+//! ecomwh's own, sees the old partition or the new one, never a mix. Replaced files stay for
+//! time travel until `ecomwh vacuum` removes them.
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use object_store::buffered::BufWriter;
 use object_store::ObjectStoreExt;
 use parquet::arrow::AsyncArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
-use super::manifest::{Manifests, PartitionEntry, Slice};
+use super::delta::{NewFile, Publish, Replace};
+use super::manifest::Manifests;
 use super::warehouse::Warehouse;
-use crate::error::{fail_point, Error, Result};
+use crate::error::{fail_point, Result};
 
 /// What a publish produced.
 #[derive(Debug, Clone)]
@@ -44,6 +42,8 @@ pub struct PartitionWriter {
     write_dir: String,
     current: Option<(AsyncArrowWriter<BufWriter>, usize)>,
     files: Vec<String>,
+    /// The closed files, as the commit adds them.
+    closed: Vec<NewFile>,
     rows: u64,
     built_with: Option<String>,
     /// The owner of a slice of a partition several jobs fill (see [`Self::slice`]), and whether
@@ -69,7 +69,7 @@ fn writer_props(scratch: bool) -> WriterProperties {
 
 impl PartitionWriter {
     pub fn new(wh: &Warehouse, manifests: &Manifests, layer: &str, table: &str, dt: &str, run_id: &str, schema: SchemaRef, rows_per_file: usize) -> Self {
-        let write_dir = if wh.is_local() { format!("_tmp/{run_id}/{layer}/{table}/dt={dt}") } else { format!("{layer}/{table}/dt={dt}") };
+        let write_dir = format!("{layer}/{table}/dt={dt}");
         PartitionWriter {
             wh: wh.clone(),
             manifests: manifests.clone(),
@@ -82,6 +82,7 @@ impl PartitionWriter {
             write_dir,
             current: None,
             files: vec![],
+            closed: vec![],
             rows: 0,
             built_with: None,
             slice: None,
@@ -90,17 +91,13 @@ impl PartitionWriter {
     }
 
     /// Publish only `owner`'s slice of the partition: the other owners' files stay (the jobs
-    /// that each add their models' rows to `marts.model_metrics`, export runs of a day). Its
-    /// files carry the owner's name, and are moved into the partition folder one by one.
+    /// that each add their models' rows to `marts.model_metrics`, export runs of a day).
     pub fn slice(mut self, owner: &str, keep_legacy: bool) -> Self {
-        if self.wh.is_local() {
-            self.write_dir = format!("{}/{owner}", self.write_dir);
-        }
         self.slice = Some((owner.to_string(), keep_legacy));
         self
     }
 
-    /// Record in the manifest what the partition was computed with (see `PartitionEntry`).
+    /// Record in the commit what the partition was computed with (see `PartitionEntry`).
     pub fn built_with(mut self, fingerprint: Option<String>) -> Self {
         self.built_with = fingerprint;
         self
@@ -121,7 +118,19 @@ impl PartitionWriter {
 
     async fn close_file(&mut self) -> Result<()> {
         if let Some((w, _)) = self.current.take() {
-            w.close().await?;
+            let meta = w.close().await?;
+            if !self.scratch {
+                let name = self.files.last().cloned().unwrap_or_default();
+                let path = self.wh.path(&format!("{}/{}", self.write_dir, name));
+                let head = self.wh.store.head(&path).await.map_err(|e| crate::error::Error::storage(path.to_string(), e))?;
+                self.closed.push(NewFile {
+                    name,
+                    size: head.size,
+                    rows: meta.file_metadata().num_rows().max(0) as u64,
+                    null_counts: null_counts(&meta),
+                    modified_ms: head.last_modified.timestamp_millis(),
+                });
+            }
             if self.files.len() == 1 {
                 fail_point("publish:after_first_file")?;
             }
@@ -190,38 +199,25 @@ impl PartitionWriter {
         self.close_file().await?;
         fail_point("publish:before_commit")?;
         crate::error::pause_point("publish:before_commit");
-        let entry = PartitionEntry {
-            files: self.files.clone(),
-            rows: self.rows,
-            run_id: self.run_id.clone(),
-            committed_at: chrono::Utc::now().to_rfc3339(),
-            built_with: self.built_with.clone(),
-            slices: Default::default(),
+        let replace = match &self.slice {
+            Some((owner, keep_legacy)) => Replace::Slice { owner: owner.clone(), keep_legacy: *keep_legacy },
+            None => Replace::Whole,
         };
-        let final_dir = format!("{}/{}/dt={}", self.layer, self.table, self.dt);
-        if let Some((owner, keep_legacy)) = self.slice.clone() {
-            let target = SliceTarget {
-                wh: self.wh.clone(),
-                manifests: self.manifests.clone(),
-                layer: self.layer.clone(),
-                table: self.table.clone(),
-                dt: self.dt.clone(),
-            };
-            commit_slice(target, &owner, keep_legacy, &self.write_dir, &self.files, &final_dir, entry).await?;
-        } else if self.wh.is_local() {
-            let tmp = self.wh.local_path(&self.write_dir).expect("local");
-            let dst = self.wh.local_path(&final_dir).expect("local");
-            let had_old = swap_in_dir(&tmp, &dst)?;
-            self.manifests.commit(&self.wh, &self.layer, &self.table, &self.dt, entry).await?;
-            // `tmp` now holds the previous partition; failing to remove it only leaves scratch.
-            if had_old {
-                if let Err(e) = std::fs::remove_dir_all(&tmp) {
-                    tracing::warn!(error = %e, folder = %tmp.display(), "could not remove the replaced partition");
-                }
+        let publish = Publish {
+            layer: &self.layer,
+            table: &self.table,
+            dt: &self.dt,
+            schema: &self.schema,
+            run_id: &self.run_id,
+            built_with: self.built_with.as_deref(),
+            replace,
+        };
+        if let Err(e) = self.manifests.commit(&self.wh, &publish, &self.closed).await {
+            // Not committed: files left in the folder would be read by engines that glob it.
+            for f in &self.files {
+                let _ = self.wh.store.delete(&self.wh.path(&format!("{}/{}", self.write_dir, f))).await;
             }
-        } else {
-            self.manifests.commit(&self.wh, &self.layer, &self.table, &self.dt, entry).await?;
-            delete_uncommitted(&self.wh, &self.files, &final_dir).await;
+            return Err(e);
         }
         tracing::info!(table = %format!("{}.{}", self.layer, self.table), dt = %self.dt,
             rows = self.rows, files = self.files.len(), "published partition");
@@ -240,111 +236,21 @@ impl PartitionWriter {
     }
 }
 
-/// The partition a slice is committed to (owned, so the commit future does not hold the writer).
-struct SliceTarget {
-    wh: Warehouse,
-    manifests: Manifests,
-    layer: String,
-    table: String,
-    dt: String,
-}
-
-async fn commit_slice(t: SliceTarget, owner: &str, keep_legacy: bool, write_dir: &str, files: &[String], final_dir: &str, entry: PartitionEntry) -> Result<()> {
-    if t.wh.is_local() {
-        let (Some(tmp), Some(dst)) = (t.wh.local_path(write_dir), t.wh.local_path(final_dir)) else {
-            return Err(Error::Usage(format!("{final_dir}: not a local folder")));
-        };
-        std::fs::create_dir_all(&dst)?;
-        // New names (the run id is in them): a reader listing the folder meanwhile sees
-        // the owner's old files and, for an instant, some new ones; ecomwh's own readers
-        // list only what the manifest commits.
-        for f in files {
-            std::fs::rename(tmp.join(f), dst.join(f))?;
-        }
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    let slice = Slice { files: entry.files, rows: entry.rows, run_id: entry.run_id, committed_at: entry.committed_at };
-    let obsolete = match t.manifests.commit_slice(&t.wh, &t.layer, &t.table, &t.dt, owner, slice, keep_legacy).await {
-        Ok(o) => o,
-        Err(e) => {
-            // Not committed: the files moved (or written) into the folder must not stay there
-            // for readers that glob it.
-            for f in files {
-                let _ = t.wh.store.delete(&t.wh.path(&format!("{final_dir}/{f}"))).await;
+/// Nulls per top-level column, summed over row groups (Delta's `nullCount` statistic).
+pub(crate) fn null_counts(meta: &parquet::file::metadata::ParquetMetaData) -> std::collections::BTreeMap<String, u64> {
+    let mut out = std::collections::BTreeMap::new();
+    for rg in meta.row_groups() {
+        for c in rg.columns() {
+            let path = c.column_path().parts();
+            if path.len() != 1 {
+                continue;
             }
-            return Err(e);
-        }
-    };
-    // The owner's replaced files, and its orphans from killed attempts (one writer per
-    // owner at a time, as for whole partitions).
-    let marker = format!("-{owner}-");
-    delete_files_where(&t.wh, final_dir, |name| obsolete.iter().any(|o| o == name) || (name.contains(&marker) && !files.iter().any(|f| f == name))).await;
-    Ok(())
-}
-
-/// After a commit, remove every file of the partition folder that the commit does not list:
-/// the replaced version and orphans of killed runs (which globbing engines would otherwise
-/// read). This assumes one writer per partition at a time, as the DAG runs it
-/// (max_active_runs=1; a retry starts after the failed attempt has ended). Failures only
-/// leave garbage that ecomwh's readers never see.
-async fn delete_uncommitted(wh: &Warehouse, keep: &[String], final_dir: &str) {
-    delete_files_where(wh, final_dir, |name| !keep.iter().any(|k| k == name)).await;
-}
-
-/// Best-effort deletion of the files of `dir` whose names `doomed` picks (failures only leave
-/// garbage that ecomwh's readers never see).
-async fn delete_files_where(wh: &Warehouse, dir: &str, doomed: impl Fn(&str) -> bool) {
-    let prefix = wh.path(dir);
-    let listed: Vec<_> = match wh.store.list(Some(&prefix)).try_collect().await {
-        Ok(v) => v,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not list {prefix} for clean-up");
-            return;
-        }
-    };
-    for meta in listed.into_iter().filter(|m| doomed(m.location.filename().unwrap_or_default())) {
-        if let Err(e) = wh.store.delete(&meta.location).await {
-            tracing::warn!(error = %e, file = %meta.location, "could not delete superseded file");
+            if let Some(n) = c.statistics().and_then(|s| s.null_count_opt()) {
+                *out.entry(path[0].clone()).or_insert(0) += n;
+            }
         }
     }
-}
-
-/// Put `tmp` at `dst` in one step. An existing `dst` is exchanged atomically (it is then at
-/// `tmp`); returns whether there was one.
-fn swap_in_dir(tmp: &std::path::Path, dst: &std::path::Path) -> Result<bool> {
-    if let Some(parent) = dst.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    if !dst.exists() {
-        std::fs::rename(tmp, dst)?;
-        return Ok(false);
-    }
-    exchange(tmp, dst)?;
-    Ok(true)
-}
-
-#[cfg(target_os = "linux")]
-fn exchange(a: &std::path::Path, b: &std::path::Path) -> Result<()> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let ca = CString::new(a.as_os_str().as_bytes()).map_err(|e| Error::Io(e.into()))?;
-    let cb = CString::new(b.as_os_str().as_bytes()).map_err(|e| Error::Io(e.into()))?;
-    // SAFETY: both are valid NUL-terminated paths; renameat2 only reads them.
-    let rc = unsafe { libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE) };
-    if rc != 0 {
-        return Err(Error::Io(std::io::Error::last_os_error()));
-    }
-    Ok(())
-}
-
-#[cfg(not(target_os = "linux"))]
-fn exchange(a: &std::path::Path, b: &std::path::Path) -> Result<()> {
-    // No atomic exchange here: move the old folder aside first (brief gap, never a mix).
-    let aside = b.with_extension("old");
-    std::fs::rename(b, &aside)?;
-    std::fs::rename(a, b)?;
-    std::fs::rename(&aside, a)?;
-    Ok(())
+    out
 }
 
 /// A run id: sortable by time, unique enough for concurrent runs.
@@ -379,8 +285,7 @@ mod tests {
     }
 
     /// Slices replace only their owner's files; a partition written whole before slices existed
-    /// is kept as `_legacy` where rows are added to, replaced otherwise; the folder holds
-    /// exactly the listed files.
+    /// is kept as `_legacy` where rows are added to, replaced otherwise.
     #[tokio::test]
     async fn slices_replace_only_their_own_files() {
         let dir = tempfile::tempdir().unwrap();
@@ -390,14 +295,10 @@ mod tests {
             let e = m.get("marts", table).unwrap().partitions["2025-01-01"].clone();
             assert_eq!(e.rows, rows, "{table}");
             assert_eq!(e.slices.keys().map(String::as_str).collect::<Vec<_>>(), slices, "{table}");
-            let mut on_disk: Vec<String> = std::fs::read_dir(dir.path().join(format!("marts/{table}/dt=2025-01-01")))
-                .unwrap()
-                .map(|f| f.unwrap().file_name().to_string_lossy().to_string())
-                .collect();
-            on_disk.sort();
-            let mut listed = e.files.clone();
-            listed.sort();
-            assert_eq!(on_disk, listed, "{table}");
+            // Replaced files stay on disk for time travel until a vacuum.
+            for f in &e.files {
+                assert!(dir.path().join(format!("marts/{table}/dt=2025-01-01/{f}")).exists(), "{table}: {f}");
+            }
         };
         // Added-to rows (export runs): the old whole partition stays.
         publish(&wh, &m, "runs", "r1", None, &[1, 2]).await;

@@ -26,7 +26,7 @@ pub struct Warehouse {
     pub root: Path,
     /// The URL the user gave, normalised (for messages and reports).
     pub url: String,
-    /// A local folder: directories can be swapped atomically with rename.
+    /// The folder of a local warehouse (reports are opened from it).
     pub local_dir: Option<PathBuf>,
 }
 

@@ -306,6 +306,7 @@ pub fn s3_env(c: &mut std::process::Command, endpoint: &str) {
 
 /// Header lines of the raw tables' CSV files, in the contracts' column order (`write_raw_csv`).
 pub mod feeds;
+pub mod s3;
 
 pub mod raw_header {
     pub const CUSTOMERS: &str = "customer_id,email,first_name,last_name,country,signup_ts,birth_year,gender,marketing_consent,updated_at";

@@ -10,8 +10,8 @@ Prints the largest relative differences as JSON; exits 1 when one is 1% or more.
 import json
 import sys
 
-import duckdb
 import numpy as np
+from delta_readers import connect
 from lifetimes import BetaGeoFitter, GammaGammaFitter
 
 TOL = 0.01
@@ -19,16 +19,16 @@ TOL = 0.01
 
 def main():
     wh, date = sys.argv[1], sys.argv[2]
-    con = duckdb.connect()
+    con = connect()
     d = con.execute(
         f"""SELECT r.customer_id, r.repeat_purchase_days AS f, r.days_first_to_last_purchase AS rec,
                    r.days_since_first_purchase AS t, r.avg_repeat_purchase_value AS m,
                    c.expected_purchases_365 AS ours_p, c.expected_avg_value AS ours_v
-            FROM read_parquet('{wh}/marts/rfm_segments/dt={date}/*.parquet') r
-            JOIN read_parquet('{wh}/marts/clv/dt={date}/*.parquet') c USING (customer_id)"""
+            FROM (SELECT * FROM delta_scan('{wh}/marts/rfm_segments') WHERE dt = DATE '{date}') r
+            JOIN (SELECT * FROM delta_scan('{wh}/marts/clv') WHERE dt = DATE '{date}') c USING (customer_id)"""
     ).df()
     metrics = con.execute(
-        f"SELECT model, metric, value FROM read_parquet('{wh}/marts/model_metrics/dt={date}/*.parquet')"
+        f"SELECT model, metric, value FROM delta_scan('{wh}/marts/model_metrics') WHERE dt = DATE '{date}'"
     ).df()
     ours = {(r.model, r.metric): r.value for r in metrics.itertuples()}
 

@@ -1,5 +1,5 @@
-"""Read ecomwh tables back with DuckDB, the way an analyst would: Parquet files globbed
-with Hive partitioning, straight from S3 (or a local folder). Prints JSON:
+"""Read ecomwh tables back with DuckDB, the way an analyst would: delta_scan over the Delta
+table, straight from S3 (or a local folder). Prints JSON:
 {table: {"rows": n, "by_dt": {dt: n}, "dt_type": "..."}}.
 
 usage: duckdb_readback.py WAREHOUSE_URL TABLE [TABLE ...]   (TABLE like staging/orders)
@@ -9,27 +9,7 @@ import json
 import os
 import sys
 
-import duckdb
-
-
-def connect():
-    con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
-    endpoint = os.environ.get("AWS_ENDPOINT_URL")
-    if endpoint:
-        # httpfs comes from the duckdb-ext-httpfs wheel: no download at run time.
-        import duckdb_ext
-
-        version = duckdb.__version__
-        path = os.path.join(list(duckdb_ext.__path__)[0], f"extensions/v{version}/linux_amd64/httpfs.duckdb_extension")
-        con.execute(f"LOAD '{path}'")
-        host = endpoint.split("://", 1)[1].rstrip("/")
-        con.execute(f"SET s3_endpoint='{host}'")
-        con.execute("SET s3_use_ssl=false")
-        con.execute("SET s3_url_style='path'")
-        con.execute(f"SET s3_access_key_id='{os.environ['AWS_ACCESS_KEY_ID']}'")
-        con.execute(f"SET s3_secret_access_key='{os.environ['AWS_SECRET_ACCESS_KEY']}'")
-        con.execute(f"SET s3_region='{os.environ.get('AWS_REGION', 'us-east-1')}'")
-    return con
+from delta_readers import connect
 
 
 def main():
@@ -39,8 +19,7 @@ def main():
     con = connect()
     out = {}
     for table in sys.argv[2:]:
-        glob = f"{base}/{table}/*/*.parquet"
-        rel = f"read_parquet('{glob}', hive_partitioning = true)"
+        rel = f"delta_scan('{base}/{table}')"
         rows = con.execute(f"SELECT count(*) FROM {rel}").fetchone()[0]
         by_dt = dict(con.execute(f"SELECT CAST(dt AS VARCHAR), count(*) FROM {rel} GROUP BY 1 ORDER BY 1").fetchall())
         dt_type = con.execute(f"SELECT typeof(dt) FROM {rel} LIMIT 1").fetchone()

@@ -8,8 +8,8 @@ Exits 1 on any difference.
 """
 import sys
 
-import duckdb
 import pandas as pd
+from delta_readers import connect
 from lifetimes.utils import summary_data_from_transaction_data
 
 REL_TOL = 1e-9  # the value column: sums of floats (lifetimes) vs exact decimals (ecomwh)
@@ -17,13 +17,13 @@ REL_TOL = 1e-9  # the value column: sums of floats (lifetimes) vs exact decimals
 
 def main():
     wh, date, tz = sys.argv[1], sys.argv[2], sys.argv[3]
-    con = duckdb.connect()
+    con = connect()
     orders = con.execute(
         f"""
         SELECT customer_id, epoch_us(order_ts) AS us, CAST(total_amount - shipping_amount - coalesce(refunded_amount, 0) AS DOUBLE) AS value
         FROM (
           SELECT *, row_number() OVER (PARTITION BY order_id ORDER BY updated_at DESC, dt DESC) AS rn
-          FROM read_parquet('{wh}/staging/orders/*/*.parquet', hive_partitioning = true, union_by_name = true)
+          FROM delta_scan('{wh}/staging/orders')
           WHERE dt <= DATE '{date}'
         ) WHERE rn = 1 AND status IN ('paid', 'shipped')
         """
@@ -36,7 +36,7 @@ def main():
     ours = con.execute(
         f"""SELECT customer_id, repeat_purchase_days, days_first_to_last_purchase, days_since_first_purchase,
                    avg_repeat_purchase_value
-            FROM read_parquet('{wh}/marts/rfm_segments/dt={date}/*.parquet')"""
+            FROM delta_scan('{wh}/marts/rfm_segments') WHERE dt = DATE '{date}'"""
     ).df().set_index("customer_id")
 
     problems = []

@@ -157,7 +157,7 @@ pub fn seasonal(y: &[f64], m: usize) -> bool {
 fn season_indices(y: &[f64], m: usize, multiplicative: bool) -> Vec<f64> {
     let n = y.len();
     let filt: Vec<f64> =
-        if m % 2 == 0 { (0..=m).map(|k| if k == 0 || k == m { 0.5 / m as f64 } else { 1.0 / m as f64 }).collect() } else { vec![1.0 / m as f64; m] };
+        if m.is_multiple_of(2) { (0..=m).map(|k| if k == 0 || k == m { 0.5 / m as f64 } else { 1.0 / m as f64 }).collect() } else { vec![1.0 / m as f64; m] };
     let half = m / 2;
     let (mut sum, mut count) = (vec![0.0; m], vec![0usize; m]);
     for t in half..n.saturating_sub(filt.len() - 1 - half) {
