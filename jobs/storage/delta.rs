@@ -124,6 +124,13 @@ pub fn log_store(wh: &Warehouse, rel: &str) -> Result<LogStoreRef> {
 pub async fn open(wh: &Warehouse, layer: &str, table: &str, at: AsOf) -> Result<Option<DeltaTable>> {
     let rel = format!("{layer}/{table}");
     let name = format!("{layer}.{table}");
+    // No log yet (the table's first publish): delta-rs would log its failed load as an error.
+    let log = wh.path(&format!("{rel}/_delta_log"));
+    match wh.store.list_with_delimiter(Some(&log)).await {
+        Ok(l) if l.objects.is_empty() && at == AsOf::Latest => return Ok(None),
+        Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
+        Err(e) => return Err(Error::storage(log.to_string(), e)),
+    }
     let mut t = DeltaTable::new(log_store(wh, &rel)?);
     let loaded = match at {
         AsOf::Latest => t.load().await,
