@@ -341,7 +341,8 @@ fn merge_schema(current: &StructType, wanted: &StructType) -> StructType {
     StructType::try_new(fields).unwrap_or_else(|_| wanted.clone())
 }
 
-/// Every Delta table of the warehouse, as (layer, table).
+/// Every table folder of the layers, as (layer, table); [`open`] tells which hold a Delta table
+/// (it looks for the log once, so this listing does not).
 pub async fn list_tables(wh: &Warehouse, layers: &[&str]) -> Result<Vec<(String, String)>> {
     let mut out = vec![];
     for layer in layers {
@@ -352,10 +353,7 @@ pub async fn list_tables(wh: &Warehouse, layers: &[&str]) -> Result<Vec<(String,
             Err(e) => return Err(Error::storage(prefix.to_string(), e)),
         };
         for dir in listed.common_prefixes {
-            let Some(table) = dir.filename() else { continue };
-            let log = wh.path(&format!("{layer}/{table}/_delta_log"));
-            let has_log = wh.store.list_with_delimiter(Some(&log)).await.map(|l| !l.objects.is_empty()).unwrap_or(false);
-            if has_log {
+            if let Some(table) = dir.filename() {
                 out.push((layer.to_string(), table.to_string()));
             }
         }
