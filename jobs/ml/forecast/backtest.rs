@@ -1,8 +1,10 @@
 //! Rolling-origin backtests: the last `folds` windows of `horizon` periods are forecast from
 //! the history before each; one candidate (a model or a combination) is chosen per series by
 //! its backtest MASE (see `select`), refitted on all history, and given 80%/95% intervals from
-//! its backtest errors (empirical quantiles, pooled over folds and steps). Coverage per fold
-//! uses the errors of the other folds only, so it is measured out of sample.
+//! its backtest errors (empirical quantiles, pooled over folds and steps), widened to the
+//! model's own normal intervals where it has a forecast variance (ETS, ARIMA and means with
+//! them). Coverage per fold uses the errors of the other folds only, so it is measured out of
+//! sample.
 
 use super::croston::zero_share;
 use super::naive::usable_season;
@@ -120,16 +122,21 @@ impl Bands {
     /// (lo80, hi80, lo95, hi95) around `yhat`. For sales that are often zero (a slow product)
     /// the lower quantile of what sells is zero itself: the interval is then one-sided,
     /// [0, forecast + the 80% (95%) error quantile], not "forecast minus a typical miss",
-    /// which would sit just above the zeros.
-    fn around(&self, yhat: f64, nonnegative: bool) -> [f64; 4] {
+    /// which would sit just above the zeros. With `sd`, the model's own standard deviation of
+    /// the period, each bound is the wider of the backtest's and the normal one.
+    fn around(&self, yhat: f64, sd: Option<f64>, nonnegative: bool) -> [f64; 4] {
         let c = |v: f64| if nonnegative { v.max(0.0) } else { v };
+        let sd = sd.filter(|s| s.is_finite()).unwrap_or(0.0);
+        // Normal quantiles of the same levels as `q`.
+        let z = [-1.2816, 1.2816, -1.96, 1.96, 0.8416, 1.6449];
+        let q: [f64; 6] = std::array::from_fn(|i| if z[i] < 0.0 { self.q[i].min(z[i] * sd) } else { self.q[i].max(z[i] * sd) });
         // An interval always holds its forecast, even when the errors lean to one side.
         let high = |q: f64| c(yhat + q).max(yhat);
         let level = |lo: usize, hi: usize, one_sided: usize, tail: f64| {
             if nonnegative && self.zero_share > tail {
-                [0.0, high(self.q[one_sided])]
+                [0.0, high(q[one_sided])]
             } else {
-                [c(yhat + self.q[lo]).min(yhat), high(self.q[hi])]
+                [c(yhat + q[lo]).min(yhat), high(q[hi])]
             }
         };
         let ([l80, h80], [l95, h95]) = (level(0, 1, 4, 0.10), level(2, 3, 5, 0.025));
@@ -141,6 +148,8 @@ struct Trial {
     score: ModelScore,
     /// Forecasts per fold (clipped like the final forecast).
     preds: Vec<Vec<f64>>,
+    /// The model's standard deviations per fold, where it has them.
+    sds: Vec<Option<Vec<f64>>>,
     /// Errors per fold, divided by that fold's scale (so folds at different sales levels pool).
     errors: Vec<Vec<f64>>,
     /// MASE per fold (None where the fold's history has no scale).
@@ -160,20 +169,24 @@ fn empty_score(model: &'static str, folds: usize) -> ModelScore {
     ModelScore { model, spec: String::new(), mase: None, smape: None, coverage80: None, coverage95: None, folds, chosen: false, error: None }
 }
 
+/// Forecasts (and the model's standard deviations, if it has them) of one fold each.
+type Folds = (Vec<Vec<f64>>, Vec<Option<Vec<f64>>>);
+
 /// Forecast every fold with `model`: the first fold searches, later folds keep its variant.
-fn fold_forecasts(model: &dyn Model, y: &[f64], cal: &Calendar, origins: &[usize], o: &BacktestOptions) -> Result<(Vec<Vec<f64>>, String), String> {
-    let mut preds = vec![];
+fn fold_forecasts(model: &dyn Model, y: &[f64], cal: &Calendar, origins: &[usize], o: &BacktestOptions) -> Result<(Folds, String), String> {
+    let (mut preds, mut sds) = (vec![], vec![]);
     let mut spec: Option<String> = None;
     for &origin in origins {
         let fitted = model.fit_predict(&y[..origin], cal, o.horizon, spec.as_deref()).map_err(|e| e.to_string())?;
         preds.push(clip(fitted.point, o.nonnegative));
+        sds.push(fitted.sd);
         spec.get_or_insert(fitted.spec);
     }
-    Ok((preds, spec.unwrap_or_default()))
+    Ok(((preds, sds), spec.unwrap_or_default()))
 }
 
 /// Score fold forecasts: MASE, sMAPE, and coverage of intervals from the other folds' errors.
-fn score(mut score: ModelScore, preds: Vec<Vec<f64>>, y: &[f64], m: usize, origins: &[usize], o: &BacktestOptions) -> Trial {
+fn score(mut score: ModelScore, (preds, sds): Folds, y: &[f64], m: usize, origins: &[usize], o: &BacktestOptions) -> Trial {
     let h = o.horizon;
     let (mut errors, mut mases, mut smapes, mut scales) = (vec![], vec![], vec![], vec![]);
     for (pred, &origin) in preds.iter().zip(origins) {
@@ -203,7 +216,8 @@ fn score(mut score: ModelScore, preds: Vec<Vec<f64>>, y: &[f64], m: usize, origi
             let b = b.scaled(scales[j]);
             for (k, f) in preds[j].iter().enumerate() {
                 let a = y[origin + k];
-                let [l80, h80, l95, h95] = b.around(*f, o.nonnegative);
+                let sd = sds.get(j).and_then(|s| s.as_ref()).and_then(|s| s.get(k).copied());
+                let [l80, h80, l95, h95] = b.around(*f, sd, o.nonnegative);
                 in80 += (a >= l80 && a <= h80) as usize;
                 in95 += (a >= l95 && a <= h95) as usize;
                 total += 1;
@@ -215,19 +229,19 @@ fn score(mut score: ModelScore, preds: Vec<Vec<f64>>, y: &[f64], m: usize, origi
         }
     }
     let tested: Vec<f64> = origins.iter().flat_map(|&oj| y[oj..oj + h].iter().copied()).collect();
-    Trial { score, preds, errors, fold_mase: mases, zero_share: zero_share(&tested) }
+    Trial { score, preds, sds, errors, fold_mase: mases, zero_share: zero_share(&tested) }
 }
 
 fn try_model(model: &dyn Model, y: &[f64], cal: &Calendar, origins: &[usize], o: &BacktestOptions) -> Trial {
     let mut s = empty_score(model.name(), origins.len());
     match fold_forecasts(model, y, cal, origins, o) {
-        Ok((preds, spec)) => {
+        Ok((folds, spec)) => {
             s.spec = spec;
-            score(s, preds, y, cal.grain.season_length(), origins, o)
+            score(s, folds, y, cal.grain.season_length(), origins, o)
         }
         Err(e) => {
             s.error = Some(e);
-            Trial { score: s, preds: vec![], errors: vec![], fold_mase: vec![], zero_share: 0.0 }
+            Trial { score: s, preds: vec![], sds: vec![], errors: vec![], fold_mase: vec![], zero_share: 0.0 }
         }
     }
 }
@@ -238,15 +252,23 @@ fn mean_of(parts: &[&Vec<f64>]) -> Vec<f64> {
     (0..n).map(|k| parts.iter().map(|p| p[k]).sum::<f64>() / parts.len() as f64).collect()
 }
 
+/// A mean's spread, as if its members' errors moved together: the mean of the standard
+/// deviations of the members that have one.
+fn mean_sd<'a>(sds: impl Iterator<Item = Option<&'a Vec<f64>>>) -> Option<Vec<f64>> {
+    let sds: Vec<&Vec<f64>> = sds.flatten().collect();
+    (!sds.is_empty()).then(|| mean_of(&sds))
+}
+
 /// How a combination's spec lists its members' specs.
 const SPEC_SEP: &str = " | ";
 
 /// The mean of scored models' fold forecasts, scored as a model of its own.
 fn combine(name: &'static str, parts: &[&Trial], y: &[f64], m: usize, origins: &[usize], o: &BacktestOptions) -> Trial {
     let preds = (0..origins.len()).map(|f| mean_of(&parts.iter().map(|t| &t.preds[f]).collect::<Vec<_>>())).collect();
+    let sds = (0..origins.len()).map(|f| mean_sd(parts.iter().map(|t| t.sds.get(f).and_then(|s| s.as_ref())))).collect();
     let mut s = empty_score(name, origins.len());
     s.spec = format!("mean of {}", parts.iter().map(|t| t.score.spec.as_str()).collect::<Vec<_>>().join(SPEC_SEP));
-    score(s, preds, y, m, origins, o)
+    score(s, (preds, sds), y, m, origins, o)
 }
 
 /// Errors grow with the sales level, so each fold's errors are divided by its own scale and
@@ -283,7 +305,7 @@ pub fn forecast_series(y: &[f64], cal: &Calendar, models: &[Box<dyn Model>], o: 
         let ms = usable_season(n, m);
         let errs: Vec<f64> = (ms..n).map(|t| y[t] - y[t - ms]).collect();
         let bands = Bands::new(&errs, zero_share(y));
-        let intervals = yhat.iter().map(|v| bands.map(|b| b.around(*v, o.nonnegative))).collect();
+        let intervals = yhat.iter().map(|v| bands.map(|b| b.around(*v, None, o.nonnegative))).collect();
         let note = format!(
             "history of {n} periods is shorter than {} (one backtest window of {h} after {} periods of training): {} without backtest",
             min_train(m) + h,
@@ -354,16 +376,16 @@ pub fn forecast_series(y: &[f64], cal: &Calendar, models: &[Box<dyn Model>], o: 
         final_fit = fit_final(models, trials[0].score.model, y, cal, h, None);
     }
     trials[chosen].score.chosen = true;
-    let (yhat, spec) = match final_fit {
-        Ok(f) => (clip(f.point, o.nonnegative), f.spec),
-        Err(_) => (vec![0.0; h], "no fit".to_string()),
+    let (yhat, spec, sd) = match final_fit {
+        Ok(f) => (clip(f.point, o.nonnegative), f.spec, f.sd),
+        Err(_) => (vec![0.0; h], "no fit".to_string(), None),
     };
     let pooled: Vec<f64> = trials[chosen].errors.iter().flatten().copied().collect();
     let bands = Bands::new(&pooled, trials[chosen].zero_share);
     SeriesForecast {
         model: trials[chosen].score.model,
         spec,
-        intervals: intervals(&yhat, bands, y, m, o),
+        intervals: intervals(&yhat, bands, sd.as_deref(), y, m, o),
         yhat,
         folds: origins.len(),
         scores: trials.into_iter().map(|t| t.score).collect(),
@@ -384,12 +406,18 @@ fn fit_final(models: &[Box<dyn Model>], name: &str, y: &[f64], cal: &Calendar, h
     };
     let fits = parts.iter().enumerate().map(|(i, part)| fit_named(models, part, y, cal, h, specs.get(i).copied())).collect::<Result<Vec<_>, String>>()?;
     let point = mean_of(&fits.iter().map(|f| &f.point).collect::<Vec<_>>());
-    Ok(super::Fitted { point, spec: format!("mean of {}", fits.iter().map(|f| f.spec.as_str()).collect::<Vec<_>>().join(SPEC_SEP)) })
+    let sd = mean_sd(fits.iter().map(|f| f.sd.as_ref()));
+    let spec = format!("mean of {}", fits.iter().map(|f| f.spec.as_str()).collect::<Vec<_>>().join(SPEC_SEP));
+    Ok(super::Fitted { point, spec, sd })
 }
 
-fn intervals(yhat: &[f64], bands: Option<Bands>, y: &[f64], m: usize, o: &BacktestOptions) -> Vec<Option<[f64; 4]>> {
+/// Intervals from the backtest's errors, widened where the fitted model's own variance says
+/// the future is less certain than a few backtest windows showed (they are few on a short
+/// history, and the chosen model's are the luckiest of the candidates').
+fn intervals(yhat: &[f64], bands: Option<Bands>, sd: Option<&[f64]>, y: &[f64], m: usize, o: &BacktestOptions) -> Vec<Option<[f64; 4]>> {
     let bands = bands.map(|b| b.scaled(interval_scale(y, m)));
-    yhat.iter().map(|v| bands.map(|b| b.around(*v, o.nonnegative))).collect()
+    let sd_at = |k: usize| sd.and_then(|s| s.get(k).copied());
+    yhat.iter().enumerate().map(|(k, v)| bands.map(|b| b.around(*v, sd_at(k), o.nonnegative))).collect()
 }
 
 /// Forecast with a model chosen (and its `bands` learnt) by an earlier backtest, keeping the
@@ -416,7 +444,7 @@ pub fn forecast_chosen(
         return None;
     }
     let yhat = clip(f.point, o.nonnegative);
-    let iv = intervals(&yhat, bands, y, m, o);
+    let iv = intervals(&yhat, bands, f.sd.as_deref(), y, m, o);
     Some((yhat, f.spec, iv))
 }
 
@@ -477,6 +505,25 @@ mod tests {
         assert_eq!(mase_scale(&[3.0, 3.0, 3.0], 1), None);
         assert!((smape(&[100.0, 0.0], &[50.0, 0.0]) - 33.333333333333336).abs() < 1e-12);
         assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.9), 4.6);
+    }
+
+    #[test]
+    fn narrow_backtest_bands_widen_to_the_models_own_variance() {
+        // Backtest errors of +-1 at every level, a model standard deviation of 10.
+        let b = Bands { q: [-1.0, 1.0, -1.0, 1.0, 1.0, 1.0], zero_share: 0.0 };
+        let w = b.around(100.0, Some(10.0), true);
+        let want = [100.0 - 12.816, 100.0 + 12.816, 100.0 - 19.6, 100.0 + 19.6];
+        assert!(w.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-9), "{w:?}");
+        // Wider backtest bands stay as they are; no variance, no change.
+        let wide = Bands { q: [-50.0, 60.0, -70.0, 80.0, 60.0, 80.0], zero_share: 0.0 };
+        assert_eq!(wide.around(100.0, Some(10.0), true), [50.0, 160.0, 30.0, 180.0]);
+        assert_eq!(b.around(100.0, None, true), [99.0, 101.0, 99.0, 101.0]);
+        // Often-zero sales keep their one-sided interval, each bound the wider of the backtest's
+        // (+1) and the one-sided normal quantile (0.84 and 1.64 standard deviations).
+        let sparse = Bands { zero_share: 0.5, ..b };
+        let s = sparse.around(2.0, Some(1.0), true);
+        assert_eq!((s[0], s[1], s[2]), (0.0, 3.0, 0.0));
+        assert!((s[3] - 3.6449).abs() < 1e-9, "{s:?}");
     }
 
     #[test]

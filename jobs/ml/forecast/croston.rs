@@ -40,7 +40,7 @@ impl Model for Croston {
             return Err(ForecastError::model(self.name(), format!("not intermittent ({:.0}% zero periods)", zeros * 100.0)));
         }
         let rate = croston_sba(y).ok_or_else(|| ForecastError::model(self.name(), "no sales"))?;
-        Ok(Fitted { point: vec![rate; h], spec: format!("Croston SBA alpha {ALPHA}") })
+        Ok(Fitted { point: vec![rate; h], spec: format!("Croston SBA alpha {ALPHA}"), sd: None })
     }
 }
 

@@ -8,6 +8,7 @@ pub mod backtest;
 pub mod calendar;
 pub mod croston;
 pub mod ets;
+pub mod ets_auto;
 pub mod naive;
 pub mod optim;
 pub mod regression;
@@ -36,6 +37,9 @@ pub struct Fitted {
     pub point: Vec<f64>,
     /// What was fitted, for a person: "ETS(M,Ad,M)", "trend+season+3 peaks" ...
     pub spec: String,
+    /// The model's own standard deviation of each forecast period, where it has one (the
+    /// state-space models: ETS and ARIMA).
+    pub sd: Option<Vec<f64>>,
 }
 
 /// A forecasting model. `Hint` carries what a model learned on an earlier fold of the same

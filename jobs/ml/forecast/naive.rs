@@ -33,7 +33,7 @@ impl Model for SeasonalNaive {
             return Err(ForecastError::model(self.name(), "empty series"));
         }
         let m = usable_season(y.len(), cal.grain.season_length());
-        Ok(Fitted { point: seasonal_naive(y, m, h), spec: format!("season {m}") })
+        Ok(Fitted { point: seasonal_naive(y, m, h), spec: format!("season {m}"), sd: None })
     }
 }
 

@@ -94,7 +94,7 @@ impl Model for Regression {
             _ => "+season",
         };
         let spec = format!("trend{season}{}+{peaks} peaks", if yearly { "+yearly" } else { "" });
-        Ok(Fitted { point, spec })
+        Ok(Fitted { point, spec, sd: None })
     }
 }
 

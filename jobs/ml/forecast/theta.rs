@@ -269,7 +269,7 @@ impl Model for Theta {
             }
         });
         let fit = fit_theta(y, cal.grain.season_length(), &kinds, form)?;
-        Ok(Fitted { point: fit.forecast(h), spec: fit.spec() })
+        Ok(Fitted { point: fit.forecast(h), spec: fit.spec(), sd: None })
     }
 }
 

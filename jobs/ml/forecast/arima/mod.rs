@@ -225,6 +225,7 @@ impl Model for Arima {
             Some(f) => f,
             None => auto_arima(y, m, &opts)?,
         };
-        Ok(Fitted { point: fit.forecast(h).0, spec: fit.spec() })
+        let (point, var) = fit.forecast(h);
+        Ok(Fitted { point, spec: fit.spec(), sd: Some(var.iter().map(|v| v.max(0.0).sqrt()).collect()) })
     }
 }
