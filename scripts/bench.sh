@@ -9,9 +9,10 @@
 #   scripts/bench.sh recs [--customers 100000]                 recall@10 of recommendations vs popularity
 #   scripts/bench.sh cluster [--customers 100000] [--days 30]  one night: local vs Ballista standalone vs 2 executors
 #   scripts/bench.sh reviews [--n 200000]                      VADER sentiment vs vaderSentiment (texts/s, same scores)
+#   scripts/bench.sh compare --before OLD_BIN [--customers 100000,1000000]  the nightly pipeline: this build vs another (time, memory, files, bytes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-what=${1:?usage: scripts/bench.sh staging|feeds|rules|nightly|forecast|export|recs|cluster|reviews [options]}
+what=${1:?usage: scripts/bench.sh staging|feeds|rules|nightly|forecast|export|recs|cluster|reviews|compare [options]}
 shift
 . scripts/pyenv.sh
 if [ "$what" = forecast ]; then

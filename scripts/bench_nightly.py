@@ -31,7 +31,7 @@ import shutil
 import sys
 import time
 
-from benchlib import measure
+from benchlib import duckdb_delta, measure
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 START = dtm.date(2024, 1, 1)
@@ -42,7 +42,7 @@ PEER_SQL = """
 WITH o AS (
   SELECT customer_id, CAST(order_ts AS DATE) AS day, status, total_amount - shipping_amount AS net,
          row_number() OVER (PARTITION BY order_id ORDER BY updated_at DESC, dt DESC) AS rn
-  FROM read_parquet('{wh}/staging/orders/*/*.parquet', hive_partitioning = true) WHERE dt <= DATE '{d}'
+  FROM delta_scan('{wh}/staging/orders') WHERE dt <= DATE '{d}'
 ), days AS (
   SELECT customer_id, day, count(*) AS purchases, sum(net) AS net FROM o
   WHERE rn = 1 AND status IN ('paid', 'shipped') AND day <= DATE '{d}' GROUP BY 1, 2
@@ -180,8 +180,7 @@ def main():
         a30, a365 = sum(lo[j] for j in marts), sum(hi[j] for j in marts)
         print(f"  {' + '.join(marts)}: {a30:.2f}s -> {a365:.2f}s = {a365 / max(a30, 1e-9):.2f}x")
 
-    import duckdb
-    con = duckdb.connect()
+    con = duckdb_delta()
     t0 = time.perf_counter()
     n = con.execute(PEER_SQL.format(wh=last_wh, d=last_d)).fetchone()[0]
     peer = time.perf_counter() - t0

@@ -25,3 +25,18 @@ def measure(cmd, env=None):
     if peak:
         return secs, int(peak[-1].split("=")[1]) / 1024, out
     return secs, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, out
+
+
+def duckdb_delta():
+    """A DuckDB connection with the delta extension loaded from the duckdb-ext-delta wheel
+    (ecomwh's tables are Delta tables: a folder glob would also read replaced files)."""
+    import duckdb
+    import duckdb_ext
+
+    con = duckdb.connect(config={"allow_unsigned_extensions": "true", "autoinstall_known_extensions": "false"})
+    for base in duckdb_ext.__path__:
+        path = os.path.join(base, f"extensions/v{duckdb.__version__}/linux_amd64/delta.duckdb_extension")
+        if os.path.exists(path):
+            con.execute(f"LOAD '{path}'")
+            return con
+    sys.exit("the duckdb-ext-delta wheel is not installed")
