@@ -30,6 +30,7 @@ const TAG_RUN: &str = "ecomwh.run_id";
 const TAG_OWNER: &str = "ecomwh.owner";
 const TAG_BUILT_WITH: &str = "ecomwh.built_with";
 /// A checkpoint every this many commits keeps a table's log quick to read.
+const CHECKPOINT_EVERY: u64 = 10;
 const CHECKPOINT_INTERVAL: &str = "10";
 /// The slice name of files a whole-partition publish wrote (before the partition had slices).
 pub const LEGACY_SLICE: &str = "_legacy";
@@ -271,7 +272,11 @@ pub async fn commit(wh: &Warehouse, p: &Publish<'_>, files: &[NewFile]) -> Resul
         }
         actions.extend(adds.iter().cloned());
         crate::error::pause_point(&format!("publish:snapshot_read:{name}"));
-        let committed = CommitBuilder::from(CommitProperties::default()).with_actions(actions).build(Some(snap), t.log_store(), operation.clone()).await;
+        // Expired commits are cleaned up with each checkpoint only: the clean-up lists the log,
+        // one more request per publish on object storage.
+        let at_checkpoint = (snap.version() + 1) % CHECKPOINT_EVERY == 0;
+        let props = CommitProperties::default().with_cleanup_expired_logs(Some(at_checkpoint));
+        let committed = CommitBuilder::from(props).with_actions(actions).build(Some(snap), t.log_store(), operation.clone()).await;
         match committed {
             Ok(done) => return Ok((Some(manifest_of(&done.snapshot(), p.layer, p.table)), doomed)),
             Err(e) if is_conflict(&e) && matches!(p.replace, Replace::Slice { .. }) => {
