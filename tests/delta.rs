@@ -292,3 +292,18 @@ fn walk(dir: &std::path::Path) -> Vec<(String, u64)> {
     out.sort();
     out
 }
+
+/// A reader that stops early (`ecomwh sql ... | head`) ends the command quietly: exit 0, no
+/// panic and no error, whether the output is written with println! (`tables`) or a writer (`sql`).
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    for args in [&["tables"][..], &["sql", "--format", "csv", "SELECT value FROM generate_series(1, 100000)"]] {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        // The reader is gone before the command writes its first line.
+        drop(reader);
+        let out = cmd("memory://", args).stdout(writer).stderr(Stdio::piped()).output().expect("ecomwh runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?}: {stderr}", out.status);
+        assert!(!stderr.contains("panicked") && !stderr.contains("error"), "{args:?}: {stderr}");
+    }
+}
