@@ -151,18 +151,27 @@ pub fn nelder_mead_bounded(f: impl Fn(&[f64]) -> f64, x: &[f64], lower: &[f64], 
     (simplex[best].clone(), fs[best])
 }
 
-/// Eigen's `VectorXd::sum()` with SSE2 (a 16-byte aligned vector): two-lane packets in two
-/// accumulators, the lanes added, the odd last element after.
-fn eigen_vec_sum(x: &[f64]) -> f64 {
+/// Eigen's `sum()` of a contiguous double vector with SSE2 packets of two (the
+/// `LinearVectorizedTraversal` redux): packets from the first 16-byte aligned element
+/// (`aligned_start`, 0 or 1) in two accumulators, their lanes added, then the unaligned head
+/// and the tail one by one.
+pub fn eigen_sum(x: &[f64], aligned_start: usize) -> f64 {
     let size = x.len();
-    let (end2, end) = ((size / 4) * 4, (size / 2) * 2);
-    if end == 0 {
-        return x.iter().skip(1).fold(x.first().copied().unwrap_or(0.0), |s, v| s + v);
+    let start = aligned_start.min(size);
+    let aligned_size2 = ((size - start) / 4) * 4;
+    let aligned_size = ((size - start) / 2) * 2;
+    let (end2, end) = (start + aligned_size2, start + aligned_size);
+    if aligned_size == 0 {
+        let mut res = x.first().copied().unwrap_or(0.0);
+        for v in x.iter().skip(1) {
+            res += v;
+        }
+        return res;
     }
-    let mut p0 = [x[0], x[1]];
-    if end > 2 {
-        let mut p1 = [x[2], x[3]];
-        let mut i = 4;
+    let mut p0 = [x[start], x[start + 1]];
+    if aligned_size > 2 {
+        let mut p1 = [x[start + 2], x[start + 3]];
+        let mut i = start + 4;
         while i < end2 {
             p0 = [p0[0] + x[i], p0[1] + x[i + 1]];
             p1 = [p1[0] + x[i + 2], p1[1] + x[i + 3]];
@@ -173,15 +182,22 @@ fn eigen_vec_sum(x: &[f64]) -> f64 {
             p0 = [p0[0] + x[end2], p0[1] + x[end2 + 1]];
         }
     }
-    x[end..].iter().fold(p0[0] + p0[1], |s, v| s + v)
+    let mut res = p0[0] + p0[1];
+    for v in &x[..start] {
+        res += v;
+    }
+    for v in &x[end..] {
+        res += v;
+    }
+    res
 }
 
 /// `nelder_mead.h`'s StandardDeviation: sqrt(mean((x - mean(x))^2)), Eigen's sums.
 fn eigen_std(x: &[f64]) -> f64 {
     let nf = x.len() as f64;
-    let mean = eigen_vec_sum(x) / nf;
+    let mean = eigen_sum(x, 0) / nf;
     let sq: Vec<f64> = x.iter().map(|v| (v - mean) * (v - mean)).collect();
-    (eigen_vec_sum(&sq) / nf).sqrt()
+    (eigen_sum(&sq, 0) / nf).sqrt()
 }
 
 /// Eigen's `colwise().sum()` of the row-major simplex, as the vectorised assignment evaluates
@@ -394,7 +410,7 @@ mod tests {
     fn eigen_sums_group_as_eigen_does() {
         let x = [1e16, 1.0, -1e16, 1.0];
         // (x0 + x2) + (x1 + x3) = 2, where left to right gives 0 + 1 = 1 after absorbing.
-        assert_eq!(eigen_vec_sum(&x), 2.0);
+        assert_eq!(eigen_sum(&x, 0), 2.0);
         let rows = vec![vec![1e16, 1e16, 1e16], vec![1.0, 1.0, 1.0], vec![-1e16, -1e16, -1e16], vec![1.0, 1.0, 1.0], vec![1.0, 1.0, 1.0]];
         // Columns 0-1: r0 + ((r1 + r2) + (r3 + r4)); column 2 one row after another.
         let s = eigen_col_sums(&rows);

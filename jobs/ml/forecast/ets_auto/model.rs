@@ -2,7 +2,7 @@
 //! `ObjectiveFunction`), operation for operation, and `pegelsresid_C` / `etsforecast` of
 //! `ets.py` on top of them.
 
-use super::numeric::eigen_sum;
+use super::super::optim::eigen_sum;
 
 /// A component's form: none, additive or multiplicative.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! The few numerical kernels whose order of operations decides the last bits of statsforecast's
-//! results, reproduced in that order: numpy's pairwise sum (`np.sum`, `np.mean`, pandas'
-//! `nanmean`), Eigen's SSE2 vectorised sum (`VectorXd::sum` in the C++ objective), OpenBLAS's
+//! results, reproduced in that order (Eigen's SSE2 sum is in `optim`): numpy's pairwise sum
+//! (`np.sum`, `np.mean`, pandas' `nanmean`), OpenBLAS's
 //! `ddot` for x86-64 with AVX-512 (numpy's `np.convolve` with kernels longer than 11), and the
 //! pieces with no exact counterpart here: least squares (LAPACK `gelsd` there, Householder QR
 //! here) and the largest root modulus of a polynomial (LAPACK `geev` of the companion matrix
@@ -42,47 +42,6 @@ pub fn pairwise_sum(a: &[f64]) -> f64 {
 /// `np.mean` of a 1-d array.
 pub fn np_mean(a: &[f64]) -> f64 {
     pairwise_sum(a) / a.len() as f64
-}
-
-/// Eigen's `sum()` of a contiguous double vector with SSE2 packets of two (the
-/// `LinearVectorizedTraversal` redux): packets from the first 16-byte aligned element
-/// (`aligned_start`, 0 or 1) in two accumulators, their lanes added, then the unaligned head
-/// and the tail one by one.
-pub fn eigen_sum(x: &[f64], aligned_start: usize) -> f64 {
-    let size = x.len();
-    let start = aligned_start.min(size);
-    let aligned_size2 = ((size - start) / 4) * 4;
-    let aligned_size = ((size - start) / 2) * 2;
-    let (end2, end) = (start + aligned_size2, start + aligned_size);
-    if aligned_size == 0 {
-        let mut res = x.first().copied().unwrap_or(0.0);
-        for v in x.iter().skip(1) {
-            res += v;
-        }
-        return res;
-    }
-    let mut p0 = [x[start], x[start + 1]];
-    if aligned_size > 2 {
-        let mut p1 = [x[start + 2], x[start + 3]];
-        let mut i = start + 4;
-        while i < end2 {
-            p0 = [p0[0] + x[i], p0[1] + x[i + 1]];
-            p1 = [p1[0] + x[i + 2], p1[1] + x[i + 3]];
-            i += 4;
-        }
-        p0 = [p0[0] + p1[0], p0[1] + p1[1]];
-        if end > end2 {
-            p0 = [p0[0] + x[end2], p0[1] + x[end2 + 1]];
-        }
-    }
-    let mut res = p0[0] + p0[1];
-    for v in &x[..start] {
-        res += v;
-    }
-    for v in &x[end..] {
-        res += v;
-    }
-    res
 }
 
 /// OpenBLAS 0.3's `ddot` as its SkylakeX kernel computes it (`ddot.c` with

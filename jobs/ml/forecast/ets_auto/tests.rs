@@ -1,4 +1,5 @@
-use super::numeric::{eigen_sum, max_root_modulus, pairwise_sum};
+use super::super::optim::eigen_sum;
+use super::numeric::{max_root_modulus, pairwise_sum};
 use super::variance::ndtri;
 use super::*;
 
