@@ -172,17 +172,11 @@ fn empty_score(model: &'static str, folds: usize) -> ModelScore {
 /// Forecasts (and the model's standard deviations, if it has them) of one fold each.
 type Folds = (Vec<Vec<f64>>, Vec<Option<Vec<f64>>>);
 
-/// Forecast every fold with `model`: the first fold searches, later folds keep its variant.
+/// Forecast every fold with `model` (see `Model::backtest`).
 fn fold_forecasts(model: &dyn Model, y: &[f64], cal: &Calendar, origins: &[usize], o: &BacktestOptions) -> Result<(Folds, String), String> {
-    let (mut preds, mut sds) = (vec![], vec![]);
-    let mut spec: Option<String> = None;
-    for &origin in origins {
-        let fitted = model.fit_predict(&y[..origin], cal, o.horizon, spec.as_deref()).map_err(|e| e.to_string())?;
-        preds.push(clip(fitted.point, o.nonnegative));
-        sds.push(fitted.sd);
-        spec.get_or_insert(fitted.spec);
-    }
-    Ok(((preds, sds), spec.unwrap_or_default()))
+    let (fits, spec) = model.backtest(y, cal, origins, o.horizon).map_err(|e| e.to_string())?;
+    let folds = fits.into_iter().map(|f| (clip(f.point, o.nonnegative), f.sd)).unzip();
+    Ok((folds, spec))
 }
 
 /// Score fold forecasts: MASE, sMAPE, and coverage of intervals from the other folds' errors.

@@ -1,7 +1,7 @@
 //! Exponential smoothing (ETS) as a forecasting candidate: statsforecast's AutoETS, ported in
 //! [`super::ets_auto`] (the form with the lowest AICc among the admissible ones, fitted by
-//! maximum likelihood). The first backtest window's form is refitted without the search on the
-//! later windows and nights.
+//! maximum likelihood). The first backtest window searches; the later windows run its fitted
+//! model over their longer history, and the nights until the next backtest refit its form.
 
 use super::ets_auto::{self, EtsSpec};
 use super::{Calendar, Fitted, ForecastError, Model};
@@ -21,15 +21,36 @@ impl Model for Ets {
             Some(Ok(fit)) => fit,
             _ => ets_auto::auto_ets(y, m)?,
         };
-        let point = fit.forecast(h);
-        if point.iter().any(|v| !v.is_finite()) {
-            return Err(ForecastError::model(self.name(), "non-finite forecast"));
-        }
-        // statsforecast's analytic variances; the forms it simulates (multiplicative trend, never
-        // chosen by the search) have none here.
-        let sd = fit.variance(h).ok().map(|v| v.iter().map(|x| x.max(0.0).sqrt()).collect());
-        Ok(Fitted { point, spec: fit.spec(), sd })
+        fitted(&fit, h)
     }
+
+    /// The first window searches; the later ones keep its parameters and initial states and
+    /// only run the recursions over their longer history (still out of sample: nothing was
+    /// estimated on a later window).
+    fn backtest(&self, y: &[f64], cal: &Calendar, origins: &[usize], h: usize) -> Result<(Vec<Fitted>, String), ForecastError> {
+        let Some((&first, later)) = origins.split_first() else { return Ok((vec![], String::new())) };
+        let fit = ets_auto::auto_ets(&y[..first], cal.grain.season_length())?;
+        let mut out = vec![fitted(&fit, h)?];
+        for &origin in later {
+            let next = match fit.refilter(&y[..origin]) {
+                Ok(f) => fitted(&f, h)?,
+                Err(_) => self.fit_predict(&y[..origin], cal, h, Some(&fit.spec()))?,
+            };
+            out.push(next);
+        }
+        Ok((out, fit.spec()))
+    }
+}
+
+fn fitted(fit: &ets_auto::EtsModelFit, h: usize) -> Result<Fitted, ForecastError> {
+    let point = fit.forecast(h);
+    if point.iter().any(|v| !v.is_finite()) {
+        return Err(ForecastError::model("ets", "non-finite forecast"));
+    }
+    // statsforecast's analytic variances; the forms it simulates (multiplicative trend, never
+    // chosen by the search) have none here.
+    let sd = fit.variance(h).ok().map(|v| v.iter().map(|x| x.max(0.0).sqrt()).collect());
+    Ok(Fitted { point, spec: fit.spec(), sd })
 }
 
 #[cfg(test)]
@@ -93,5 +114,22 @@ mod tests {
         assert!(Ets.fit_predict(&[], &cal(), 3, None).is_err());
         assert!(Ets.fit_predict(&[1.0, 2.0, 3.0], &cal(), 3, None).is_err());
         assert!(Ets.fit_predict(&[1.0, f64::NAN, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], &cal(), 3, None).is_err());
+    }
+
+    #[test]
+    fn later_backtest_windows_run_the_first_windows_model() {
+        let y: Vec<f64> = (0..120).map(|i| 100.0 + (i % 7) as f64 * 3.0 + 0.2 * i as f64 + 4.0 * noise(i)).collect();
+        let (fits, spec) = Ets.backtest(&y, &cal(), &[92, 106], 14).unwrap();
+        let first = ets_auto::auto_ets(&y[..92], 7).unwrap();
+        assert_eq!((fits.len(), spec), (2, first.spec()));
+        assert_eq!(fits[0].point, first.forecast(14));
+        // The same parameters and initial states over 14 more days: the forecast from there.
+        let later = first.refilter(&y[..106]).unwrap();
+        assert_eq!((later.alpha, &later.init_states), (first.alpha, &first.init_states));
+        assert_eq!(fits[1].point, later.forecast(14));
+        assert_ne!(fits[1].point, fits[0].point);
+        // Over its own history the model is itself.
+        assert_eq!(first.refilter(&y[..92]).unwrap().forecast(14), first.forecast(14));
+        assert!(first.refilter(&[]).is_err());
     }
 }

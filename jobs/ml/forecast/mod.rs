@@ -47,6 +47,18 @@ pub struct Fitted {
 pub trait Model: Send + Sync {
     fn name(&self) -> &'static str;
     fn fit_predict(&self, y: &[f64], cal: &Calendar, h: usize, hint: Option<&str>) -> Result<Fitted, ForecastError>;
+
+    /// A backtest's forecasts, one per origin (fitted on `y[..origin]`), and the first one's
+    /// spec: the first window searches, the later ones refit its variant.
+    fn backtest(&self, y: &[f64], cal: &Calendar, origins: &[usize], h: usize) -> Result<(Vec<Fitted>, String), ForecastError> {
+        let mut out: Vec<Fitted> = vec![];
+        for &origin in origins {
+            let hint = out.first().map(|f| f.spec.clone());
+            out.push(self.fit_predict(&y[..origin], cal, h, hint.as_deref())?);
+        }
+        let spec = out.first().map(|f| f.spec.clone()).unwrap_or_default();
+        Ok((out, spec))
+    }
 }
 
 /// The models a setting can name, in order of preference on ties (simplest first).

@@ -24,6 +24,9 @@ pub enum Method {
     CssMlQuick,
     /// Conditional sum of squares only (AutoARIMA's `approximation`).
     Css,
+    /// As `CssMlQuick` for every model: the exact likelihood (and the filter's final state)
+    /// evaluated at the CSS estimates, with no search from there.
+    CssStart,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,7 +227,7 @@ pub fn arima(x: &[f64], arma: Arma, reg: Regressor, method: Method, fixed: Optio
         let mut ml = ml;
         let fun = ml(&start);
         Optimum { x: start, fun, hess_inv: vec![], status: 0 }
-    } else if method == Method::CssMlQuick && !delta.is_empty() {
+    } else if (method == Method::CssMlQuick && !delta.is_empty()) || method == Method::CssStart {
         // What a failed first line search returns: the start, its value, an identity Hessian.
         let mut ml = ml;
         let fun = ml(&start);

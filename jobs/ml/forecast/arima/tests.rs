@@ -210,7 +210,29 @@ fn the_model_refits_its_hint_and_skips_long_seasons() {
     assert_eq!(hinted.spec, "ARIMA(0,1,1)(0,1,1)[12]");
     assert_eq!(hinted.point.len(), 5);
     let searched = model.fit_predict(&AIR[..48], &cal(Grain::Month), 2, Some("not a spec")).unwrap();
-    assert_eq!(searched.spec, "ARIMA(1,1,0)(1,1,0)[12]");
+    // The Model's search compares orders by CSS (statsforecast's exact search: (1,1,0)(1,1,0)).
+    assert_eq!(searched.spec, "ARIMA(2,1,1)(1,1,0)[12]");
+    assert_eq!(searched.spec, auto_arima(&AIR[..48], 12, &ArimaOptions::for_model()).unwrap().spec());
     let weekly = model.fit_predict(&AIR[..60], &cal(Grain::Week), 3, None).unwrap();
     assert!(!weekly.spec.contains('['), "{}", weekly.spec);
+}
+
+#[test]
+fn later_backtest_windows_run_the_first_windows_model() {
+    use super::super::Grain;
+    let cal = Calendar::new(Grain::Month, chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap());
+    let opts = ArimaOptions::for_backtest();
+    let (fits, spec) = Arima.backtest(&AIR, &cal, &[108, 120, 132], 12).unwrap();
+    let first = auto_arima(&AIR[..108], 12, &opts).unwrap();
+    assert_eq!((fits.len(), spec.clone()), (3, first.spec()));
+    assert_eq!(fits[0].point, first.forecast(12).0);
+    // The same coefficients over 12 more months: the forecast from there, not a new fit.
+    let later = first.refilter(&AIR[..120], &opts).unwrap();
+    assert_eq!(later.coef, first.coef);
+    assert_eq!(fits[1].point, later.forecast(12).0);
+    assert_ne!(fits[1].point, fits[0].point);
+    assert!(fits.iter().all(|f| f.spec == spec));
+    // Over its own history the model is itself.
+    close(&first.refilter(&AIR[..108], &opts).unwrap().forecast(12).0, &first.forecast(12).0, 1e-9);
+    assert!(first.refilter(&[f64::NAN; 20], &opts).is_err());
 }

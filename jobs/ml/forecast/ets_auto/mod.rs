@@ -123,6 +123,15 @@ impl EtsModelFit {
         self.spec.spec()
     }
 
+    /// The same model run over `y`, a longer history than it was fitted on (see
+    /// `select::refilter`): forecasts then start from the end of `y`.
+    pub fn refilter(&self, y: &[f64]) -> Result<EtsModelFit, ForecastError> {
+        check(y)?;
+        select::refilter(&self.fit, y)
+            .map(EtsModelFit::new)
+            .ok_or_else(|| ForecastError::model(NAME, format!("{} does not run over the longer history", self.spec())))
+    }
+
     /// The point forecast of the next h periods (`pegelsfcast_C`).
     pub fn forecast(&self, h: usize) -> Vec<f64> {
         let f = &self.fit;

@@ -240,6 +240,28 @@ pub fn etsmodel(
     Ok(Some(Fitted { form, damped, par, init_states, last_state, residuals: track.e, aic, bic, aicc, sigma2, n_params: np_eff }))
 }
 
+/// `fit` (form, smoothing parameters and initial states unchanged) run over `y`, a longer
+/// history than it was fitted on: its state after the last observation, residuals and
+/// variance there. None where the recursions fail on the new data.
+pub fn refilter(fit: &Fitted, y: &[f64]) -> Option<Fitted> {
+    let (p, form) = (fit.par, fit.form);
+    let run = Smooth {
+        alpha: p[0],
+        beta: if form.trend == Comp::N { 0.0 } else { p[1] },
+        gamma: if form.season == Comp::N { 0.0 } else { p[2] },
+        phi: if fit.damped { p[3] } else { 1.0 },
+    };
+    let mut track = Track { e: vec![], states: vec![] };
+    let lik = calc(&fit.init_states, y, &form, &run, Some(&mut track));
+    let denom = y.len() as f64 - fit.n_params as f64 - 1.0;
+    if lik.is_nan() || (lik + 99999.0).abs() < 1e-7 || denom <= 0.0 {
+        return None;
+    }
+    let sq: Vec<f64> = track.e.iter().map(|e| e * e).collect();
+    let last_state = track.states.get(track.states.len().checked_sub(fit.init_states.len())?..)?.to_vec();
+    Some(Fitted { last_state, residuals: track.e, sigma2: pairwise_sum(&sq) / denom, ..fit.clone() })
+}
+
 /// `ets_f(y, m, model, damped)` with statsforecast's defaults (AICc, bounds "both", restricted
 /// forms, no multiplicative trend in the search): `model` is three letters, 'Z' to search.
 pub fn ets_f(y: &[f64], m: usize, model: [char; 3], damped: Option<bool>) -> Result<Fitted, String> {
