@@ -28,11 +28,13 @@ pub struct Args {
     /// Candidate models, comma-separated (seasonal_naive is always one: the fallback)
     #[arg(long, default_value = "seasonal_naive,croston,theta,regression,arima,ets")]
     pub models: String,
-    /// How each series' candidate is chosen: robust (the mean of ets and theta unless another
-    /// is clearly and consistently better) or lowest (the lowest backtest MASE)
+    /// How each series' candidate is chosen: robust (the mean of models with the lowest
+    /// backtest MASE; on intermittent sales Croston when clearly and consistently better),
+    /// lowest (the lowest backtest MASE), or a candidate's name (ets, ets+theta+arima ...:
+    /// that one wherever it fits)
     #[arg(long, default_value = "robust")]
     pub choice: String,
-    /// Under robust: the share by which another candidate's backtest MASE must be lower
+    /// Under robust: the share by which Croston's backtest MASE must be lower than the mean's
     #[arg(long, default_value_t = 0.05)]
     pub choice_margin: f64,
     /// Let forecasts and interval bounds go below zero (for series that are not sales)
@@ -83,7 +85,7 @@ pub async fn run(_app: &super::app::App, a: Args) -> Result<()> {
     let series = read_series(&a.series, grain)?;
     let load = t0.elapsed().as_secs_f64();
     let selection = crate::ml::forecast::Selection::parse(&a.choice, a.choice_margin)
-        .ok_or_else(|| Error::Usage(format!("--choice {}: use robust or lowest", a.choice)))?;
+        .ok_or_else(|| Error::Usage(format!("--choice {}: use robust, lowest or a model or combination's name", a.choice)))?;
     let o = BacktestOptions { horizon: a.horizon, folds: a.folds, nonnegative: !a.allow_negative, selection };
     let models = crate::ml::forecast::models_named(&super::app::parse_list(&a.models)).map_err(|e| Error::Usage(format!("--models: {e}")))?;
     let t1 = Instant::now();

@@ -405,8 +405,9 @@ impl SalesForecastConfig {
         if !(0.0..1.0).contains(&self.choice_margin) {
             return Err(Error::Config(format!("[jobs.sales_forecast] choice_margin = {} must be in [0, 1)", self.choice_margin)));
         }
-        crate::ml::forecast::Selection::parse(&self.choice, self.choice_margin)
-            .ok_or_else(|| Error::Config(format!("[jobs.sales_forecast] choice = \"{}\": use \"robust\" or \"lowest\"", self.choice)))
+        crate::ml::forecast::Selection::parse(&self.choice, self.choice_margin).ok_or_else(|| {
+            Error::Config(format!("[jobs.sales_forecast] choice = \"{}\": use \"robust\", \"lowest\" or a model or combination's name", self.choice))
+        })
     }
 
     pub fn selection(&self) -> Result<SeriesSelection> {
