@@ -58,6 +58,18 @@ pub fn history_periods(grain: Grain, run_date: NaiveDate, history_days: u32, dat
 /// Daily rows (series_key, day, revenue, units) -> one zero-filled series per key and measure,
 /// each starting at its first period with sales (a product launched last month has no
 /// history before it) and ending at `last`.
+/// The same sales summed in another order (another layout, more partitions) differ in their
+/// last bits, which a model's optimiser can turn into visibly different forecasts (ARIMA on a
+/// flat likelihood: 0.6% on a generated shop's total). Sums are rounded to a millionth: revenue
+/// is in cents and units are whole, so nothing real is lost.
+fn settle(v: f64) -> f64 {
+    if v.abs() < 1e9 {
+        (v * 1e6).round() / 1e6
+    } else {
+        v
+    }
+}
+
 pub fn build_series(batches: &[RecordBatch], grain: Grain, first: NaiveDate, last: NaiveDate) -> Result<Vec<Series>> {
     let mut sums: HashMap<String, BTreeMap<NaiveDate, [f64; 2]>> = HashMap::new();
     for b in batches {
@@ -90,7 +102,7 @@ pub fn build_series(batches: &[RecordBatch], grain: Grain, first: NaiveDate, las
         for (mi, measure) in MEASURES.iter().enumerate() {
             let mut values = vec![0.0; n];
             for (p, v) in periods {
-                values[grain.periods_between(start, *p) as usize] = v[mi];
+                values[grain.periods_between(start, *p) as usize] = settle(v[mi]);
             }
             out.push(Series { key: key.clone(), measure, first: start, values });
         }
