@@ -28,17 +28,9 @@ impl Model for Ets {
     /// only run the recursions over their longer history (still out of sample: nothing was
     /// estimated on a later window).
     fn backtest(&self, y: &[f64], cal: &Calendar, origins: &[usize], h: usize) -> Result<(Vec<Fitted>, String), ForecastError> {
-        let Some((&first, later)) = origins.split_first() else { return Ok((vec![], String::new())) };
-        let fit = ets_auto::auto_ets(&y[..first], cal.grain.season_length())?;
-        let mut out = vec![fitted(&fit, h)?];
-        for &origin in later {
-            let next = match fit.refilter(&y[..origin]) {
-                Ok(f) => fitted(&f, h)?,
-                Err(_) => self.fit_predict(&y[..origin], cal, h, Some(&fit.spec()))?,
-            };
-            out.push(next);
-        }
-        Ok((out, fit.spec()))
+        let m = cal.grain.season_length();
+        let refit = |y: &[f64], spec: &str| self.fit_predict(y, cal, h, Some(spec));
+        super::backtest_refiltered(y, origins, h, |y| ets_auto::auto_ets(y, m), |f, y| f.refilter(y), fitted, refit)
     }
 }
 

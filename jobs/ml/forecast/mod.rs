@@ -61,6 +61,34 @@ pub trait Model: Send + Sync {
     }
 }
 
+/// A backtest whose first window searches (`search`) and whose later windows run that fitted
+/// model over their longer history (`refilter`) instead of fitting again: still out of sample,
+/// at one search per series. A window the model does not run over refits the first one's
+/// variant (`refit`, given the history and the spec).
+fn backtest_refiltered<T>(
+    y: &[f64],
+    origins: &[usize],
+    h: usize,
+    search: impl Fn(&[f64]) -> Result<T, ForecastError>,
+    refilter: impl Fn(&T, &[f64]) -> Result<T, ForecastError>,
+    fitted: impl Fn(&T, usize) -> Result<Fitted, ForecastError>,
+    refit: impl Fn(&[f64], &str) -> Result<Fitted, ForecastError>,
+) -> Result<(Vec<Fitted>, String), ForecastError> {
+    let Some((&first, later)) = origins.split_first() else { return Ok((vec![], String::new())) };
+    let fit = search(&y[..first])?;
+    let head = fitted(&fit, h)?;
+    let spec = head.spec.clone();
+    let mut out = vec![head];
+    for &origin in later {
+        let next = match refilter(&fit, &y[..origin]) {
+            Ok(f) => fitted(&f, h)?,
+            Err(_) => refit(&y[..origin], &spec)?,
+        };
+        out.push(next);
+    }
+    Ok((out, spec))
+}
+
 /// The models a setting can name, in order of preference on ties (simplest first).
 pub const MODEL_NAMES: [&str; 6] = ["seasonal_naive", "croston", "theta", "regression", "arima", "ets"];
 

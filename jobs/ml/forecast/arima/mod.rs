@@ -145,6 +145,20 @@ impl ArimaFit {
         }
     }
 
+    /// The same model, coefficients unchanged, filtered over `y` (a longer history): its state
+    /// and innovation variance at the end of `y`.
+    pub fn refilter(&self, y: &[f64], opts: &ArimaOptions) -> Result<ArimaFit, ForecastError> {
+        check(y)?;
+        let o = &self.order;
+        let arma = Arma { p: o.p, q: o.q, sp: o.sp, sq: o.sq, m: self.m, d: o.d, sd: o.sd };
+        let constant = self.regressor != Regressor::None;
+        let chosen = search::fit_fixed(y, arma, constant, Some(&self.coef), opts.method()).map_err(|e| ForecastError::model("arima", e))?;
+        if !chosen.est.loglik.is_finite() {
+            return Err(ForecastError::model("arima", "the likelihood could not be evaluated"));
+        }
+        Ok(ArimaFit::new(chosen, y))
+    }
+
     /// Point forecasts and their variances (sigma2 included) for the next `h` periods.
     pub fn forecast(&self, h: usize) -> (Vec<f64>, Vec<f64>) {
         if let Some(c) = self.constant {
@@ -160,22 +174,6 @@ impl ArimaFit {
             };
         }
         (mean, var.iter().map(|v| v * self.sigma2).collect())
-    }
-}
-
-impl ArimaFit {
-    /// The same model, coefficients unchanged, filtered over `y` (a longer history): its state
-    /// and innovation variance at the end of `y`.
-    pub fn refilter(&self, y: &[f64], opts: &ArimaOptions) -> Result<ArimaFit, ForecastError> {
-        check(y)?;
-        let o = &self.order;
-        let arma = Arma { p: o.p, q: o.q, sp: o.sp, sq: o.sq, m: self.m, d: o.d, sd: o.sd };
-        let constant = self.regressor != Regressor::None;
-        let chosen = search::fit_fixed(y, arma, constant, Some(&self.coef), opts.method()).map_err(|e| ForecastError::model("arima", e))?;
-        if !chosen.est.loglik.is_finite() {
-            return Err(ForecastError::model("arima", "the likelihood could not be evaluated"));
-        }
-        Ok(ArimaFit::new(chosen, y))
     }
 }
 
@@ -261,18 +259,9 @@ impl Model for Arima {
     /// over their longer history. Still out of sample (the coefficients saw none of the later
     /// windows), and one exact-likelihood fit per series less than refitting each window.
     fn backtest(&self, y: &[f64], cal: &Calendar, origins: &[usize], h: usize) -> Result<(Vec<Fitted>, String), ForecastError> {
-        let Some((&first, later)) = origins.split_first() else { return Ok((vec![], String::new())) };
         let (m, opts) = (cal.grain.season_length(), ArimaOptions::for_backtest());
-        let fit = auto_arima(&y[..first], m, &opts)?;
-        let mut out = vec![fitted(&fit, h)];
-        for &origin in later {
-            let next = match fit.refilter(&y[..origin], &opts) {
-                Ok(f) => fitted(&f, h),
-                Err(_) => self.fit_predict(&y[..origin], cal, h, Some(&fit.spec()))?,
-            };
-            out.push(next);
-        }
-        Ok((out, fit.spec()))
+        let refit = |y: &[f64], spec: &str| self.fit_predict(y, cal, h, Some(spec));
+        super::backtest_refiltered(y, origins, h, |y| auto_arima(y, m, &opts), |f, y| f.refilter(y, &opts), |f, h| Ok(fitted(f, h)), refit)
     }
 }
 
