@@ -30,7 +30,7 @@ impl Model for Ets {
     fn backtest(&self, y: &[f64], cal: &Calendar, origins: &[usize], h: usize) -> Result<(Vec<Fitted>, String), ForecastError> {
         let m = cal.grain.season_length();
         let refit = |y: &[f64], spec: &str| self.fit_predict(y, cal, h, Some(spec));
-        super::backtest_refiltered(y, origins, h, |y| ets_auto::auto_ets(y, m), |f, y| f.refilter(y), fitted, refit)
+        super::model::backtest_refiltered(y, origins, h, |y| ets_auto::auto_ets(y, m), |f, y| f.refilter(y), fitted, refit)
     }
 }
 

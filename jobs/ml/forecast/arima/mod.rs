@@ -261,7 +261,7 @@ impl Model for Arima {
     fn backtest(&self, y: &[f64], cal: &Calendar, origins: &[usize], h: usize) -> Result<(Vec<Fitted>, String), ForecastError> {
         let (m, opts) = (cal.grain.season_length(), ArimaOptions::for_backtest());
         let refit = |y: &[f64], spec: &str| self.fit_predict(y, cal, h, Some(spec));
-        super::backtest_refiltered(y, origins, h, |y| auto_arima(y, m, &opts), |f, y| f.refilter(y, &opts), |f, h| Ok(fitted(f, h)), refit)
+        super::model::backtest_refiltered(y, origins, h, |y| auto_arima(y, m, &opts), |f, y| f.refilter(y, &opts), |f, h| Ok(fitted(f, h)), refit)
     }
 }
 
