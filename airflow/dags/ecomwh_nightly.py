@@ -18,6 +18,8 @@ Parse-time settings (environment of the scheduler and workers):
     ECOMWH_SENSOR_TIMEOUT  seconds to wait for late inputs    (default: 6 hours)
     ECOMWH_SENSOR_POKE     seconds between input checks       (default: 10 minutes)
     ECOMWH_RETRY_DELAY     seconds before the first retry     (default: 5 minutes, doubling)
+After the export, a vacuum task deletes the files no table snapshot of the last
+`[tables] retain_hours` needs (`ecomwh vacuum`).
 Run parameter (Trigger DAG w/ config): full_refresh (default false) recomputes the incremental
 tables (customer_order_totals, user_profiles, rfm_segments) of that date from all history instead
 of carrying yesterday's rows over (`ecomwh run --full-refresh`).
@@ -158,3 +160,14 @@ with DAG(
         append_env=True,
     )
     tasks["audiences"] >> export
+
+    # Once the night has succeeded: delete the files no snapshot within `[tables] retain_hours`
+    # needs (replaced partitions, a killed attempt's leftovers), so the folders that engines
+    # glob hold only committed data. Files younger than the retention are never touched.
+    vacuum = BashOperator(
+        task_id="vacuum",
+        bash_command=f"{ECOMWH} vacuum",
+        append_env=True,
+    )
+    leaves = [t for t in [*tasks.values(), export] if not t.downstream_task_ids]
+    leaves >> vacuum

@@ -35,9 +35,12 @@ def test_dag_loads_with_the_intended_shape(ecomwh_bin):
     dag = load_dag()
     jobs = run_ecomwh("jobs").split()
     # One task per job the CLI offers, named like the job, plus the input sensor and the
-    # export of the audiences.
-    assert sorted(dag.task_ids) == sorted(["check_inputs", *jobs, "export"])
+    # export of the audiences, and the vacuum once everything else has succeeded.
+    assert sorted(dag.task_ids) == sorted(["check_inputs", *jobs, "export", "vacuum"])
     assert dag.get_task("export").upstream_task_ids == {"audiences"}
+    assert dag.get_task("vacuum").upstream_task_ids >= {"export"}
+    assert [t.task_id for t in dag.tasks if not t.downstream_task_ids] == ["vacuum"]
+    assert dag.get_task("vacuum").trigger_rule == "all_success"
     assert dag.get_task(jobs[0]).upstream_task_ids == {"check_inputs"}
     # Every job runs after exactly the jobs it needs, as `ecomwh jobs --json` declares them.
     declared = json.loads(run_ecomwh("jobs", "--json"))
@@ -96,7 +99,7 @@ def test_the_dag_reads_saved_jobs_where_the_scheduler_has_no_binary(ecomwh_bin, 
         (tmp_path / "ecomwh_jobs.json").write_text(declared)
         bag = DagBag(dag_folder=str(tmp_path))
         assert bag.import_errors == {}
-        assert sorted(bag.dags["ecomwh_nightly"].task_ids) == sorted(["check_inputs", *names, "export"])
+        assert sorted(bag.dags["ecomwh_nightly"].task_ids) == sorted(["check_inputs", *names, "export", "vacuum"])
     finally:
         os.environ["ECOMWH_BIN"] = old
 
@@ -147,9 +150,10 @@ def test_every_templated_field_renders():
                 assert "{{" not in str(rendered) and "{%" not in str(rendered), (task.task_id, field, rendered)
             cmd = task.render_template(task.bash_command, ctx, jinja_env=dag.get_template_env())
             cmd = cmd.removeprefix("out=$(")
-            command = {"check_inputs": " check-inputs", "export": " export"}.get(task.task_id, " run")
+            command = {"check_inputs": " check-inputs", "export": " export", "vacuum": " vacuum"}.get(task.task_id, " run")
             assert cmd.startswith(expected_prefix.replace(" check-inputs", command)), cmd
-            assert "--date 2025-11-21" in cmd, cmd
+            # Every task but the vacuum (which spans all dates) works on the night's date.
+            assert ("--date 2025-11-21" in cmd) == (task.task_id != "vacuum"), cmd
             # A full refresh is asked of the jobs only (run), never of the sensor or the export.
             assert ("--full-refresh" in cmd) == (full_refresh and command == " run"), cmd
 
@@ -165,11 +169,21 @@ def warehouse(ecomwh_bin):
 
 
 def test_a_nightly_run_publishes_the_date(airflow_db, warehouse):
+    # A killed attempt's leftovers in a partition folder: one older than the retention (168 h),
+    # which the night's vacuum task deletes, and one of a run that may still be going, which it keeps.
+    part = Path(warehouse.removeprefix("file://")) / "staging" / "orders" / "dt=2025-03-01"
+    old, new = part / "part-killed-old.parquet", part / "part-killed-new.parquet"
+    for f in (old, new):
+        f.write_bytes(b"PAR1 leftover")
+    month_ago = pendulum.now().subtract(days=30).timestamp()
+    os.utime(old, (month_ago, month_ago))
     dag = load_dag(ECOMWH_WAREHOUSE=warehouse, ECOMWH_SENSOR_TIMEOUT="60")
     dr = dag.test(logical_date=pendulum.datetime(2025, 3, 2, 2, tz="UTC"))
     states = {ti.task_id: ti.state for ti in dr.get_task_instances()}
     assert dr.state == "success", states
     assert all(s == "success" for s in states.values()), states
+    assert not old.exists() and new.exists()
+    new.unlink()
     tables = run_ecomwh("--warehouse", warehouse, "tables", "--partitions")
     for t in ["staging.orders", "staging.events", "quarantine.orders"]:
         assert t in tables
