@@ -14,11 +14,9 @@ evidence AS (
   SELECT anonymous_id FROM staging.identifies WHERE dt <= $run_date {{#prev}}AND dt > $prev_dt{{/prev}}
 ),
 newly AS (
-  SELECT DISTINCT anonymous_id FROM evidence
+  SELECT DISTINCT anonymous_id FROM evidence e
 {{#prev}}
-  WHERE anonymous_id NOT IN (
-    SELECT anonymous_id FROM marts.identities WHERE dt = $prev_dt AND anonymous_id IN (SELECT anonymous_id FROM evidence)
-  )
+  WHERE NOT EXISTS (SELECT 1 FROM marts.identities i WHERE i.dt = $prev_dt AND i.anonymous_id = e.anonymous_id)
 {{/prev}}
 )
 SELECT i.anonymous_id, i.customer_id, i.first_seen, n.anonymous_id IS NOT NULL AS newly

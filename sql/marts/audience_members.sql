@@ -22,7 +22,7 @@ eligible AS (
   WHERE c.marketing_consent
     AND c.email IS NOT NULL
     AND regexp_like(c.email, '^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$')
-    AND c.email NOT IN (SELECT email FROM suppressed)
+    AND NOT EXISTS (SELECT 1 FROM suppressed x WHERE x.email = c.email)
 )
 SELECT $audience AS audience, customer_id, email,
        audience_bucket($audience, customer_id) < $holdout_bp AS holdout{{field_names}}
